@@ -1,0 +1,24 @@
+/**
+ * Every flavor flowgate serves, by MLmodel flavor name. Loaded lazily so that a process
+ * serving ONNX never pays for the others' libraries.
+ */
+import { FlavorError } from '../src/errors.js';
+import type { Flavor } from '../src/model/flavor.js';
+
+const FLAVORS: Record<string, () => Promise<Flavor>> = {
+  onnx: async () => (await import('./onnx/index.js')).onnxFlavor,
+};
+
+export const supportedFlavors = (): string[] => Object.keys(FLAVORS).sort();
+
+export async function flavorFor(name: string): Promise<Flavor> {
+  const load = FLAVORS[name];
+  if (load === undefined) {
+    throw new FlavorError(
+      name,
+      `flowgate cannot serve models of this flavor yet (supported: ${supportedFlavors().join(', ')}). ` +
+        'Log the model with one of these flavors, or export it to ONNX (mlflow.onnx.log_model).',
+    );
+  }
+  return load();
+}

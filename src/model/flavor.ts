@@ -1,0 +1,29 @@
+/**
+ * The contract between serving and the flavor loaders under flavors/.
+ */
+import type { Logger } from 'pino';
+import type { MLmodel } from './mlmodel.js';
+import type { ModelInput, ModelOutput, Params } from './data.js';
+
+export interface LoadOptions {
+  logger: Logger;
+}
+
+export interface LoadedModel {
+  /** The flavor that loaded it, e.g. "onnx". */
+  readonly flavor: string;
+  /**
+   * pyfunc-style predict. `input` has passed schema enforcement when the model has a
+   * signature. Errors the user caused are MlflowErrors; anything else becomes MLflow's
+   * generic 400 "Encountered an unexpected error while evaluating the model".
+   */
+  predict(input: ModelInput, params: Params): Promise<ModelOutput>;
+  dispose(): Promise<void>;
+}
+
+export interface Flavor {
+  /** The MLmodel flavor key and the pyfunc loader_module suffix (mlflow.<name>). */
+  readonly name: string;
+  /** Reads the model files once; fails with a FlavorError naming what it cannot serve. */
+  load(modelDir: string, mlmodel: MLmodel, options: LoadOptions): Promise<LoadedModel>;
+}
