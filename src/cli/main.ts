@@ -1,0 +1,152 @@
+#!/usr/bin/env node
+/**
+ * `flowgate` command line: serve, predict, inspect — flags and env as MLflow's
+ * `mlflow models serve|predict`.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { FLOWGATE_VERSION } from '../version.js';
+import { runInspect } from './inspect.js';
+import { runPredict } from './predict.js';
+import { runServe } from './serve.js';
+
+const MAIN_HELP = `Usage: flowgate <command> [options]
+
+A fast, safe model server for MLflow models: MLflow's scoring protocol, from MLflow's registries.
+
+Commands:
+  serve     Serve a model over HTTP (like \`mlflow models serve\`)
+  predict   Predict on a file with a model (like \`mlflow models predict\`)
+  inspect   Show what a model URI resolves to, as JSON
+
+Options:
+  --version  Print flowgate's version
+  --help     Show help (also \`flowgate <command> --help\`)
+
+Environment: MLFLOW_TRACKING_URI, MLFLOW_REGISTRY_URI and the MLflow/AWS credential variables are honoured.
+`;
+
+const SERVE_HELP = `Usage: flowgate serve -m URI [options]
+
+Serve an MLflow model with MLflow's scoring protocol: POST /invocations, GET /ping, /health, /version, /metrics.
+
+Options:
+  -m, --model-uri URI     models:/name/<version|stage|latest>, models:/name@alias, runs:/<run>/<path>, a path   [env FLOWGATE_MODEL_URI]
+  -p, --port PORT         port to listen on (default 5000)                                [env MLFLOW_PORT]
+  -h, --host HOST         address to bind (default 127.0.0.1)                             [env MLFLOW_HOST]
+  -t, --timeout SECONDS   per-request timeout, answered with 504 (default 60)             [env MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT]
+      --tracking-uri URI  MLflow tracking/registry: a path, file:, sqlite:///, http(s)://   [env MLFLOW_TRACKING_URI]
+      --cache-dir DIR     where remote model versions are downloaded (default ~/.cache/flowgate) [env FLOWGATE_CACHE_DIR]
+      --poll-interval S   re-resolve the URI every S seconds and hot-swap new versions; 0 disables (default 30) [env FLOWGATE_POLL_INTERVAL]
+      --log-level LEVEL   fatal|error|warn|info|debug|trace|silent (default info)       [env FLOWGATE_LOG_LEVEL]
+      --help              show this help
+`;
+
+const PREDICT_HELP = `Usage: flowgate predict -m URI -i FILE|- [-t json|csv] [-o FILE]
+
+Run the model on a request body (the same JSON or CSV /invocations takes) and write {"predictions": ...}.
+
+Options:
+  -m, --model-uri URI      the model, as for serve
+  -i, --input-path FILE    input file, or - for standard input
+  -t, --content-type TYPE  json (default) or csv
+  -o, --output-path FILE   write predictions here (default: standard output)
+      --tracking-uri URI   as for serve                                              [env MLFLOW_TRACKING_URI]
+      --cache-dir DIR      as for serve
+      --help               show this help
+`;
+
+const INSPECT_HELP = `Usage: flowgate inspect URI [--tracking-uri URI]
+
+Print what URI resolves to, as JSON: {name, version, stage, aliases, source, local_path, flavors, signature, input_example}.
+Exits non-zero with a one-line error when it cannot resolve.
+`;
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+const COMMON: Options = {
+  'tracking-uri': { type: 'string' },
+  'cache-dir': { type: 'string' },
+  help: { type: 'boolean' },
+};
+
+function parse(args: string[], options: Options, allowPositionals = false) {
+  return parseArgs({ args, options: { ...COMMON, ...options }, allowPositionals, strict: true });
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === '--version' || command === '-v') {
+    process.stdout.write(`flowgate ${FLOWGATE_VERSION}\n`);
+    return 0;
+  }
+  if (command === undefined || command === '--help' || command === 'help') {
+    process.stdout.write(MAIN_HELP);
+    return command === undefined ? 1 : 0;
+  }
+  switch (command) {
+    case 'serve': {
+      const { values } = parse(rest, {
+        'model-uri': { type: 'string', short: 'm' },
+        port: { type: 'string', short: 'p' },
+        host: { type: 'string', short: 'h' },
+        timeout: { type: 'string', short: 't' },
+        'poll-interval': { type: 'string' },
+        'log-level': { type: 'string' },
+      });
+      if (values.help) return help(SERVE_HELP);
+      return runServe({
+        modelUri: values['model-uri'] as string | undefined,
+        port: values.port as string | undefined,
+        host: values.host as string | undefined,
+        timeout: values.timeout as string | undefined,
+        trackingUri: values['tracking-uri'] as string | undefined,
+        cacheDir: values['cache-dir'] as string | undefined,
+        pollInterval: values['poll-interval'] as string | undefined,
+        logLevel: values['log-level'] as string | undefined,
+      });
+    }
+    case 'predict': {
+      const { values } = parse(rest, {
+        'model-uri': { type: 'string', short: 'm' },
+        'input-path': { type: 'string', short: 'i' },
+        'content-type': { type: 'string', short: 't' },
+        'output-path': { type: 'string', short: 'o' },
+      });
+      if (values.help) return help(PREDICT_HELP);
+      return runPredict({
+        modelUri: values['model-uri'] as string | undefined,
+        inputPath: values['input-path'] as string | undefined,
+        contentType: values['content-type'] as string | undefined,
+        outputPath: values['output-path'] as string | undefined,
+        trackingUri: values['tracking-uri'] as string | undefined,
+        cacheDir: values['cache-dir'] as string | undefined,
+      });
+    }
+    case 'inspect': {
+      const { values, positionals } = parse(rest, {}, true);
+      if (values.help) return help(INSPECT_HELP);
+      return runInspect({
+        uri: positionals[0],
+        trackingUri: values['tracking-uri'] as string | undefined,
+        cacheDir: values['cache-dir'] as string | undefined,
+      });
+    }
+    default:
+      process.stderr.write(`flowgate: unknown command '${command}'. See 'flowgate --help'.\n`);
+      return 2;
+  }
+}
+
+function help(text: string): number {
+  process.stdout.write(text);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== 0) process.exitCode = code;
+  },
+  (err: Error) => {
+    process.stderr.write(`flowgate: ${err.message}\n`);
+    process.exitCode = 1;
+  },
+);

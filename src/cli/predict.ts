@@ -1,0 +1,60 @@
+/**
+ * `flowgate predict`: the scoring path without HTTP, like `mlflow models predict`.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { text } from 'node:stream/consumers';
+import { serveConfig } from '../config.js';
+import { MlflowError } from '../errors.js';
+import { createLogger } from '../logging.js';
+import { decodeCsvRequest } from '../protocol/csv-request.js';
+import { decodeJsonRequest } from '../protocol/json-request.js';
+import { formatOutput } from '../protocol/json-output.js';
+import { resolveModel } from '../registry/index.js';
+import { identityOf, registryOptions } from '../server.js';
+import { ModelVersion } from '../serving/model-version.js';
+
+export interface PredictFlags {
+  modelUri?: string | undefined;
+  inputPath?: string | undefined;
+  contentType?: string | undefined;
+  outputPath?: string | undefined;
+  trackingUri?: string | undefined;
+  cacheDir?: string | undefined;
+}
+
+export async function runPredict(flags: PredictFlags): Promise<number> {
+  if (!flags.modelUri || !flags.inputPath) {
+    process.stderr.write('flowgate predict: -m/--model-uri and -i/--input-path are required (see --help)\n');
+    return 2;
+  }
+  const format = flags.contentType ?? 'json';
+  if (format !== 'json' && format !== 'csv') {
+    process.stderr.write(`flowgate predict: --content-type must be json or csv, not '${format}'\n`);
+    return 2;
+  }
+  const config = serveConfig({ modelUri: flags.modelUri, trackingUri: flags.trackingUri, cacheDir: flags.cacheDir, logLevel: 'warn' }, process.env);
+  // stdout carries the predictions: logs go to stderr.
+  const logger = createLogger(config.logLevel, 2);
+  const resolved = await resolveModel(config.modelUri, registryOptions(config, process.env, logger));
+  const version = await ModelVersion.load(identityOf(resolved), logger);
+  try {
+    const body = flags.inputPath === '-' ? await text(process.stdin) : await readFile(flags.inputPath, 'utf8');
+    const schema = version.mlmodel.signatureFromTypeHint ? null : (version.signature?.inputs ?? null);
+    const request =
+      format === 'json' ? decodeJsonRequest(body, version.signature) : { input: decodeCsvRequest(body, schema), params: null, unwrapped: false };
+    const output = formatOutput(await version.predict(request.input, request.params));
+    const result = `${request.unwrapped ? output : `{"predictions": ${output}}`}\n`;
+    if (flags.outputPath) await writeFile(flags.outputPath, result);
+    else process.stdout.write(result);
+    return 0;
+  } catch (err) {
+    if (err instanceof MlflowError) {
+      process.stderr.write(`flowgate predict: ${err.errorCode}: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  } finally {
+    await version.retire();
+    logger.flush();
+  }
+}

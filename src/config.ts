@@ -1,0 +1,62 @@
+/**
+ * Configuration enters once: CLI flags over environment variables (MLflow's names), into
+ * one zod-validated object that is passed down. No other module reads process.env,
+ * except the registry's own credentials builder, called from here.
+ */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const seconds = z.coerce.number().positive();
+
+export const serveConfigSchema = z.object({
+  modelUri: z.string().min(1, 'a model URI is required (-m/--model-uri)'),
+  host: z.string().min(1),
+  port,
+  timeoutSeconds: seconds,
+  trackingUri: z.string().nullable(),
+  registryUri: z.string().nullable(),
+  cacheDir: z.string().min(1),
+  pollIntervalSeconds: z.coerce.number().min(0),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+});
+
+export type ServeConfig = z.infer<typeof serveConfigSchema>;
+
+export interface ServeFlags {
+  modelUri?: string | undefined;
+  host?: string | undefined;
+  port?: string | undefined;
+  timeout?: string | undefined;
+  trackingUri?: string | undefined;
+  cacheDir?: string | undefined;
+  pollInterval?: string | undefined;
+  logLevel?: string | undefined;
+}
+
+/** The OS cache dir (XDG on Linux), where remote model versions are downloaded. */
+export function defaultCacheDir(env: NodeJS.ProcessEnv): string {
+  const base = env.XDG_CACHE_HOME || (process.platform === 'darwin' ? join(homedir(), 'Library', 'Caches') : join(homedir(), '.cache'));
+  return join(base, 'flowgate');
+}
+
+export class ConfigError extends Error {}
+
+export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeConfig {
+  const parsed = serveConfigSchema.safeParse({
+    modelUri: flags.modelUri ?? env.FLOWGATE_MODEL_URI ?? env.MODEL_URI ?? '',
+    host: flags.host ?? env.MLFLOW_HOST ?? '127.0.0.1',
+    port: flags.port ?? env.MLFLOW_PORT ?? 5000,
+    timeoutSeconds: flags.timeout ?? env.MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT ?? 60,
+    trackingUri: flags.trackingUri ?? env.MLFLOW_TRACKING_URI ?? null,
+    registryUri: env.MLFLOW_REGISTRY_URI ?? null,
+    cacheDir: flags.cacheDir ?? env.FLOWGATE_CACHE_DIR ?? defaultCacheDir(env),
+    pollIntervalSeconds: flags.pollInterval ?? env.FLOWGATE_POLL_INTERVAL ?? 30,
+    logLevel: flags.logLevel ?? env.FLOWGATE_LOG_LEVEL ?? 'info',
+  });
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  }
+  return parsed.data;
+}
