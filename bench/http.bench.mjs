@@ -1,0 +1,165 @@
+#!/usr/bin/env node
+/**
+ * HTTP throughput of `flowgate serve` against bare hono (bench/bare-hono.mjs, the same HTTP stack with
+ * no work behind it), on the ONNX iris model with `{"inputs": ...}` bodies of 1 and 100 rows.
+ * autocannon, loopback only, c=16; each case gets a warm-up, then a measured run.
+ * Prints req/s, p50/p99 latency and flowgate / bare hono; saves bench/.results/http.json.
+ *
+ * Needs `npm run build`. Knobs: BENCH_DURATION (s, default 10), BENCH_WARMUP (s, default 3),
+ * BENCH_CONNECTIONS (default 16), FLOWGATE_LOG_LEVEL (default: flowgate's own, info).
+ * The model is ../shared/fixtures/mlflow-real/models/onnx_iris_softmax (written by real MLflow), or the
+ * example registry's iris v1 when ../shared is absent: same signature, same ONNX graph shape.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const READY_TIMEOUT_MS = 60_000;
+
+function modelDir() {
+  const shared = join(repo, '..', 'shared', 'fixtures', 'mlflow-real', 'models', 'onnx_iris_softmax');
+  if (existsSync(join(shared, 'MLmodel'))) return shared;
+  const mlruns = join(repo, 'examples', 'mlruns');
+  const version = join(mlruns, 'models', 'iris', 'version-1');
+  const runId = /^run_id: (\S+)$/m.exec(readFileSync(join(version, 'meta.yaml'), 'utf8'))?.[1];
+  for (const experiment of readdirSync(mlruns)) {
+    const dir = join(mlruns, experiment, runId ?? '', 'artifacts', 'model');
+    if (runId && existsSync(join(dir, 'MLmodel'))) return dir;
+  }
+  throw new Error('no ONNX iris model: neither ../shared nor examples/mlruns is there');
+}
+
+/** `n` iris-like rows, deterministic. */
+function rows(n) {
+  const base = [
+    [5.1, 3.5, 1.4, 0.2],
+    [7.0, 3.2, 4.7, 1.4],
+    [6.3, 3.3, 6.0, 2.5],
+    [5.0, 3.0, 1.6, 0.2],
+    [6.6, 3.0, 4.4, 1.4],
+  ];
+  return Array.from({ length: n }, (_, i) => base[i % base.length].map((v, j) => Math.round((v + ((i * 7 + j) % 5) * 0.1) * 10) / 10));
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const children = [];
+function start(name, args, env = {}) {
+  const child = spawn(process.execPath, args, { cwd: repo, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+  child.on('exit', (code) => {
+    if (!child.stopping) console.error(`${name} exited early (code ${code}):\n${stderr}`);
+  });
+  children.push(child);
+  return child;
+}
+function stopAll() {
+  for (const child of children) {
+    child.stopping = true;
+    child.kill('SIGTERM');
+  }
+}
+process.on('exit', stopAll);
+for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(1));
+
+async function waitReady(url, child) {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server for ${url} exited`);
+    try {
+      if ((await fetch(`${url}/ping`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url}/ping not ready after ${READY_TIMEOUT_MS / 1000} s`);
+}
+
+function load(url, body, duration) {
+  return autocannon({
+    url: `${url}/invocations`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    connections: CONNECTIONS,
+    duration,
+  });
+}
+
+async function measure(url, body) {
+  await load(url, body, WARMUP);
+  const result = await load(url, body, DURATION);
+  if (result.errors > 0 || result.non2xx > 0 || result.timeouts > 0) {
+    throw new Error(`${url}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx responses`);
+  }
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, requests: result.requests.total };
+}
+
+const entry = join(repo, 'dist', 'src', 'cli', 'main.js');
+if (!existsSync(entry)) {
+  console.error('dist/src/cli/main.js is missing: run `npm run build` first');
+  process.exit(1);
+}
+const model = modelDir();
+const [flowgatePort, barePort] = [await freePort(), await freePort()];
+const flowgateUrl = `http://127.0.0.1:${flowgatePort}`;
+const bareUrl = `http://127.0.0.1:${barePort}`;
+const flowgate = start('flowgate', [entry, 'serve', '-m', model, '-h', '127.0.0.1', '-p', String(flowgatePort), '--poll-interval', '0']);
+const bare = start('bare hono', [join(repo, 'bench', 'bare-hono.mjs'), String(barePort)]);
+await Promise.all([waitReady(flowgateUrl, flowgate), waitReady(bareUrl, bare)]);
+
+// A server that answers fast but wrongly is no result: check flowgate predicts before timing it.
+const check = await fetch(`${flowgateUrl}/invocations`, {
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ inputs: rows(5) }),
+});
+const checked = await check.json();
+if (!check.ok || checked.predictions?.label?.length !== 5 || checked.predictions?.probabilities?.length !== 5) {
+  console.error(`flowgate did not predict: ${check.status} ${JSON.stringify(checked)}`);
+  process.exit(1);
+}
+
+console.log(`model ${model}`);
+console.log(`autocannon c=${CONNECTIONS}, ${WARMUP} s warm-up + ${DURATION} s per case, loopback, node ${process.version}`);
+const results = [];
+for (const n of [1, 100]) {
+  const body = JSON.stringify({ inputs: rows(n) });
+  const f = await measure(flowgateUrl, body);
+  const b = await measure(bareUrl, body);
+  results.push({ case: `${n} row${n === 1 ? '' : 's'} (${body.length} B)`, flowgate: f, bareHono: b, ratio: f.rps / b.rps });
+}
+
+const pad = (s, n) => String(s).padEnd(n);
+const num = (x, digits = 0) => x.toFixed(digits).padStart(9);
+console.log(`\n${pad('case', 22)}${pad('', 2)}     req/s   p50 ms   p99 ms`);
+for (const r of results) {
+  console.log(`${pad(r.case, 22)}  flowgate  ${num(r.flowgate.rps)} ${num(r.flowgate.p50, 1)} ${num(r.flowgate.p99, 1)}`);
+  console.log(`${pad('', 22)}  bare hono ${num(r.bareHono.rps)} ${num(r.bareHono.p50, 1)} ${num(r.bareHono.p99, 1)}`);
+  console.log(`${pad('', 22)}  flowgate / bare hono = ${r.ratio.toFixed(2)}x`);
+}
+
+mkdirSync(join(repo, 'bench', '.results'), { recursive: true });
+writeFileSync(
+  join(repo, 'bench', '.results', 'http.json'),
+  JSON.stringify({ date: new Date().toISOString(), node: process.version, model, connections: CONNECTIONS, duration: DURATION, results }, null, 2),
+);
+process.exit(0);
