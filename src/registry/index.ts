@@ -1,0 +1,69 @@
+/**
+ * The registry layer's public API: what a model URI points at (cheap, every poll) and
+ * the local directory holding its files (downloaded into the cache when remote).
+ */
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { fetchArtifactDir, fileUriToPath, type CacheEntry, type ProgressCallback } from '../artifacts/index.js';
+import { MlflowError } from '../errors.js';
+import type { RegistryOptions } from './options.js';
+import { openStores, resolveStoreUri, type ModelVersionRef } from './resolve.js';
+import type { ModelVersion } from './types.js';
+import { uriScheme } from './uri.js';
+
+export interface ResolvedModel extends ModelVersionRef {
+  /** Local directory holding MLmodel. */
+  localPath: string;
+}
+
+/**
+ * What `uri` points at now: `models:/name/<version|stage|latest>`, `models:/name@alias`,
+ * `models:/m-<id>`, `runs:/<run>/<path>`, or a plain location (directory, file:, s3:,
+ * mlflow-artifacts:). Reads the registry, never downloads model files.
+ */
+export async function resolveModelVersion(uri: string, opts: RegistryOptions): Promise<ModelVersionRef> {
+  const scheme = uriScheme(uri);
+  if (scheme === 'models' || scheme === 'runs') return resolveStoreUri(uri, openStores(opts));
+  const artifactUri = scheme === null || scheme === 'file' ? fileUriToPath(uri, opts.cwd) : uri;
+  return { uri, name: null, version: null, stage: null, aliases: [], source: uri, artifactUri, runId: null, modelId: null, trackingUri: opts.trackingUri };
+}
+
+function cacheEntry(ref: ModelVersionRef): CacheEntry {
+  const label =
+    ref.name !== null && ref.version !== null
+      ? `${ref.name}-v${ref.version}`
+      : (ref.modelId ?? (ref.runId !== null ? `run-${ref.runId}` : basename(ref.artifactUri.replace(/\/+$/, '')) || 'model'));
+  // Registered versions and run artifacts never change in place, so the location names the content.
+  return { label, identity: JSON.stringify([ref.trackingUri, ref.artifactUri]) };
+}
+
+/** The local directory holding the model's MLmodel: a local store's directory as is, else the cache. */
+export async function fetchModelFiles(ref: ModelVersionRef, opts: RegistryOptions, onProgress?: ProgressCallback): Promise<string> {
+  const dir = await fetchArtifactDir(
+    ref.artifactUri,
+    cacheEntry(ref),
+    { trackingUri: ref.trackingUri, cwd: opts.cwd, cacheDir: opts.cacheDir, http: opts.http, s3: opts.s3, logger: opts.logger },
+    onProgress,
+  );
+  if (!existsSync(join(dir, 'MLmodel'))) {
+    throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `Could not find an "MLmodel" configuration file at "${dir}" (resolved from ${ref.uri})`);
+  }
+  return dir;
+}
+
+export async function resolveModel(uri: string, opts: RegistryOptions, onProgress?: ProgressCallback): Promise<ResolvedModel> {
+  const ref = await resolveModelVersion(uri, opts);
+  return { ...ref, localPath: await fetchModelFiles(ref, opts, onProgress) };
+}
+
+/** Every live version of a registered model, highest first (for `inspect` and operators). */
+export async function listModelVersions(name: string, opts: RegistryOptions): Promise<ModelVersion[]> {
+  return openStores(opts).registry.searchModelVersions(name);
+}
+
+export type { ModelVersionRef } from './resolve.js';
+export type { ModelVersion } from './types.js';
+export type { RegistryOptions, RegistryOverrides } from './options.js';
+export { registryOptionsFromEnv, defaultCacheDir } from './options.js';
+export type { DownloadEvent, ProgressCallback, ProgressReporterOptions } from '../artifacts/index.js';
+export { createProgressReporter } from '../artifacts/index.js';
