@@ -4,28 +4,19 @@
  */
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
-import { basename } from 'node:path';
 import type { Logger } from 'pino';
 import type { ServeConfig } from './config.js';
 import { createApp } from './http/app.js';
-import { createMetrics } from './http/metrics.js';
-import { registryOptionsFromEnv, resolveModel, type RegistryOptions, type ResolvedModel } from './registry/index.js';
-import { ModelVersion, type ModelIdentity } from './serving/model-version.js';
+import { Metrics } from './metrics.js';
+import { registryOptionsFromEnv, resolveModelVersion, type RegistryOptions } from './registry/index.js';
+import { Follower, loadVersion } from './serving/follower.js';
 import { ServedModel } from './serving/served-model.js';
 
 export interface RunningServer {
   url: string;
   served: ServedModel;
+  follower: Follower;
   close(): Promise<void>;
-}
-
-export function identityOf(resolved: ResolvedModel): ModelIdentity {
-  return {
-    name: resolved.name ?? basename(resolved.localPath),
-    version: resolved.version,
-    uri: resolved.uri,
-    localPath: resolved.localPath,
-  };
 }
 
 export function registryOptions(config: ServeConfig, env: NodeJS.ProcessEnv, logger: Logger): RegistryOptions {
@@ -39,12 +30,15 @@ export function registryOptions(config: ServeConfig, env: NodeJS.ProcessEnv, log
 
 export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, logger: Logger): Promise<RunningServer> {
   const registry = registryOptions(config, env, logger);
-  const resolved = await resolveModel(config.modelUri, registry);
-  const version = await ModelVersion.load(identityOf(resolved), logger);
+  const metrics = new Metrics();
+  const ref = await resolveModelVersion(config.modelUri, registry);
+  const version = await loadVersion(ref, { registry, logger, metrics });
   const served = new ServedModel(version.identity.name);
   await served.swap(version);
+  metrics.markServed(version);
+  const follower = new Follower({ uri: config.modelUri, served, registry, intervalSeconds: config.pollIntervalSeconds, logger, metrics }, ref);
+  follower.start();
 
-  const metrics = createMetrics();
   const app = createApp({ served, metrics, logger, timeoutSeconds: config.timeoutSeconds });
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
@@ -60,7 +54,9 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
   return {
     url,
     served,
+    follower,
     async close() {
+      follower.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await served.close();
     },

@@ -9,8 +9,9 @@ import { createLogger } from '../logging.js';
 import { decodeCsvRequest } from '../protocol/csv-request.js';
 import { decodeJsonRequest } from '../protocol/json-request.js';
 import { formatOutput } from '../protocol/json-output.js';
-import { resolveModel } from '../registry/index.js';
-import { identityOf, registryOptions } from '../server.js';
+import { fetchModelFiles, resolveModelVersion } from '../registry/index.js';
+import { registryOptions } from '../server.js';
+import { identityOf } from '../serving/follower.js';
 import { ModelVersion } from '../serving/model-version.js';
 
 export interface PredictFlags {
@@ -35,8 +36,9 @@ export async function runPredict(flags: PredictFlags): Promise<number> {
   const config = serveConfig({ modelUri: flags.modelUri, trackingUri: flags.trackingUri, cacheDir: flags.cacheDir, logLevel: 'warn' }, process.env);
   // stdout carries the predictions: logs go to stderr.
   const logger = createLogger(config.logLevel, 2);
-  const resolved = await resolveModel(config.modelUri, registryOptions(config, process.env, logger));
-  const version = await ModelVersion.load(identityOf(resolved), logger);
+  const registry = registryOptions(config, process.env, logger);
+  const ref = await resolveModelVersion(config.modelUri, registry);
+  const version = await ModelVersion.load(identityOf(ref, await fetchModelFiles(ref, registry)), logger);
   try {
     const body = flags.inputPath === '-' ? await text(process.stdin) : await readFile(flags.inputPath, 'utf8');
     const schema = version.mlmodel.signatureFromTypeHint ? null : (version.signature?.inputs ?? null);

@@ -3,7 +3,10 @@
  */
 import { ConfigError, serveConfig, type ServeFlags } from '../config.js';
 import { createLogger } from '../logging.js';
-import { startServer } from '../server.js';
+import { startServer, type RunningServer } from '../server.js';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseJsonLenient } from '../protocol/lenient-json.js';
 
 export async function runServe(flags: ServeFlags): Promise<number> {
   let config;
@@ -27,6 +30,7 @@ export async function runServe(flags: ServeFlags): Promise<number> {
     return 1;
   }
   const running = server;
+  process.stderr.write(await tryItLine(running));
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info({ signal }, 'shutting down: draining requests');
@@ -37,4 +41,20 @@ export async function runServe(flags: ServeFlags): Promise<number> {
   });
   logger.flush();
   return 0;
+}
+
+/** A ready-to-paste request for people at a terminal (stderr: stdout carries the JSON logs). */
+async function tryItLine(server: RunningServer): Promise<string> {
+  const version = server.served.current();
+  const example = version?.mlmodel.inputExample?.servingInputPath;
+  let body = '{"inputs": [[1, 2, 3, 4]]}';
+  if (version && example) {
+    try {
+      body = JSON.stringify(parseJsonLenient(await readFile(join(version.identity.localPath, example), 'utf8')));
+    } catch {
+      // keep the generic body
+    }
+  }
+  const url = server.url.replace('://0.0.0.0:', '://127.0.0.1:');
+  return `\nflowgate is serving at ${url}. Try:\n  curl -s ${url}/invocations -H 'Content-Type: application/json' -d '${body.replace(/'/g, "'\\''")}'\n\n`;
 }

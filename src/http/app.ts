@@ -13,12 +13,12 @@ import { requestFormat, UnsupportedContentType } from '../protocol/content-type.
 import { formatOutput } from '../protocol/json-output.js';
 import type { ServedModel } from '../serving/served-model.js';
 import type { ModelVersion } from '../serving/model-version.js';
-import type { ServerMetrics } from './metrics.js';
+import type { Metrics } from '../metrics.js';
 import { FLOWGATE_VERSION } from '../version.js';
 
 export interface AppOptions {
   served: ServedModel;
-  metrics: ServerMetrics;
+  metrics: Metrics;
   logger: Logger;
   /** MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT, in seconds */
   timeoutSeconds: number;
@@ -60,10 +60,9 @@ export function createApp({ served, metrics, logger, timeoutSeconds }: AppOption
     );
   });
 
-  const ping = (c: Context): Response =>
-    served.current() === null ? notReady() : c.body('\n', 200, JSON_TYPE);
-  app.get('/ping', ping);
-  app.get('/health', ping);
+  // /ping is readiness (a model is loaded), /health liveness; both answer MLflow's "\n".
+  app.get('/ping', (c: Context) => (served.current() === null ? notReady() : c.body('\n', 200, JSON_TYPE)));
+  app.get('/health', (c: Context) => c.body('\n', 200, JSON_TYPE));
   app.get('/version', (c) => c.body(FLOWGATE_VERSION, 200, JSON_TYPE));
   app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }));
 
@@ -81,8 +80,15 @@ export function createApp({ served, metrics, logger, timeoutSeconds }: AppOption
       return c.body(err.message, 415, { 'Content-Type': 'text/plain; charset=utf-8' });
     }
     const body = await c.req.text();
+    const started = performance.now();
+    const limitMs = timeoutSeconds * 1000;
     let timer: NodeJS.Timeout | undefined;
     try {
+      // The deadline is armed before the work starts: decoding and pure-JS flavors run
+      // synchronously, and what they take counts against the limit too.
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Timeout()), limitMs);
+      });
       const work = (async () => {
         const schema = version.mlmodel.signatureFromTypeHint ? null : (version.signature?.inputs ?? null);
         const request =
@@ -93,10 +99,8 @@ export function createApp({ served, metrics, logger, timeoutSeconds }: AppOption
         const text = formatOutput(output);
         return request.unwrapped ? text : `{"predictions": ${text}}`;
       })();
-      const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Timeout()), timeoutSeconds * 1000);
-      });
       const text = await Promise.race([work, deadline]);
+      if (performance.now() - started > limitMs) throw new Timeout();
       return c.body(text, 200, JSON_TYPE);
     } catch (err) {
       if (err instanceof Timeout) return c.body(TIMEOUT_BODY, 504, JSON_TYPE);

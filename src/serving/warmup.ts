@@ -1,0 +1,23 @@
+/**
+ * Warm-up: a freshly loaded version answers its own serving input example once before it
+ * takes traffic, so a version that cannot predict is never swapped in.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { decodeJsonRequest } from '../protocol/json-request.js';
+import type { ModelVersion } from './model-version.js';
+
+/** Returns whether an example was run; throws when the version fails on it. */
+export async function warmUp(version: ModelVersion): Promise<boolean> {
+  const info = version.mlmodel.inputExample;
+  if (info === null || info.servingInputPath === null) return false;
+  let body: string;
+  try {
+    body = await readFile(join(version.identity.localPath, info.servingInputPath), 'utf8');
+  } catch {
+    return false; // MLmodel names an example the artifact store did not keep
+  }
+  const request = decodeJsonRequest(body, version.signature);
+  await version.predict(request.input, request.params);
+  return true;
+}
