@@ -1,0 +1,54 @@
+# flowgate: serves an MLflow model over MLflow's scoring protocol on port 8080.
+#
+#   docker build -t flowgate .
+#   docker run -p 8080:8080 flowgate                                  # the bundled example registry (models:/iris/Production)
+#   docker run -p 8080:8080 -v /path/to/model:/opt/ml/model:ro flowgate   # a model directory, as in `mlflow models build-docker` images
+#   docker run -p 8080:8080 -e MODEL_URI=models:/fraud@champion -e MLFLOW_TRACKING_URI=http://mlflow:5000 flowgate
+#
+# BASE_IMAGE must be a Debian-based Node 20 image (apt, useradd, a `node` user with uid 1000).
+ARG BASE_IMAGE=node:20-slim
+
+FROM ${BASE_IMAGE} AS build
+# better-sqlite3 is compiled from source (no prebuilt download); node-gyp takes the headers shipped with Node.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+ENV npm_config_build_from_source=true \
+    npm_config_nodedir=/usr/local
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+# --ignore-scripts skips the package's own `prepare` (tsc; the sources are not copied yet);
+# `npm rebuild` then runs the dependencies' install scripts.
+RUN npm ci --ignore-scripts --no-audit --no-fund && npm rebuild
+COPY tsconfig.json ./
+COPY src ./src
+COPY flavors ./flavors
+RUN npm run build && npm prune --omit=dev --ignore-scripts
+# Keep only what runs here: onnxruntime-node ships binaries for every OS and CPU (~290 MB), and
+# better-sqlite3 keeps its C sources and object files next to the one addon it loads (~30 MB).
+RUN arch=$(node -p process.arch) \
+ && ort=node_modules/onnxruntime-node/bin \
+ && find $ort/napi-v*/ -mindepth 1 -maxdepth 1 ! -name linux -exec rm -rf {} + \
+ && find $ort/napi-v*/linux/ -mindepth 1 -maxdepth 1 ! -name "$arch" -exec rm -rf {} + \
+ && sqlite=node_modules/better-sqlite3 \
+ && rm -rf $sqlite/deps $sqlite/src \
+ && find $sqlite/build -mindepth 1 -maxdepth 1 ! -name Release -exec rm -rf {} + \
+ && find $sqlite/build/Release -mindepth 1 -maxdepth 1 ! -name better_sqlite3.node -exec rm -rf {} +
+
+FROM ${BASE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    MLFLOW_HOST=0.0.0.0 \
+    MLFLOW_PORT=8080 \
+    FLOWGATE_CACHE_DIR=/var/cache/flowgate
+WORKDIR /app
+RUN mkdir -p /opt/ml /var/cache/flowgate && chown node:node /var/cache/flowgate
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY examples/mlruns ./examples/mlruns
+COPY scripts/docker-entrypoint.sh /usr/local/bin/flowgate-entrypoint
+USER node
+EXPOSE 8080
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.MLFLOW_PORT||8080)+'/ping').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+ENTRYPOINT ["flowgate-entrypoint"]
