@@ -37,7 +37,8 @@ export function encodePath(path: string): string {
 }
 
 export function joinRel(dir: string, name: string): string {
-  return dir === '' ? name : `${dir}/${name}`;
+  if (dir === '') return name;
+  return name === '' ? dir : `${dir}/${name}`;
 }
 
 export class MlflowArtifactsSource implements ArtifactSource {

@@ -5,7 +5,7 @@
  */
 import { Agent } from 'node:https';
 import type { Readable } from 'node:stream';
-import { GetObjectCommand, ListObjectsV2Command, S3Client, S3ServiceException, type S3ClientConfig } from '@aws-sdk/client-s3';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { MlflowError } from '../errors.js';
 import { safeRelativePath } from './safe-path.js';
 import type { ArtifactSource, RemoteFile } from './source.js';
@@ -49,8 +49,8 @@ function clientConfig(settings: S3Settings): S3ClientConfig {
 }
 
 function s3Error(err: unknown, what: string): MlflowError {
-  if (err instanceof S3ServiceException) {
-    const status = err.$metadata.httpStatusCode ?? 500;
+  const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  if (err instanceof Error && status !== undefined) {
     const code =
       status === 404 ? 'RESOURCE_DOES_NOT_EXIST' : status === 403 ? 'PERMISSION_DENIED' : status === 401 ? 'UNAUTHENTICATED' : 'INTERNAL_ERROR';
     return new MlflowError(code, `S3 ${what} failed: ${err.name} (HTTP ${status}): ${err.message}`, { cause: err });
@@ -58,29 +58,36 @@ function s3Error(err: unknown, what: string): MlflowError {
   return new MlflowError('TEMPORARILY_UNAVAILABLE', `S3 ${what} failed: ${(err as Error).message}`, { cause: err });
 }
 
+/** The SDK is big: it is loaded on the first S3 download, not when flowgate starts. */
+const sdk = () => import('@aws-sdk/client-s3');
+
 export class S3Source implements ArtifactSource {
   readonly description: string;
-  private readonly client: S3Client;
+  private client: S3Client | null = null;
 
   constructor(
     private readonly bucket: string,
     /** Key prefix of the model directory, without a trailing slash. */
     private readonly prefix: string,
-    settings: S3Settings,
+    private readonly settings: S3Settings,
   ) {
     this.description = `s3://${bucket}/${prefix}`;
-    this.client = new S3Client(clientConfig(settings));
+  }
+
+  private async s3(): Promise<S3Client> {
+    this.client ??= new (await sdk()).S3Client(clientConfig(this.settings));
+    return this.client;
   }
 
   async list(): Promise<RemoteFile[]> {
     const files: RemoteFile[] = [];
     const keyPrefix = this.prefix === '' ? '' : `${this.prefix}/`;
     let token: string | undefined;
+    const { ListObjectsV2Command } = await sdk();
     try {
+      const client = await this.s3();
       do {
-        const page = await this.client.send(
-          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: keyPrefix, ContinuationToken: token }),
-        );
+        const page = await client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: keyPrefix, ContinuationToken: token }));
         for (const object of page.Contents ?? []) {
           const key = object.Key ?? '';
           // "dir/" keys are folder markers some tools create; they hold no file.
@@ -98,8 +105,9 @@ export class S3Source implements ArtifactSource {
 
   async open(file: RemoteFile): Promise<Readable> {
     const key = this.prefix === '' ? file.path : `${this.prefix}/${file.path}`;
+    const { GetObjectCommand } = await sdk();
     try {
-      const object = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const object = await (await this.s3()).send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       return object.Body as Readable;
     } catch (err) {
       throw s3Error(err, `download of s3://${this.bucket}/${key}`);
@@ -107,6 +115,6 @@ export class S3Source implements ArtifactSource {
   }
 
   close(): void {
-    this.client.destroy();
+    this.client?.destroy();
   }
 }
