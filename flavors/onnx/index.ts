@@ -11,6 +11,7 @@ import type { MLmodel } from '../../src/model/mlmodel.js';
 import { frame, frameToMatrix, type Column, type ModelInput, type ModelOutput, type Tensor } from '../../src/model/data.js';
 import { sessionOptionsFrom } from './session-options.js';
 import { fromOrtTensor, toOrtTensor } from './tensors.js';
+import { hasDynamicBatchDim, RunQueue } from './run-queue.js';
 
 interface InputInfo {
   name: string;
@@ -20,18 +21,20 @@ interface InputInfo {
 
 class OnnxModel implements LoadedModel {
   readonly flavor = 'onnx';
+  private readonly queue: RunQueue;
 
   constructor(
     private readonly session: ort.InferenceSession,
     private readonly inputs: InputInfo[],
-  ) {}
+  ) {
+    this.queue = new RunQueue(session, hasDynamicBatchDim(session));
+  }
 
   async predict(input: ModelInput): Promise<ModelOutput> {
     const feeds = this.feeds(input);
-    const results = await this.session.run(feeds);
+    const results = await this.queue.run(feeds);
     const outputs: Record<string, Tensor> = {};
     for (const name of this.session.outputNames) outputs[name] = fromOrtTensor(results[name] as ort.Tensor);
-    for (const t of Object.values(feeds)) t.dispose();
     if (input.kind !== 'frame') return { kind: 'tensors', tensors: outputs };
     // DataFrame input: one column per output, each flattened (an (N,k) output gives N*k rows).
     const names = Object.keys(outputs);
