@@ -28,6 +28,9 @@ function sqlitePath(uri: string, cwd: string): string {
 }
 
 export function parseStoreUri(uri: string, cwd: string): StoreUri {
+  if (uri === 'databricks' || uri === 'databricks-uc') {
+    throw new MlflowError('NOT_IMPLEMENTED', `The '${uri}' registry is not supported by flowgate.`);
+  }
   const scheme = uriScheme(uri);
   if (scheme === null || scheme === 'file') return { kind: 'file', uri, root: fileUriToPath(uri, cwd) };
   if (scheme === 'sqlite' || scheme.startsWith('sqlite+')) return { kind: 'sqlite', uri, path: sqlitePath(uri, cwd) };
