@@ -69,12 +69,21 @@ async function removeStaleTemps(cacheDir: string, logger: Logger): Promise<void>
   }
 }
 
+/** Runs `fn` over items, `limit` at a time; on a failure starts no more and waits for the running ones. */
 async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
+  let failure: { error: unknown } | null = null;
   const worker = async (): Promise<void> => {
-    while (next < items.length) await fn(items[next++]!);
+    while (failure === null && next < items.length) {
+      try {
+        await fn(items[next++]!);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure !== null) throw (failure as { error: unknown }).error;
 }
 
 async function download(
