@@ -56,16 +56,17 @@ export class PyGlobal {
 }
 
 /** Hashable Python values as one string each, so that 1 == 1.0 == True and ('a', 1) are equal keys, as in Python. */
-function keyOf(key: PyValue): string {
+function keyOf(key: PyValue, depth = 0): string {
+  if (depth > 64) throw new TypeError('dict key nested too deeply');
   if (typeof key === 'string') return `s${key}`;
   if (typeof key === 'number') return `n${key}`;
   if (typeof key === 'boolean') return key ? 'n1' : 'n0';
   if (typeof key === 'bigint') return `n${key}`;
   if (key === null) return 'N';
-  if (key instanceof PyTuple) return `t(${key.items.map(keyOf).join(',')})`;
+  if (key instanceof PyTuple) return `t(${key.items.map((k) => keyOf(k, depth + 1)).join(',')})`;
   if (key instanceof PyGlobal) return `g${key.qualifiedName}`;
   if (key instanceof Uint8Array) return `b${Buffer.from(key).toString('hex')}`;
-  if (key instanceof NumpyScalar) return keyOf(key.value);
+  if (key instanceof NumpyScalar) return keyOf(key.value, depth + 1);
   throw new TypeError('unhashable dict key');
 }
 

@@ -1,0 +1,5 @@
+/** A Python unpickler that never runs code: see unpickler.ts and types.ts. */
+export { unpickle, refusalMessage, type UnpickleOptions } from './unpickler.js';
+export { PickleError } from './errors.js';
+export * from './types.js';
+export * from './read.js';
