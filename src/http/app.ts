@@ -15,6 +15,7 @@ import type { ServedModel } from '../serving/served-model.js';
 import type { ModelVersion } from '../serving/model-version.js';
 import type { Metrics } from '../metrics.js';
 import { FLOWGATE_VERSION } from '../version.js';
+import { readBodyText } from './body.js';
 
 export interface AppOptions {
   served: ServedModel;
@@ -79,7 +80,7 @@ export function createApp({ served, metrics, logger, timeoutSeconds }: AppOption
       if (!(err instanceof UnsupportedContentType)) throw err;
       return c.body(err.message, 415, { 'Content-Type': 'text/plain; charset=utf-8' });
     }
-    const body = await c.req.text();
+    const body = await readBodyText(c);
     const started = performance.now();
     const limitMs = timeoutSeconds * 1000;
     let timer: NodeJS.Timeout | undefined;
