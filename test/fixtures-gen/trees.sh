@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Tree-ensemble reference fixtures: xgboost 1.7 (Debian's python3) and lightgbm 4.7 (the reference venv).
+# Idempotent: skips a library whose outputs were made by the current generator.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=test/.generated/trees
+stamp=$(sha256sum test/fixtures-gen/trees.py | cut -c1-16)
+
+generate() { # kind python
+  local kind=$1 python=$2
+  if [ "$(cat "$out/$kind/.stamp" 2>/dev/null)" = "$stamp" ]; then
+    echo "trees/$kind: up to date"
+    return
+  fi
+  if ! "$python" -c "import $kind" 2>/dev/null; then
+    echo "trees/$kind: $python cannot import $kind; run scripts/setup-python.sh (skipped)" >&2
+    return
+  fi
+  rm -rf "${out:?}/$kind"
+  "$python" test/fixtures-gen/trees.py "$kind" "$out"
+  echo "$stamp" >"$out/$kind/.stamp"
+}
+
+generate xgboost /usr/bin/python3
+generate lightgbm .venv-ref/bin/python
