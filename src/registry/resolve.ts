@@ -2,14 +2,16 @@
  * Model URI → the version it points at now and where its files are (spec §5.1–5.3),
  * picking versions exactly as MLflow's ModelsArtifactRepository / RunsArtifactRepository do.
  */
-import { joinArtifactUri, trackingServerClient } from '../artifacts/index.js';
+import { existsSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { fileUriToPath, joinArtifactUri, trackingServerClient } from '../artifacts/index.js';
 import { MlflowError } from '../errors.js';
 import { FileStore } from './file-store.js';
 import type { RegistryOptions } from './options.js';
 import { RestStore } from './rest-store.js';
 import { SqliteStore } from './sqlite-store.js';
 import { defaultTrackingUri, parseStoreUri } from './store-uri.js';
-import type { ModelVersion, RegistryStore, Store, TrackingStore } from './types.js';
+import type { ModelVersion, RegistryStore, Store } from './types.js';
 import { parseModelsUri, parseRunsUri, uriScheme, type ModelsUri } from './uri.js';
 
 export interface ModelVersionRef {
@@ -32,9 +34,11 @@ export interface ModelVersionRef {
 }
 
 export interface Stores {
-  tracking: TrackingStore;
-  registry: RegistryStore;
+  tracking: Store;
+  registry: Store;
   trackingUri: string;
+  cwd: string;
+  logger: Logger;
 }
 
 /** Guards against a registry whose sources point at each other (models:/ → models:/ ...). */
@@ -57,7 +61,8 @@ export function openStores(opts: RegistryOptions): Stores {
   const trackingUri = opts.trackingUri ?? defaultTrackingUri(opts.cwd);
   const tracking = openStore(trackingUri, opts);
   const registryUri = opts.registryUri ?? trackingUri;
-  return { tracking, registry: registryUri === trackingUri ? tracking : openStore(registryUri, opts), trackingUri };
+  const registry = registryUri === trackingUri ? tracking : openStore(registryUri, opts);
+  return { tracking, registry, trackingUri, cwd: opts.cwd, logger: opts.logger };
 }
 
 interface Location {
@@ -108,8 +113,25 @@ async function runLocation(uri: string, stores: Stores): Promise<Location> {
   return { source, artifactUri: tracking.localize(tracking.runArtifactUri(run, path)), trackingUri, runId, modelId: null };
 }
 
+/**
+ * A tracking server without an artifact proxy hands out paths on its own disk. When such a
+ * path is not on this machine but lies under the version's run, the server's run-artifact
+ * endpoints can still serve it (MLflow's client would fail here).
+ */
+async function throughServerRun(where: Location, store: Store, runId: string | null, stores: Stores): Promise<Location> {
+  if (store.serverUri === null || runId === null) return where;
+  const scheme = uriScheme(where.artifactUri);
+  if ((scheme !== null && scheme !== 'file') || existsSync(fileUriToPath(where.artifactUri, stores.cwd))) return where;
+  const run = await store.getRun(runId);
+  const root = run.artifactUri.replace(/\/+$/, '');
+  if (root === '' || !where.artifactUri.startsWith(`${root}/`)) return where;
+  const artifactUri = store.runArtifactUri(run, where.artifactUri.slice(root.length + 1));
+  stores.logger.info({ stored: where.artifactUri, using: artifactUri }, "artifact path is on the tracking server's disk; reading it through the server");
+  return { ...where, artifactUri };
+}
+
 /** A download URI from a store: local, remote, or itself a models:/ or runs:/ URI (MLflow 3 sources). */
-async function follow(uri: string, store: RegistryStore | TrackingStore, stores: Stores, depth: number): Promise<Location> {
+async function follow(uri: string, store: Store, stores: Stores, depth: number, runId: string | null): Promise<Location> {
   const scheme = uriScheme(uri);
   if (scheme === 'models' || scheme === 'runs') {
     if (depth >= MAX_INDIRECTIONS) throw new MlflowError('INVALID_STATE', `Too many models:/ or runs:/ indirections resolving ${uri}`);
@@ -117,7 +139,8 @@ async function follow(uri: string, store: RegistryStore | TrackingStore, stores:
     const ref = await resolveUri(uri, stores, depth + 1);
     return { source: uri, artifactUri: ref.artifactUri, trackingUri: ref.trackingUri ?? stores.trackingUri, runId: ref.runId, modelId: ref.modelId };
   }
-  return { source: uri, artifactUri: store.localize(uri), trackingUri: store.serverUri ?? stores.trackingUri, runId: null, modelId: null };
+  const where = { source: uri, artifactUri: store.localize(uri), trackingUri: store.serverUri ?? stores.trackingUri, runId: null, modelId: null };
+  return throughServerRun(where, store, runId, stores);
 }
 
 async function resolveUri(uri: string, stores: Stores, depth: number): Promise<ModelVersionRef> {
@@ -127,11 +150,11 @@ async function resolveUri(uri: string, stores: Stores, depth: number): Promise<M
   const parsed = parseModelsUri(uri);
   if (parsed.kind === 'logged-model') {
     const model = await stores.tracking.getLoggedModel(parsed.modelId);
-    const where = await follow(model.artifactLocation, stores.tracking, stores, depth);
+    const where = await follow(model.artifactLocation, stores.tracking, stores, depth, null);
     return { uri, name: null, version: null, stage: null, aliases: [], ...where, runId: model.sourceRunId, modelId: model.modelId };
   }
   const mv = await pickVersion(stores.registry, parsed);
-  const where = await follow(await stores.registry.getDownloadUri(mv.name, mv.version), stores.registry, stores, depth);
+  const where = await follow(await stores.registry.getDownloadUri(mv.name, mv.version), stores.registry, stores, depth, mv.runId);
   return {
     uri,
     name: mv.name,

@@ -1,6 +1,8 @@
 /**
  * A small fake MLflow tracking server for tests, built from a copy of the
- * `registry-sqlite-server` fixture (its mlflow.db and artifacts/ directory).
+ * `registry-sqlite-server` fixture (its mlflow.db and artifacts/ directory), or of
+ * `registry-sqlite` to play a server without an artifact proxy whose artifact paths are on
+ * its own disk (`serverPaths` maps the recorded prefix to where the copy is).
  *
  * What it emulates, and only that: the read endpoints flowgate uses, with MLflow 2.17's
  * semantics and messages as recorded in the fixture's rest/ responses —
@@ -37,6 +39,8 @@ export interface FakeServerOptions {
   requireAuthorization?: string;
   /** Answer this many requests with 503 before serving normally. */
   failFirst?: number;
+  /** Server-local artifact paths: the prefix recorded in the database → the copy's directory. */
+  serverPaths?: { from: string; to: string };
 }
 
 export interface FakeTrackingServer {
@@ -123,7 +127,13 @@ export async function startFakeTrackingServer(registryDir: string, options: Fake
     if (rel.includes('..') || clean.startsWith('..')) throw new ApiError(400, 'INVALID_PARAMETER_VALUE', 'Invalid path');
     return join(artifactRoot, clean);
   };
-  const runRoot = (runId: string): string => artifactPath(run(runId).artifact_uri.replace(/^mlflow-artifacts:\/*/, ''));
+  const runRoot = (runId: string): string => {
+    const uri = run(runId).artifact_uri;
+    if (uri.startsWith('mlflow-artifacts:')) return artifactPath(uri.replace(/^mlflow-artifacts:\/*/, ''));
+    const paths = options.serverPaths;
+    if (paths === undefined || !uri.startsWith(paths.from)) throw new ApiError(500, 'INTERNAL_ERROR', `cannot read ${uri}`);
+    return paths.to + uri.slice(paths.from.length);
+  };
   const listing = (dir: string): { name: string; isDir: boolean; size: number }[] =>
     existsSync(dir) && statSync(dir).isDirectory()
       ? readdirSync(dir)
@@ -207,7 +217,7 @@ export async function startFakeTrackingServer(registryDir: string, options: Fake
       route(req, url, Buffer.concat(chunks).toString('utf8'))
         .then((answer) => {
           if (answer.file !== undefined) {
-            if (!existsSync(answer.file) || !answer.file.startsWith(artifactRoot + sep)) {
+            if (!existsSync(answer.file) || !answer.file.startsWith(registryDir + sep) || statSync(answer.file).isDirectory()) {
               res.writeHead(404, { 'content-type': 'text/html' }).end('<h1>Not Found</h1>');
               return;
             }

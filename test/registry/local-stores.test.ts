@@ -25,6 +25,23 @@ const backends: { registry: RegistryName; trackingUri: (dir: string) => string }
   { registry: 'registry-sqlite', trackingUri: (dir) => `sqlite:///${dir}/mlflow.db` },
 ];
 
+describe.skipIf(!HAVE_FIXTURES)('no tracking URI: MLflow\'s default', () => {
+  const tmp = tempDir('default');
+  afterAll(() => tmp.cleanup());
+
+  it('is ./mlruns when it holds experiments', async () => {
+    const dir = relocatedCopy('registry-file', tmp.dir);
+    const opts = options(null, join(tmp.dir, 'cache'), captureLogger().logger, {}, { cwd: dir });
+    expect((await resolveModel('models:/iris-lr/Staging', opts)).version).toBe('3');
+  });
+
+  it('else ./mlflow.db', async () => {
+    const dir = relocatedCopy('registry-sqlite', tmp.dir);
+    const opts = options(null, join(tmp.dir, 'cache'), captureLogger().logger, {}, { cwd: dir });
+    expect((await resolveModel('models:/iris-lr/Archived', opts)).version).toBe('1');
+  });
+});
+
 describe.skipIf(!HAVE_FIXTURES).each(backends)('$registry, relocated: the 30-URI table', ({ registry, trackingUri }) => {
   const tmp = tempDir(registry);
   const log = captureLogger();
@@ -60,6 +77,16 @@ describe.skipIf(!HAVE_FIXTURES).each(backends)('$registry, relocated: the 30-URI
     expect(moved.length).toBeGreaterThan(0);
     expect(String(moved[0]!.using).startsWith(dir)).toBe(true);
     expect(String(moved[0]!.stored)).toContain('/tmp/sa-mlflow/gen/');
+  });
+
+  it('runs:/<run>/model reads the run\'s artifacts in the relocated store', async () => {
+    const opts = options(trackingUri(dir), join(tmp.dir, 'cache'), log.logger);
+    const champion = await resolveModelVersion('models:/iris-lr@champion', opts);
+    const model = await resolveModel(`runs:/${champion.runId}/model`, opts);
+    expect(model).toMatchObject({ name: null, version: null, runId: champion.runId, modelId: null });
+    expect(model.localPath).toBe(champion.artifactUri.replace(/^file:\/\//, ''));
+    const err = await resolveModel('runs:/ffffffffffffffffffffffffffffffff/model', opts).catch((e: unknown) => e);
+    expect((err as MlflowError).errorCode).toBe('RESOURCE_DOES_NOT_EXIST');
   });
 
   it('reports stage, aliases and source of the version it picked', async () => {

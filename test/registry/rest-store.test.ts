@@ -76,11 +76,53 @@ describe.skipIf(!HAVE_FIXTURES)('registry-sqlite-server over REST: the 30-URI ta
     expect(made.some((p) => p.includes('mlflow-artifacts'))).toBe(false);
   });
 
+  it('reads a plain mlflow-artifacts:/ URI through the tracking server', async () => {
+    const champion = await resolveModelVersion('models:/xgb-iris@champion', opts());
+    const model = await resolveModel(`mlflow-artifacts:/1/${champion.runId}/artifacts/model`, opts());
+    expect(model).toMatchObject({ name: null, trackingUri: server.url });
+    expect(readFileSync(join(model.localPath, 'MLmodel'), 'utf8')).toContain(`run_id: ${champion.runId}`);
+  });
+
   it('names a missing run as MLflow does', async () => {
     const err = await resolveModel('runs:/0123456789abcdef0123456789abcdef/model', opts()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MlflowError);
     expect((err as MlflowError).errorCode).toBe('RESOURCE_DOES_NOT_EXIST');
     expect((err as MlflowError).message).toBe('Run with id=0123456789abcdef0123456789abcdef not found');
+  });
+});
+
+describe.skipIf(!HAVE_FIXTURES)('registry-sqlite behind a server without an artifact proxy: the 30-URI table', () => {
+  // Its versions' sources are paths on the server's disk (/tmp/sa-mlflow/gen/registry-sqlite/...).
+  const tmp = tempDir('rest-paths');
+  const log = captureLogger();
+  let server: FakeTrackingServer;
+  beforeAll(async () => {
+    const dir = relocatedCopy('registry-sqlite', tmp.dir);
+    server = await startFakeTrackingServer(dir, { serverPaths: { from: '/tmp/sa-mlflow/gen/registry-sqlite', to: dir } });
+  });
+  afterAll(async () => {
+    await server.close();
+    tmp.cleanup();
+  });
+  const sqliteTable = HAVE_FIXTURES ? resolutionTable('registry-sqlite') : [];
+
+  it.each(sqliteTable)('%s', async (uri, expected) => {
+    const opts = options(server.url, join(tmp.dir, 'cache'), log.logger);
+    if (!expected.ok) {
+      const err = await resolveModel(uri, opts).catch((e: unknown) => e);
+      expect((err as MlflowError).message).toBe(expectedMessage(expected));
+      expect((err as MlflowError).errorCode).toBe(expectedCode(expected));
+      return;
+    }
+    const model = await resolveModel(uri, opts);
+    expect([model.name, model.version]).toEqual([expected.name, expected.version]);
+    expect(model.source).toMatch(/^\/tmp\/sa-mlflow\/gen\/registry-sqlite\/mlruns\/1\/[0-9a-f]{32}\/artifacts\/model$/);
+    expect(model.artifactUri).toBe(`runs:/${model.runId}/model`);
+    expect(readFileSync(join(model.localPath, 'MLmodel'), 'utf8')).toContain(`run_id: ${model.runId}`);
+  });
+
+  it('says it reads the server-side path through the server', () => {
+    expect(log.records().some((r) => String(r.msg).includes("on the tracking server's disk"))).toBe(true);
   });
 });
 
