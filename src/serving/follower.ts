@@ -20,7 +20,7 @@ export interface FollowerOptions {
   metrics: Metrics;
 }
 
-const MAX_BACKOFF_FACTOR = 16;
+const MAX_BACKOFF_EXPONENT = 10;
 
 export function identityOf(ref: ModelVersionRef, localPath: string): ModelIdentity {
   const fallbackName = localPath.split(/[\\/]/).filter(Boolean).pop() ?? localPath;
@@ -63,7 +63,7 @@ export class Follower {
   }
 
   private schedule(seconds: number): void {
-    if (this.stopped) return;
+    if (this.stopped || this.options.intervalSeconds <= 0) return;
     this.timer = setTimeout(() => void this.poll(), seconds * 1000);
     this.timer.unref();
   }
@@ -104,9 +104,9 @@ export class Follower {
     }
   }
 
+  /** Backoff: 1 s, 2 s, 4 s ... but never later than the regular poll. */
   private retryLater(): void {
     this.failures++;
-    const factor = Math.min(2 ** (this.failures - 1), MAX_BACKOFF_FACTOR);
-    this.schedule(Math.min(this.options.intervalSeconds, 1) * factor);
+    this.schedule(Math.min(this.options.intervalSeconds, 2 ** Math.min(this.failures - 1, MAX_BACKOFF_EXPONENT)));
   }
 }
