@@ -7,6 +7,8 @@ import type { Flavor } from '../src/model/flavor.js';
 
 const FLAVORS: Record<string, () => Promise<Flavor>> = {
   onnx: async () => (await import('./onnx/index.js')).onnxFlavor,
+  xgboost: async () => (await import('./xgboost/index.js')).xgboostFlavor,
+  lightgbm: async () => (await import('./lightgbm/index.js')).lightgbmFlavor,
 };
 
 export const supportedFlavors = (): string[] => Object.keys(FLAVORS).sort();
