@@ -1,0 +1,42 @@
+/**
+ * The contract between the sklearn flavor and each estimator family under estimators/.
+ * A family turns one unpickled instance (plain data) into an object with the methods MLflow's
+ * pyfunc may call; everything is read and checked at load, so predict never meets a surprise.
+ */
+import type { Tensor } from '../../src/model/data.js';
+import type { PyObject, PyValue } from '../../src/pickle/index.js';
+import type { Table } from './table.js';
+
+export interface Estimator {
+  /** The short class name, for messages: `RandomForestClassifier`. */
+  readonly name: string;
+  predict?(X: Table): Tensor;
+  /** float64 [n, n_classes] */
+  predictProba?(X: Table): Tensor;
+  predictLogProba?(X: Table): Tensor;
+  /** naive Bayes only */
+  predictJointLogProba?(X: Table): Tensor;
+  transform?(X: Table): Table;
+}
+
+/** What a family may ask of the flavor while building. */
+export interface BuildContext {
+  /** Builds a nested estimator (a pipeline step, a forest's tree, a boosting init_). */
+  build(value: PyValue | undefined, what: string): Estimator;
+}
+
+export interface EstimatorFamily {
+  /**
+   * Fully qualified class names this family builds, under every module path scikit-learn
+   * pickled them from (0.23 to today), e.g. `sklearn.ensemble._forest.RandomForestClassifier`.
+   */
+  readonly classes: readonly string[];
+  /** Other classes (and functions referenced as values) that appear only inside these estimators' state. */
+  readonly parts?: readonly string[];
+  build(obj: PyObject, ctx: BuildContext): Estimator;
+}
+
+/** `module.Name` for each name, under each module path. */
+export function qualified(modules: readonly string[], names: readonly string[]): string[] {
+  return modules.flatMap((m) => names.map((n) => `${m}.${n}`));
+}
