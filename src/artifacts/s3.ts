@@ -55,7 +55,9 @@ function s3Error(err: unknown, what: string): MlflowError {
       status === 404 ? 'RESOURCE_DOES_NOT_EXIST' : status === 403 ? 'PERMISSION_DENIED' : status === 401 ? 'UNAUTHENTICATED' : 'INTERNAL_ERROR';
     return new MlflowError(code, `S3 ${what} failed: ${err.name} (HTTP ${status}): ${err.message}`, { cause: err });
   }
-  return new MlflowError('TEMPORARILY_UNAVAILABLE', `S3 ${what} failed: ${(err as Error).message}`, { cause: err });
+  const message = (err as Error).message;
+  const hint = /certificate|self[- ]signed/i.test(message) ? ' (MLFLOW_S3_IGNORE_TLS=true skips verification)' : '';
+  return new MlflowError('TEMPORARILY_UNAVAILABLE', `S3 ${what} failed: ${message}${hint}`, { cause: err });
 }
 
 /** The SDK is big: it is loaded on the first S3 download, not when flowgate starts. */

@@ -2,6 +2,7 @@
  * s3:// artifacts against a real S3-compatible server (s3rver) on 127.0.0.1, configured
  * the MLflow way: MLFLOW_S3_ENDPOINT_URL and the AWS_* variables.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -106,5 +107,66 @@ describe('S3 artifacts', () => {
     const err = await resolveModel(`s3://${BUCKET}/1/nothing/here`, { ...opts(), cacheDir: join(tmp.dir, 'cache-empty') }).catch((e: unknown) => e);
     expect((err as MlflowError).errorCode).toBe('RESOURCE_DOES_NOT_EXIST');
     expect((err as MlflowError).message).toBe(`No artifacts found at s3://${BUCKET}/1/nothing/here`);
+  });
+});
+
+const HAVE_OPENSSL = (() => {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+describe.skipIf(!HAVE_OPENSSL)('S3 over HTTPS with a self-signed certificate', () => {
+  const tmp = tempDir('s3tls');
+  const log = captureLogger();
+  let server: S3rver;
+  let env: Record<string, string> = {};
+
+  beforeAll(async () => {
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1',
+      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(tmp.dir, 'key.pem'), '-out', join(tmp.dir, 'cert.pem'),
+    ], { stdio: 'ignore' });
+    mkdirSync(join(tmp.dir, 's3', BUCKET, '1', 'm'), { recursive: true });
+    server = new S3rver({
+      address: '127.0.0.1',
+      port: 0,
+      silent: true,
+      directory: join(tmp.dir, 's3'),
+      key: readFileSync(join(tmp.dir, 'key.pem')),
+      cert: readFileSync(join(tmp.dir, 'cert.pem')),
+      configureBuckets: [{ name: BUCKET, configs: [] }],
+    });
+    const address = (await server.run()) as AddressInfo;
+    env = { MLFLOW_S3_ENDPOINT_URL: `https://127.0.0.1:${address.port}`, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
+    const s3 = new S3Client({
+      endpoint: env.MLFLOW_S3_ENDPOINT_URL,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      requestHandler: { httpsAgent: new (await import('node:https')).Agent({ rejectUnauthorized: false }) },
+    });
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'tls/model/MLmodel', Body: 'flavors: {}\n' }));
+    s3.destroy();
+  });
+  afterAll(async () => {
+    await server.close();
+    tmp.cleanup();
+  });
+
+  it('fails certificate verification by default', async () => {
+    const err = await resolveModel(`s3://${BUCKET}/tls/model`, options(null, join(tmp.dir, 'c1'), log.logger, env)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MlflowError);
+    expect((err as MlflowError).message).toMatch(/self[- ]signed|certificate/i);
+    expect((err as MlflowError).message).toContain('MLFLOW_S3_IGNORE_TLS=true');
+  });
+
+  it('MLFLOW_S3_IGNORE_TLS=true skips verification', async () => {
+    const model = await resolveModel(`s3://${BUCKET}/tls/model`, options(null, join(tmp.dir, 'c2'), log.logger, { ...env, MLFLOW_S3_IGNORE_TLS: 'true' }));
+    expect(readFileSync(join(model.localPath, 'MLmodel'), 'utf8')).toBe('flavors: {}\n');
   });
 });
