@@ -1,0 +1,216 @@
+/**
+ * Keras model JSON (Keras 3 `config.json`, or the `model_config` of a legacy `.h5`) →
+ * the Keras-2-style topology tfjs-layers deserialises.
+ *
+ * Keras 3 wraps dtypes in DTypePolicy objects, names the input shape `batch_shape`,
+ * writes functional graph edges as `{args: [__keras_tensor__ …]}` and single model
+ * inputs/outputs unwrapped; tfjs wants the Keras 2 forms. Only layers whose inference
+ * tfjs-layers computes as Keras does are accepted; anything else fails here, by name,
+ * rather than giving different predictions later.
+ */
+
+export type Json = Record<string, unknown>;
+
+export interface LayerConfig {
+  class_name: string;
+  config: Json;
+  name?: string;
+  inbound_nodes?: unknown;
+}
+
+/** Keras 3 files ('keras3') vs tf.keras 2.x files ('keras2'): a few semantics differ. */
+export type KerasGeneration = 'keras2' | 'keras3';
+
+export const MODEL_CLASSES: ReadonlySet<string> = new Set(['Sequential', 'Functional', 'Model']);
+
+/** Layers whose weights are their own variables (plus, for RNNs, their cell's). */
+const WEIGHTED = [
+  'Dense', 'Conv1D', 'Conv2D', 'Conv3D', 'Conv2DTranspose', 'Conv3DTranspose', 'DepthwiseConv2D', 'SeparableConv2D',
+  'BatchNormalization', 'LayerNormalization', 'Embedding', 'PReLU', 'Normalization',
+  'LSTM', 'GRU', 'SimpleRNN', 'Bidirectional', 'TimeDistributed',
+];
+const WEIGHTLESS = [
+  'InputLayer', 'Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout',
+  'Activation', 'ReLU', 'LeakyReLU', 'ELU', 'Softmax',
+  'Flatten', 'Reshape', 'Permute', 'RepeatVector', 'Masking', 'Rescaling', 'CenterCrop',
+  'MaxPooling1D', 'MaxPooling2D', 'MaxPooling3D', 'AveragePooling1D', 'AveragePooling2D', 'AveragePooling3D',
+  'GlobalMaxPooling1D', 'GlobalMaxPooling2D', 'GlobalAveragePooling1D', 'GlobalAveragePooling2D',
+  'ZeroPadding2D', 'Cropping2D', 'UpSampling2D',
+  'Concatenate', 'Add', 'Multiply', 'Average', 'Maximum', 'Minimum', 'Dot',
+];
+export const SUPPORTED_LAYERS: ReadonlySet<string> = new Set([...WEIGHTED, ...WEIGHTLESS]);
+
+/** Activations tfjs computes exactly as Keras (Keras 3's hard_sigmoid is relu6(x+3)/6, tfjs' is Keras 2's). */
+const ACTIVATIONS = new Set([
+  'linear', 'relu', 'relu6', 'elu', 'selu', 'sigmoid', 'softmax', 'log_softmax', 'softplus', 'softsign', 'tanh',
+  'swish', 'silu', 'mish', 'gelu',
+]);
+const ACTIVATION_ALIASES: Record<string, string> = { silu: 'swish' };
+
+/** Config keys that only matter to Keras' own saving or training. */
+const DROPPED_KEYS = new Set(['module', 'registered_name', 'build_config', 'compile_config', 'shared_object_id']);
+
+/** The tfjs-layers topology for a Keras model config; throws naming what it cannot serve. */
+export function tfjsModelConfig(model: LayerConfig, generation: KerasGeneration): Json {
+  if (!MODEL_CLASSES.has(model.class_name)) {
+    throw new Error(`the saved model is a ${model.class_name}; only Sequential and Functional models are supported (subclassed models need their Python code)`);
+  }
+  return clean(convertModel(model, generation)) as Json;
+}
+
+function convertModel(model: LayerConfig, generation: KerasGeneration): LayerConfig {
+  const config = { ...model.config };
+  const layers = (Array.isArray(config.layers) ? config.layers : []) as LayerConfig[];
+  const functional = model.class_name !== 'Sequential';
+  config.layers = layers.map((layer, i) => {
+    const converted = MODEL_CLASSES.has(layer.class_name) ? convertModel(layer, generation) : convertLayer(layer, generation);
+    if (!functional && i === 0 && layer.class_name !== 'InputLayer' && Array.isArray(model.config.build_input_shape)) {
+      // A Sequential saved without an InputLayer records its input shape on the model.
+      converted.config = { ...converted.config, batch_input_shape: model.config.build_input_shape };
+    }
+    if (functional) converted.inbound_nodes = inboundNodes(layer.inbound_nodes);
+    return converted;
+  });
+  if (functional) {
+    config.input_layers = tensorRefs(config.input_layers, 'inputs');
+    config.output_layers = tensorRefs(config.output_layers, 'outputs');
+  }
+  return { ...model, config };
+}
+
+function convertLayer(layer: LayerConfig, generation: KerasGeneration): LayerConfig {
+  const cls = layer.class_name;
+  const name = String(layer.config?.name ?? layer.name ?? '?');
+  const where = `layer '${name}' (${cls})`;
+  if (!SUPPORTED_LAYERS.has(cls)) {
+    throw new Error(`${where} is not supported: flowgate's Keras loader serves ${[...SUPPORTED_LAYERS].sort().join(', ')} and nested Sequential/Functional models`);
+  }
+  const config: Json = { ...layer.config };
+  for (const key of ['activation', 'recurrent_activation']) {
+    if (config[key] !== undefined && config[key] !== null) config[key] = activation(config[key], generation, where);
+  }
+  const unsupported = (what: string): never => {
+    throw new Error(`${where} uses ${what}, which tfjs-layers does not compute as Keras does`);
+  };
+  switch (cls) {
+    case 'InputLayer':
+      if (config.batch_shape !== undefined) config.batch_input_shape = config.batch_shape;
+      if (config.sparse === true || config.ragged === true) unsupported('sparse/ragged inputs');
+      delete config.batch_shape;
+      delete config.sparse;
+      delete config.ragged;
+      delete config.optional;
+      // Keras casts inputs to the layers' compute dtype, float32 here.
+      if (config.dtype === 'float64' || config.dtype === 'float16') config.dtype = 'float32';
+      break;
+    case 'ReLU':
+      if (Number(config.negative_slope ?? 0) !== 0 || Number(config.threshold ?? 0) !== 0) unsupported('negative_slope/threshold');
+      delete config.negative_slope;
+      delete config.threshold;
+      break;
+    case 'LeakyReLU':
+      if (config.negative_slope !== undefined) config.alpha = config.negative_slope;
+      delete config.negative_slope;
+      break;
+    case 'Conv1D': case 'Conv2D': case 'Conv3D': case 'Conv2DTranspose': case 'Conv3DTranspose':
+      if (Number(config.groups ?? 1) !== 1) unsupported('groups > 1');
+      break;
+    case 'GlobalMaxPooling1D': case 'GlobalMaxPooling2D': case 'GlobalAveragePooling1D': case 'GlobalAveragePooling2D':
+      if (config.keepdims === true) unsupported('keepdims=True');
+      delete config.keepdims;
+      break;
+    case 'LayerNormalization':
+      if (config.rms_scaling === true) unsupported('rms_scaling=True');
+      delete config.rms_scaling;
+      break;
+    case 'BatchNormalization':
+      if (config.renorm === true) unsupported('renorm=True');
+      break;
+    case 'GRU':
+      if (config.reset_after === true) unsupported('reset_after=True (the Keras default: save the GRU with reset_after=False, or export to ONNX)');
+      break;
+    case 'Bidirectional': case 'TimeDistributed': {
+      config.layer = convertLayer(config.layer as LayerConfig, generation);
+      // tfjs builds the backward RNN by mirroring the forward one, as Keras does unless told otherwise.
+      const backward = config.backward_layer as LayerConfig | undefined;
+      if (backward !== undefined && backward !== null) {
+        if (backward.class_name !== (config.layer as LayerConfig).class_name) unsupported('a backward layer of another class');
+        delete config.backward_layer;
+      }
+      break;
+    }
+  }
+  return { ...layer, config };
+}
+
+function activation(value: unknown, generation: KerasGeneration, where: string): unknown {
+  const name = typeof value === 'string' ? value : (value as LayerConfig | null)?.class_name;
+  if (typeof name === 'string' && (ACTIVATIONS.has(name) || (name === 'hard_sigmoid' && generation === 'keras2'))) {
+    return ACTIVATION_ALIASES[name] ?? name;
+  }
+  throw new Error(`${where} uses the activation ${JSON.stringify(name ?? value)}, which is not supported (supported: ${[...ACTIVATIONS].sort().join(', ')})`);
+}
+
+/** Keras 3 graph edges → Keras 2's `[[[layer, node, tensor, {}], …]]`; Keras 2 edges pass through. */
+function inboundNodes(nodes: unknown): unknown {
+  if (!Array.isArray(nodes)) return [];
+  return nodes.map((node) => {
+    if (Array.isArray(node)) return node;
+    const refs: unknown[][] = [];
+    collectKerasTensors((node as Json).args, refs);
+    return refs;
+  });
+}
+
+function collectKerasTensors(value: unknown, out: unknown[][]): void {
+  if (Array.isArray(value)) {
+    for (const v of value) collectKerasTensors(v, out);
+  } else if (value !== null && typeof value === 'object') {
+    const v = value as LayerConfig;
+    if (v.class_name === '__keras_tensor__') {
+      const [layer, node, tensor] = (v.config.keras_history ?? []) as unknown[];
+      out.push([layer, node, tensor, {}]);
+    }
+  }
+}
+
+/** `["x", 0, 0]` (one tensor) → `[["x", 0, 0]]`; a dict of outputs is not a tfjs model. */
+function tensorRefs(value: unknown, what: string): unknown {
+  if (Array.isArray(value)) return typeof value[0] === 'string' ? [value] : value;
+  throw new Error(`a Functional model with named (dict) ${what} is not supported`);
+}
+
+/** Drops Keras-only keys, unwraps dtype policies, neutralises training-only objects. */
+function clean(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(clean);
+  if (value === null || typeof value !== 'object') return value;
+  const v = value as Json;
+  if (v.class_name === 'DTypePolicy' || v.class_name === 'DTypePolicyMap') return dtypePolicy(v);
+  const out: Json = {};
+  for (const [key, x] of Object.entries(v)) {
+    if (DROPPED_KEYS.has(key)) continue;
+    if (key.endsWith('_initializer')) {
+      // The weights file overwrites every variable; zeros avoid tfjs' slow or missing initializers.
+      out[key] = { class_name: 'Zeros', config: {} };
+    } else if (key.endsWith('_regularizer') || key.endsWith('_constraint')) {
+      out[key] = null;
+    } else {
+      out[key] = clean(x);
+    }
+  }
+  if (typeof out.dtype === 'string') out.dtype = dtypeName(out.dtype);
+  return out;
+}
+
+function dtypePolicy(policy: Json): string {
+  const name = String((policy.config as Json | undefined)?.name ?? 'float32');
+  return dtypeName(name);
+}
+
+/** Mixed-precision policies keep float32 variables; tfjs computes in float32. */
+function dtypeName(name: string): string {
+  if (name === 'float32' || name === 'int32' || name === 'bool' || name === 'string') return name;
+  if (name === 'mixed_float16' || name === 'mixed_bfloat16') return 'float32';
+  if (name === 'int64' || name === 'uint8' || name === 'int8' || name === 'int16') return 'int32';
+  throw new Error(`the dtype ${name} is not supported (tfjs computes in float32/int32)`);
+}
