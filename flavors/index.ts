@@ -7,6 +7,8 @@ import type { Flavor } from '../src/model/flavor.js';
 
 const FLAVORS: Record<string, () => Promise<Flavor>> = {
   onnx: async () => (await import('./onnx/index.js')).onnxFlavor,
+  tensorflow: async () => (await import('./tensorflow/index.js')).tensorflowFlavor,
+  keras: async () => (await import('./tensorflow/index.js')).kerasFlavor,
   xgboost: async () => (await import('./xgboost/index.js')).xgboostFlavor,
   lightgbm: async () => (await import('./lightgbm/index.js')).lightgbmFlavor,
   sklearn: async () => (await import('./sklearn/index.js')).sklearnFlavor,
