@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import { REPO } from './fixtures.js';
 
 /** The repo's example registry (ONNX iris: v1 Production @champion, v2 Staging @challenger). */
-export function copyExampleRegistry(): string {
-  const root = mkdtempSync(join(tmpdir(), 'flowgate-registry-'));
+export function copyExampleRegistry(root = mkdtempSync(join(tmpdir(), 'flowgate-registry-'))): string {
   cpSync(join(REPO, 'examples', 'mlruns'), root, { recursive: true });
   for (const name of readdirSync(join(root, 'models'))) {
     for (const entry of readdirSync(join(root, 'models', name)).filter((e) => e.startsWith('version-'))) {

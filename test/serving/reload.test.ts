@@ -3,10 +3,13 @@
  * swaps the new version while requests keep flowing; a broken version or an unreachable
  * registry leaves the old version serving.
  */
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, test } from 'vitest';
 import type { RunningServer } from '../../src/server.js';
+import { HAVE_SHARED, MLFLOW_REAL } from '../helpers/fixtures.js';
 import { copyExampleRegistry, setAlias, setStage, versionDir } from '../helpers/registry.js';
 import { startFlowgate } from '../helpers/server.js';
 
@@ -105,5 +108,54 @@ describe('reload without downtime (file store)', () => {
     await server.follower.poll();
     expect(await predictVersion(server)).toEqual({ status: 200, version: '1' });
     expect(await metric(server, /flowgate_registry_poll_errors_total\{model="iris"\} (\d+)/)).toBe(1);
+  });
+});
+
+describe.skipIf(!HAVE_SHARED)('reload without downtime (SQLite store)', () => {
+  let server: RunningServer | undefined;
+  let root: string | undefined;
+  afterEach(async () => {
+    await server?.close();
+    if (root) rmSync(root, { recursive: true, force: true });
+    server = undefined;
+    root = undefined;
+  });
+
+  /** The fixture's mlflow.db, with iris-lr v2 and v3 pointing at the example's two ONNX iris models. */
+  function sqliteRegistry(): { root: string; db: Database.Database } {
+    const dir = mkdtempSync(join(tmpdir(), 'flowgate-sqlite-'));
+    cpSync(join(MLFLOW_REAL, 'registry-sqlite', 'mlflow.db'), join(dir, 'mlflow.db'));
+    const examples = copyExampleRegistry(join(dir, 'examples'));
+    const db = new Database(join(dir, 'mlflow.db'));
+    const update = db.prepare('UPDATE model_versions SET source = ?, storage_location = ? WHERE name = ? AND version = ?');
+    for (const v of [2, 3]) {
+      const model = versionDir(examples, 'iris', v - 1);
+      update.run(model, model, 'iris-lr', v);
+    }
+    return { root: dir, db };
+  }
+
+  test.each([
+    ['an alias moves', 'models:/iris-lr@champion', (db: Database.Database) =>
+      db.prepare("UPDATE registered_model_aliases SET version = 3 WHERE name = 'iris-lr' AND alias = 'champion'").run()],
+    ['a stage moves', 'models:/iris-lr/Production', (db: Database.Database) => {
+      db.prepare("UPDATE model_versions SET current_stage = 'Production' WHERE name = 'iris-lr' AND version = 3").run();
+      db.prepare("UPDATE model_versions SET current_stage = 'Archived' WHERE name = 'iris-lr' AND version = 2").run();
+    }],
+  ])('%s: the next poll swaps in the new version with 0 failed requests', async (_name, uri, move) => {
+    const registry = sqliteRegistry();
+    root = registry.root;
+    server = await startFlowgate(uri, { trackingUri: `sqlite:///${join(root, 'mlflow.db')}` });
+    const client = steadyClient(server);
+    while (client.answers.length < 50) await new Promise((r) => setTimeout(r, 5));
+    move(registry.db);
+    registry.db.close();
+    await server.follower.poll();
+    const afterSwap = client.answers.length;
+    while (client.answers.length < afterSwap + 50) await new Promise((r) => setTimeout(r, 5));
+    await client.stop();
+    expect(client.answers.filter((a) => a.status !== 200)).toEqual([]);
+    expect(client.answers[0]!.version).toBe('2');
+    expect(client.answers.slice(afterSwap + 4).every((a) => a.version === '3')).toBe(true);
   });
 });
