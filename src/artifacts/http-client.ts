@@ -205,7 +205,9 @@ export class TrackingServerClient {
   private once(method: string, url: URL, body: string | undefined): Promise<RawResponse> {
     const transport = url.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
-      const req = transport.request(url, { method, agent: this.agent, headers: this.headersFor(url, body) }, (res) => {
+      // A redirect to the other protocol cannot use this server's agent (and its TLS settings).
+      const agent = url.protocol === new URL(this.baseUrl).protocol ? this.agent : undefined;
+      const req = transport.request(url, { method, agent, headers: this.headersFor(url, body) }, (res) => {
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res });
       });
       req.setTimeout(this.settings.timeoutMs, () => {

@@ -25,7 +25,7 @@ export interface ArtifactOptions {
   logger: Logger;
 }
 
-export function sourceFor(location: Exclude<ArtifactLocation, { kind: 'local' }>, opts: ArtifactOptions): ArtifactSource {
+function sourceFor(location: Exclude<ArtifactLocation, { kind: 'local' }>, opts: ArtifactOptions): ArtifactSource {
   switch (location.kind) {
     case 'mlflow-artifacts':
       return new MlflowArtifactsSource(trackingServerClient(location.serverUrl, opts.http, opts.logger), location.path);

@@ -7,6 +7,7 @@ import { basename, join } from 'node:path';
 import { fetchArtifactDir, fileUriToPath, type CacheEntry, type ProgressCallback } from '../artifacts/index.js';
 import { MlflowError } from '../errors.js';
 import type { RegistryOptions } from './options.js';
+import { loadLastKnown, saveLastKnown } from './last-known.js';
 import { openStores, resolveStoreUri, type ModelVersionRef } from './resolve.js';
 import type { ModelVersion } from './types.js';
 import { uriScheme } from './uri.js';
@@ -51,9 +52,31 @@ export async function fetchModelFiles(ref: ModelVersionRef, opts: RegistryOption
   return dir;
 }
 
+/**
+ * resolveModelVersion + fetchModelFiles. At startup a tracking server may be briefly down:
+ * then the version this URI resolved to last time is served from the cache, with a warning.
+ */
 export async function resolveModel(uri: string, opts: RegistryOptions, onProgress?: ProgressCallback): Promise<ResolvedModel> {
-  const ref = await resolveModelVersion(uri, opts);
-  return { ...ref, localPath: await fetchModelFiles(ref, opts, onProgress) };
+  const key = JSON.stringify([opts.trackingUri, opts.registryUri, uri]);
+  let ref: ModelVersionRef;
+  try {
+    ref = await resolveModelVersion(uri, opts);
+  } catch (err) {
+    const last = err instanceof MlflowError && err.errorCode === 'TEMPORARILY_UNAVAILABLE' ? await loadLastKnown(opts.cacheDir, key) : null;
+    if (last === null) throw err;
+    opts.logger.warn(
+      { uri, version: last.version, localPath: last.localPath, error: (err as Error).message },
+      'registry unreachable; serving the version this URI resolved to last time, from the cache',
+    );
+    return last;
+  }
+  const model = { ...ref, localPath: await fetchModelFiles(ref, opts, onProgress) };
+  if (model.localPath.startsWith(opts.cacheDir)) {
+    await saveLastKnown(opts.cacheDir, key, model).catch((err: unknown) => {
+      opts.logger.warn({ error: (err as Error).message }, 'could not record the resolved version in the cache');
+    });
+  }
+  return model;
 }
 
 /** Every live version of a registered model, highest first (for `inspect` and operators). */

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { DEFAULT_HTTP_SETTINGS, type HttpSettings, type TrackingAuth } from '../artifacts/http-client.js';
@@ -149,11 +149,12 @@ export function defaultCacheDir(env: Env, home: string, platform: NodeJS.Platfor
 /** Flags win over environment variables, which win over MLflow's defaults. */
 export function registryOptionsFromEnv(env: Env, overrides: RegistryOverrides): RegistryOptions {
   const home = nonEmpty(env, 'HOME') ?? nonEmpty(env, 'USERPROFILE') ?? homedir();
+  const cwd = overrides.cwd ?? process.cwd();
   return {
     trackingUri: overrides.trackingUri ?? nonEmpty(env, 'MLFLOW_TRACKING_URI'),
     registryUri: overrides.registryUri ?? nonEmpty(env, 'MLFLOW_REGISTRY_URI'),
-    cacheDir: overrides.cacheDir ?? defaultCacheDir(env, home, process.platform),
-    cwd: overrides.cwd ?? process.cwd(),
+    cacheDir: resolve(cwd, overrides.cacheDir ?? defaultCacheDir(env, home, process.platform)),
+    cwd,
     http: httpSettings(env, home, overrides.logger),
     s3: s3Settings(env),
     logger: overrides.logger,

@@ -89,5 +89,6 @@ describe('registryOptionsFromEnv', () => {
     expect(defaultCacheDir({}, '/Users/u', 'darwin')).toBe('/Users/u/Library/Caches/flowgate/models');
     expect(from({ XDG_CACHE_HOME: '/xdg' }).cacheDir).toBe(process.platform === 'linux' ? '/xdg/flowgate/models' : from({}).cacheDir);
     expect(from({}, { cacheDir: '/flag/cache' }).cacheDir).toBe('/flag/cache');
+    expect(from({}, { cacheDir: 'rel/cache', cwd: '/srv' }).cacheDir).toBe('/srv/rel/cache');
   });
 });

@@ -83,11 +83,41 @@ describe.skipIf(!HAVE_FIXTURES)('registry-sqlite-server over REST: the 30-URI ta
     expect(readFileSync(join(model.localPath, 'MLmodel'), 'utf8')).toContain(`run_id: ${champion.runId}`);
   });
 
+  it('a missing run path on an MLflow 2 server (no logged models) is reported as empty', async () => {
+    const champion = await resolveModelVersion('models:/iris-lr@champion', opts());
+    const ref = await resolveModelVersion(`runs:/${champion.runId}/no-such-dir`, opts());
+    expect(ref).toMatchObject({ artifactUri: `runs:/${champion.runId}/no-such-dir`, modelId: null });
+    const err = await fetchModelFiles(ref, opts()).catch((e: unknown) => e);
+    expect((err as MlflowError).errorCode).toBe('RESOURCE_DOES_NOT_EXIST');
+    expect((err as MlflowError).message).toBe(`No artifacts found at runs:/${champion.runId}/no-such-dir (via ${server.url})`);
+  });
+
   it('names a missing run as MLflow does', async () => {
     const err = await resolveModel('runs:/0123456789abcdef0123456789abcdef/model', opts()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MlflowError);
     expect((err as MlflowError).errorCode).toBe('RESOURCE_DOES_NOT_EXIST');
     expect((err as MlflowError).message).toBe('Run with id=0123456789abcdef0123456789abcdef not found');
+  });
+});
+
+describe.skipIf(!HAVE_FIXTURES)('a restart while the tracking server is down', () => {
+  const tmp = tempDir('down');
+  const log = captureLogger();
+  afterAll(() => tmp.cleanup());
+
+  it('serves the version the URI resolved to last time, from the cache', async () => {
+    const server = await startFakeTrackingServer(relocatedCopy('registry-sqlite-server', tmp.dir));
+    const opts = options(server.url, join(tmp.dir, 'cache'), log.logger, { MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0' });
+    const first = await resolveModel('models:/diabetes-reg/Staging', opts);
+    await server.close();
+    const poll = await resolveModelVersion('models:/diabetes-reg/Staging', opts).catch((e: unknown) => e);
+    expect((poll as MlflowError).errorCode).toBe('TEMPORARILY_UNAVAILABLE');
+    const restarted = await resolveModel('models:/diabetes-reg/Staging', opts);
+    expect(restarted).toEqual(first);
+    expect(log.records().some((r) => r.level === 40 && String(r.msg).startsWith('registry unreachable'))).toBe(true);
+    // a URI never resolved before still fails
+    const other = await resolveModel('models:/iris-lr/1', opts).catch((e: unknown) => e);
+    expect((other as MlflowError).errorCode).toBe('TEMPORARILY_UNAVAILABLE');
   });
 });
 
