@@ -5,7 +5,6 @@
  */
 import { MlflowError } from '../errors.js';
 import { castColumn, CastError, dtypeOfNumpy, dtypeOfScalar, numpyName } from './cast.js';
-import { columnFromValues } from './infer.js';
 import { elementCount, frame, isNumericDType, type Column, type Frame, type ModelInput, type Tensor } from './data.js';
 import { describeSchema, type ColSpec, type DataType, type Schema, type TensorSpec } from './signature.js';
 import { describeInput } from './describe.js';
@@ -263,19 +262,6 @@ function enforceTensor(t: Tensor, spec: TensorSpec): Tensor {
   }
 }
 
-// ---- inputs/instances conversion (serving's _cast_schema_type) ----------------------
-
-/** `np.array(values, dtype_of(spec))` for one named `inputs` entry; no spec keeps numpy's inference. */
-export function columnForSpec(values: unknown[], spec: ColSpec | undefined): Column {
-  const col = columnFromValues(values);
-  if (spec === undefined || spec.type.kind !== 'scalar') return col;
-  try {
-    return castColumn(col, dtypeOfScalar(spec.type.type));
-  } catch (err) {
-    if (err instanceof CastError) throw new MlflowError('BAD_REQUEST', `Invalid input. ${err.message}`);
-    throw err;
-  }
-}
 
 function pyList(items: readonly string[]): string {
   return `[${items.map((s) => `'${s}'`).join(', ')}]`;

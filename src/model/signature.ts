@@ -126,30 +126,8 @@ export function parseParams(json: string | null | undefined): ParamSpec[] | null
   });
 }
 
-/** Names a schema's inputs are looked up by: names, or "0".."n-1" when unnamed. */
-export function inputNames(schema: Schema): string[] {
-  const specs = schema.kind === 'columns' ? schema.columns : schema.tensors;
-  return specs.map((s, i) => s.name ?? String(i));
-}
 
-export function hasInputNames(schema: Schema): boolean {
-  const specs = schema.kind === 'columns' ? schema.columns : schema.tensors;
-  return specs.length > 0 && specs[0]!.name !== null;
-}
 
-/** numpy dtype of a scalar MLflow type, as pandas stores it. */
-export function numpyTypeOf(type: ScalarType): string {
-  switch (type) {
-    case 'boolean': return 'bool';
-    case 'integer': return 'int32';
-    case 'long': return 'int64';
-    case 'float': return 'float32';
-    case 'double': return 'float64';
-    case 'string': return 'object';
-    case 'binary': return 'object';
-    case 'datetime': return 'datetime64[ns]';
-  }
-}
 
 /** MLflow's repr of a schema, used in its error messages: `['a': double (required), ...]`. */
 export function describeSchema(schema: Schema): string {

@@ -40,6 +40,24 @@ function steadyClient(server: RunningServer) {
   };
 }
 
+/**
+ * Moves the registry while 4 clients send requests back to back, then polls: no request
+ * fails, and every request that starts after the poll returned is served by `to`.
+ */
+async function expectSwapUnderLoad(server: RunningServer, move: () => unknown, from: string, to: string): Promise<void> {
+  const client = steadyClient(server);
+  while (client.answers.length < 50) await new Promise((r) => setTimeout(r, 5));
+  move();
+  await server.follower.poll();
+  const afterSwap = client.answers.length;
+  while (client.answers.length < afterSwap + 50) await new Promise((r) => setTimeout(r, 5));
+  await client.stop();
+  expect(client.answers.filter((a) => a.status !== 200)).toEqual([]);
+  expect(client.answers[0]!.version).toBe(from);
+  // the 4 requests in flight when the poll returned may finish on the old version
+  expect(client.answers.slice(afterSwap + 4).every((a) => a.version === to)).toBe(true);
+}
+
 async function metric(server: RunningServer, pattern: RegExp): Promise<number> {
   const text = await (await fetch(`${server.url}/metrics`)).text();
   const m = pattern.exec(text);
@@ -62,18 +80,7 @@ describe('reload without downtime (file store)', () => {
   ])('%s: the next poll swaps in the new version with 0 failed requests', async (_name, uri, move) => {
     root = copyExampleRegistry();
     server = await startFlowgate(uri, { trackingUri: root });
-    const client = steadyClient(server);
-    while (client.answers.length < 50) await new Promise((r) => setTimeout(r, 5));
-    move(root);
-    await server.follower.poll();
-    const afterSwap = client.answers.length;
-    while (client.answers.length < afterSwap + 50) await new Promise((r) => setTimeout(r, 5));
-    await client.stop();
-
-    expect(client.answers.filter((a) => a.status !== 200)).toEqual([]);
-    expect(client.answers[0]!.version).toBe('1');
-    // every request that started after the poll returned is served by the new version
-    expect(client.answers.slice(afterSwap + 4).every((a) => a.version === '2')).toBe(true);
+    await expectSwapUnderLoad(server, () => move(root!), '1', '2');
     expect(await metric(server, /flowgate_model_served\{model="iris",version="2",flavor="onnx"\} (\d+)/)).toBe(1);
     expect(await metric(server, /flowgate_model_served\{model="iris",version="1"[^}]*\} (\d+)/)).toBe(0);
     expect(await metric(server, /flowgate_model_reloads_total\{model="iris",outcome="success"\} (\d+)/)).toBe(1);
@@ -146,16 +153,6 @@ describe.skipIf(!HAVE_SHARED)('reload without downtime (SQLite store)', () => {
     const registry = sqliteRegistry();
     root = registry.root;
     server = await startFlowgate(uri, { trackingUri: `sqlite:///${join(root, 'mlflow.db')}` });
-    const client = steadyClient(server);
-    while (client.answers.length < 50) await new Promise((r) => setTimeout(r, 5));
-    move(registry.db);
-    registry.db.close();
-    await server.follower.poll();
-    const afterSwap = client.answers.length;
-    while (client.answers.length < afterSwap + 50) await new Promise((r) => setTimeout(r, 5));
-    await client.stop();
-    expect(client.answers.filter((a) => a.status !== 200)).toEqual([]);
-    expect(client.answers[0]!.version).toBe('2');
-    expect(client.answers.slice(afterSwap + 4).every((a) => a.version === '3')).toBe(true);
+    await expectSwapUnderLoad(server, () => (move(registry.db), registry.db.close()), '2', '3');
   });
 });
