@@ -7,13 +7,11 @@ import { existsSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import type { Logger } from 'pino';
 import { fileUriToPath } from '../artifacts/location.js';
+import { logOnce } from './log-once.js';
 import { uriScheme } from './uri.js';
 
 /** Shortest trailing part of a stored path we trust to identify an artifact directory. */
 const MIN_SEGMENTS = 2;
-
-/** Log each relocation once per process: the poller resolves the same URI every interval. */
-const reported = new Set<string>();
 
 export class Relocator {
   constructor(
@@ -41,14 +39,13 @@ export class Relocator {
     if (path === null || existsSync(path)) return location;
     const found = this.find(path);
     if (found === null) return location;
-    const key = `${this.storeUri}\n${location}`;
-    if (!reported.has(key)) {
-      reported.add(key);
-      this.logger.warn(
-        { stored: location, using: found, store: this.storeUri },
-        'stored artifact location does not exist (registry moved from another machine?); using the same path under the registry root',
-      );
-    }
+    logOnce(
+      this.logger,
+      'warn',
+      `relocate\n${this.storeUri}\n${location}`,
+      { stored: location, using: found, store: this.storeUri },
+      'stored artifact location does not exist (registry moved from another machine?); using the same path under the registry root',
+    );
     return found;
   }
 

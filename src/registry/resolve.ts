@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { fileUriToPath, joinArtifactUri, trackingServerClient } from '../artifacts/index.js';
 import { MlflowError } from '../errors.js';
 import { FileStore } from './file-store.js';
+import { logOnce } from './log-once.js';
 import type { RegistryOptions } from './options.js';
 import { RestStore } from './rest-store.js';
 import { SqliteStore } from './sqlite-store.js';
@@ -126,7 +127,13 @@ async function throughServerRun(where: Location, store: Store, runId: string | n
   const root = run.artifactUri.replace(/\/+$/, '');
   if (root === '' || !where.artifactUri.startsWith(`${root}/`)) return where;
   const artifactUri = store.runArtifactUri(run, where.artifactUri.slice(root.length + 1));
-  stores.logger.info({ stored: where.artifactUri, using: artifactUri }, "artifact path is on the tracking server's disk; reading it through the server");
+  logOnce(
+    stores.logger,
+    'info',
+    `server-run\n${store.uri}\n${where.artifactUri}`,
+    { stored: where.artifactUri, using: artifactUri },
+    "artifact path is on the tracking server's disk; reading it through the server",
+  );
   return { ...where, artifactUri };
 }
 
