@@ -13,9 +13,17 @@ export interface Table {
   readonly columns: readonly Column[];
 }
 
-/** A numeric ndarray from columns of float64 values. */
-export function numericTable(columns: Float64Array[], rows: number): Table {
-  return { rows, names: null, columns: columns.map((values) => ({ dtype: 'float64', values })) };
+/**
+ * A transformer's numeric output: an ndarray, or a DataFrame named `names` when the
+ * transformer was set to pandas output (`set_output(transform="pandas")`).
+ */
+export function numericTable(columns: Float64Array[], rows: number, dtype: 'float64' | 'float32' = 'float64', names: readonly string[] | null = null): Table {
+  return { rows, names, columns: columns.map((values) => ({ dtype, values })) };
+}
+
+/** Every column is float32 (numpy keeps float32 through transformers that accept any float dtype). */
+export function isFloat32Table(X: Table): boolean {
+  return X.columns.length > 0 && X.columns.every((c) => c.dtype === 'float32');
 }
 
 /** The model input as sklearn sees it: a Frame is a DataFrame; a 2-D tensor an ndarray. */

@@ -1,13 +1,19 @@
 /** Every estimator family the sklearn flavor serves: one line each. */
 import type { EstimatorFamily } from '../estimator.js';
 import { decisionTrees } from './decision-tree.js';
+import { dummies } from './dummy.js';
 import { forests } from './forest.js';
 import { linearClassifiers } from './linear-classifier.js';
 import { linearRegressors } from './linear-regression.js';
+import { pipelines } from './pipeline.js';
+import { standardScaler } from './standard-scaler.js';
 
 export const FAMILIES: readonly EstimatorFamily[] = [
   decisionTrees,
   forests,
   linearRegressors,
   linearClassifiers,
+  dummies,
+  pipelines,
+  standardScaler,
 ];
