@@ -58,22 +58,32 @@ export function tfjsModelConfig(model: LayerConfig, generation: KerasGeneration)
   return clean(convertModel(model, generation)) as Json;
 }
 
-function convertModel(model: LayerConfig, generation: KerasGeneration): LayerConfig {
+function convertModel(model: LayerConfig, generation: KerasGeneration, nested = false): LayerConfig {
   const config = { ...model.config };
-  const layers = (Array.isArray(config.layers) ? config.layers : []) as LayerConfig[];
+  let layers = (Array.isArray(config.layers) ? config.layers : []) as LayerConfig[];
   const functional = model.class_name !== 'Sequential';
+  if (nested && !functional && layers[0]?.class_name === 'InputLayer' && layers.length > 1) {
+    // tfjs cannot call a nested Sequential that starts with an InputLayer ("Graph
+    // disconnected"); Keras 2 put the input shape on the first layer instead.
+    const [input, first, ...rest] = layers as [LayerConfig, LayerConfig, ...LayerConfig[]];
+    const shape = input.config.batch_shape ?? input.config.batch_input_shape;
+    layers = [{ ...first, config: { ...first.config, batch_input_shape: shape } }, ...rest];
+  }
+  // tfjs (like Keras 2) counts a nested model's own graph as its node 0, so its first call is
+  // node 1; Keras 3 numbers that call 0.
+  const nestedModels = new Set(layers.filter((l) => MODEL_CLASSES.has(l.class_name)).map((l) => String(l.config.name)));
   config.layers = layers.map((layer, i) => {
-    const converted = MODEL_CLASSES.has(layer.class_name) ? convertModel(layer, generation) : convertLayer(layer, generation);
+    const converted = MODEL_CLASSES.has(layer.class_name) ? convertModel(layer, generation, true) : convertLayer(layer, generation);
     if (!functional && i === 0 && layer.class_name !== 'InputLayer' && Array.isArray(model.config.build_input_shape)) {
       // A Sequential saved without an InputLayer records its input shape on the model.
       converted.config = { ...converted.config, batch_input_shape: model.config.build_input_shape };
     }
-    if (functional) converted.inbound_nodes = inboundNodes(layer.inbound_nodes);
+    if (functional) converted.inbound_nodes = inboundNodes(layer.inbound_nodes, nestedModels);
     return converted;
   });
   if (functional) {
-    config.input_layers = tensorRefs(config.input_layers, 'inputs');
-    config.output_layers = tensorRefs(config.output_layers, 'outputs');
+    config.input_layers = tensorRefs(config.input_layers, 'inputs', nestedModels);
+    config.output_layers = tensorRefs(config.output_layers, 'outputs', nestedModels);
   }
   return { ...model, config };
 }
@@ -112,8 +122,12 @@ function convertLayer(layer: LayerConfig, generation: KerasGeneration): LayerCon
       if (config.negative_slope !== undefined) config.alpha = config.negative_slope;
       delete config.negative_slope;
       break;
+    case 'ELU':
+      if (Number(config.alpha ?? 1) !== 1) unsupported('alpha != 1');
+      break;
     case 'Conv1D': case 'Conv2D': case 'Conv3D': case 'Conv2DTranspose': case 'Conv3DTranspose':
       if (Number(config.groups ?? 1) !== 1) unsupported('groups > 1');
+      if (config.padding === 'causal') unsupported("padding='causal'");
       break;
     case 'GlobalMaxPooling1D': case 'GlobalMaxPooling2D': case 'GlobalAveragePooling1D': case 'GlobalAveragePooling2D':
       if (config.keepdims === true) unsupported('keepdims=True');
@@ -152,32 +166,41 @@ function activation(value: unknown, generation: KerasGeneration, where: string):
 }
 
 /** Keras 3 graph edges → Keras 2's `[[[layer, node, tensor, {}], …]]`; Keras 2 edges pass through. */
-function inboundNodes(nodes: unknown): unknown {
+function inboundNodes(nodes: unknown, nestedModels: ReadonlySet<string>): unknown {
   if (!Array.isArray(nodes)) return [];
   return nodes.map((node) => {
     if (Array.isArray(node)) return node;
     const refs: unknown[][] = [];
-    collectKerasTensors((node as Json).args, refs);
+    collectKerasTensors((node as Json).args, refs, nestedModels);
     return refs;
   });
 }
 
-function collectKerasTensors(value: unknown, out: unknown[][]): void {
+function collectKerasTensors(value: unknown, out: unknown[][], nestedModels: ReadonlySet<string>): void {
   if (Array.isArray(value)) {
-    for (const v of value) collectKerasTensors(v, out);
+    for (const v of value) collectKerasTensors(v, out, nestedModels);
   } else if (value !== null && typeof value === 'object') {
     const v = value as LayerConfig;
     if (v.class_name === '__keras_tensor__') {
-      const [layer, node, tensor] = (v.config.keras_history ?? []) as unknown[];
-      out.push([layer, node, tensor, {}]);
+      const [layer, node, tensor] = (v.config.keras_history ?? []) as [string, number, number];
+      out.push([layer, nodeIndex(layer, node, nestedModels), tensor, {}]);
     }
   }
 }
 
-/** `["x", 0, 0]` (one tensor) → `[["x", 0, 0]]`; a dict of outputs is not a tfjs model. */
-function tensorRefs(value: unknown, what: string): unknown {
-  if (Array.isArray(value)) return typeof value[0] === 'string' ? [value] : value;
-  throw new Error(`a Functional model with named (dict) ${what} is not supported`);
+function nodeIndex(layer: string, node: number, nestedModels: ReadonlySet<string>): number {
+  return nestedModels.has(layer) ? node + 1 : node;
+}
+
+/**
+ * Keras 3 writes one model input/output as `["x", 0, 0]`, Keras 2 as `[["x", 0, 0]]`;
+ * a dict of outputs has no tfjs equivalent.
+ */
+function tensorRefs(value: unknown, what: string, nestedModels: ReadonlySet<string>): unknown {
+  if (!Array.isArray(value)) throw new Error(`a Functional model with named (dict) ${what} is not supported`);
+  if (typeof value[0] !== 'string') return value;
+  const [layer, node, tensor] = value as [string, number, number];
+  return [[layer, nodeIndex(layer, node, nestedModels), tensor]];
 }
 
 /** Drops Keras-only keys, unwraps dtype policies, neutralises training-only objects. */

@@ -8,12 +8,37 @@ import { unzipSync } from 'fflate';
 import { H5File } from './h5.js';
 import { tfjsModelConfig, type KerasGeneration, type LayerConfig } from './keras-config.js';
 import { loadKeras3Weights, loadLegacyWeights } from './keras-weights.js';
-import { tfjs, tfl } from './tfjs.js';
+import { tf, tfjs, tfl } from './tfjs.js';
 
 export async function loadKerasFile(path: string): Promise<tfl.LayersModel> {
   await tfjs();
   const bytes = await readFile(path);
-  return path.endsWith('.h5') ? loadH5(bytes) : loadArchive(bytes);
+  const model = await (path.endsWith('.h5') ? loadH5(bytes) : loadArchive(bytes));
+  try {
+    dryRun(model);
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+  return model;
+}
+
+/**
+ * Some tfjs layers accept a config they cannot compute (they throw NotImplemented on first
+ * call): one prediction on zeros surfaces that at load rather than on a request. Skipped
+ * when an input has an unknown dimension besides the batch.
+ */
+function dryRun(model: tfl.LayersModel): void {
+  const shapes = model.inputs.map((input) => input.shape.slice(1));
+  if (shapes.some((s) => s.some((d) => d === null))) return;
+  try {
+    tf.tidy(() => {
+      const xs = model.inputs.map((input, i) => tf.zeros([1, ...(shapes[i] as number[])], input.dtype));
+      model.predict(xs.length === 1 ? xs[0]! : xs);
+    });
+  } catch (err) {
+    throw new Error(`tfjs-layers cannot run the model: ${(err as Error).message}`);
+  }
 }
 
 async function loadArchive(bytes: Uint8Array): Promise<tfl.LayersModel> {

@@ -44,6 +44,7 @@ export function snakeCase(name: string): string {
 export function loadKeras3Weights(model: tfl.LayersModel, config: LayerConfig, h5: H5File, prefix = 'layers'): void {
   const seen = new Map<string, number>();
   for (const layerConfig of (config.config.layers ?? []) as LayerConfig[]) {
+    if (layerConfig.class_name === 'InputLayer') continue; // no variables; tfjs may not keep it as a layer
     const base = snakeCase(layerConfig.class_name);
     const n = seen.get(base);
     seen.set(base, n === undefined ? 0 : n + 1);
