@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { ServeConfig } from './config.js';
 import { createApp } from './http/app.js';
 import { Metrics } from './metrics.js';
-import { registryOptionsFromEnv, resolveModelVersion, type RegistryOptions } from './registry/index.js';
+import { createProgressReporter, registryOptionsFromEnv, resolveModel, type RegistryOptions } from './registry/index.js';
 import { Follower, loadVersion } from './serving/follower.js';
 import { ServedModel } from './serving/served-model.js';
 
@@ -31,7 +31,9 @@ export function registryOptions(config: ServeConfig, env: NodeJS.ProcessEnv, log
 export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, logger: Logger): Promise<RunningServer> {
   const registry = registryOptions(config, env, logger);
   const metrics = new Metrics();
-  const ref = await resolveModelVersion(config.modelUri, registry);
+  // resolveModel (not just resolveModelVersion): it downloads with progress on stderr, and
+  // when the registry is unreachable at start it falls back to the version cached last time.
+  const ref = await resolveModel(config.modelUri, registry, createProgressReporter({ stream: process.stderr, logger }));
   const version = await loadVersion(ref, { registry, logger, metrics });
   const served = new ServedModel(version.identity.name);
   await served.swap(version);
