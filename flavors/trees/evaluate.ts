@@ -42,7 +42,7 @@ export async function evaluateMargins(
   for (let r = 0; r < rows; r++) for (let g = 0; g < no; g++) out[r * no + g] = base[g]!;
   const pool = parallel ? treePool() : null;
   if (pool !== null) await pool.run(e, X, rows, treeStart, treeEnd, out);
-  else accumulateTrees(e, X, 0, rows, treeStart, treeEnd, out, new Int32Array(BLOCK));
+  else accumulateTrees(e, X, 0, rows, treeStart, treeEnd, out);
   return out;
 }
 

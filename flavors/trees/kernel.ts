@@ -1,16 +1,19 @@
 /**
  * The hot loop: adds the leaf values of trees [treeStart, treeEnd) for rows [rowStart, rowEnd)
- * of a row-major matrix into `out` (row r, output g at r * numOutputs + g).
+ * of a row-major matrix into `out` (row r, output g at r * numOutputs + g). No allocation.
  *
- * Why it looks like this:
+ * Why it looks like this (measured on a 500-tree depth-8 model, see bench/trees.bench.mjs):
  * - Rows go in blocks of BLOCK, and within a block tree by tree, so one tree's nodes stay in
- *   L1 cache while BLOCK rows walk it (XGBoost's CPU predictor does the same).
- * - Within a tree the block's rows advance one level at a time, in lockstep, for the tree's
- *   full depth. The rows are independent, so the CPU overlaps their memory loads instead of
- *   waiting on one row's chain of node → feature → next node; the trip count is fixed, so the
- *   loop branches predict perfectly. Leaves point to themselves, so rows that reach a leaf
- *   early just stay there.
- * - No allocation: the caller passes `path`, a scratch Int32Array of BLOCK slots.
+ *   L1 cache while the block walks it (XGBoost's CPU predictor does the same).
+ * - A split's left child is always the next node (depth-first layout), and a leaf points to
+ *   itself with a NaN threshold, so every row can take exactly `treeDepth` steps: the loop
+ *   branches are perfectly predictable, rows that reach a leaf early just stay there.
+ * - The common case — numeric splits only, no NaN in the batch — takes four rows through a
+ *   tree at once with a branch-free step (a compare turned into a mask selects the child):
+ *   the four chains of dependent loads overlap, and no data-dependent branch mispredicts.
+ *   This is about 3x faster than a branchy one-row-at-a-time walk.
+ * - Anything else (NaN inputs, zero-as-missing, categorical splits, linear leaves) takes the
+ *   general per-row walk with the full decision rules.
  *
  * These functions reference nothing but their arguments and Math: pool.ts ships their source
  * text to worker threads, so main thread and workers run the very same code.
@@ -18,6 +21,16 @@
 import type { TreeEnsemble } from './ensemble.js';
 
 export const BLOCK = 64;
+
+/** Whether the fast kernel applies: only plain numeric splits, no linear leaves, no NaN in X. */
+export function canUseNumericKernel(e: TreeEnsemble, X: Float64Array, rowStart: number, rowEnd: number): boolean {
+  if (e.linearStart.length > 0) return false;
+  const kind = e.kind;
+  for (let n = 0; n < kind.length; n++) if (kind[n]! > 1) return false;
+  const end = rowEnd * e.numFeatures;
+  for (let i = rowStart * e.numFeatures; i < end; i++) if (X[i] !== X[i]) return false;
+  return true;
+}
 
 export function accumulateTrees(
   e: TreeEnsemble,
@@ -27,11 +40,91 @@ export function accumulateTrees(
   treeStart: number,
   treeEnd: number,
   out: Float64Array,
-  path: Int32Array,
+): void {
+  if (canUseNumericKernel(e, X, rowStart, rowEnd)) accumulateNumeric(e, X, rowStart, rowEnd, treeStart, treeEnd, out);
+  else accumulateGeneral(e, X, rowStart, rowEnd, treeStart, treeEnd, out);
+}
+
+/** Numeric splits, no NaN: `x < threshold` goes to n + 1, else to right[n]. Four rows at a time. */
+export function accumulateNumeric(
+  e: TreeEnsemble,
+  X: Float64Array,
+  rowStart: number,
+  rowEnd: number,
+  treeStart: number,
+  treeEnd: number,
+  out: Float64Array,
 ): void {
   const feature = e.feature;
   const threshold = e.threshold;
-  const left = e.left;
+  const right = e.right;
+  const value = e.value;
+  const nf = e.numFeatures;
+  const no = e.numOutputs;
+  const float32 = e.float32;
+  for (let r0 = rowStart; r0 < rowEnd; r0 += 64) {
+    const r1 = Math.min(r0 + 64, rowEnd);
+    for (let t = treeStart; t < treeEnd; t++) {
+      const root = e.treeRoot[t]!;
+      const depth = e.treeDepth[t]!;
+      const g = e.treeOutput[t]!;
+      let r = r0;
+      for (; r + 4 <= r1; r += 4) {
+        const b0 = r * nf;
+        const b1 = b0 + nf;
+        const b2 = b1 + nf;
+        const b3 = b2 + nf;
+        let n0 = root;
+        let n1 = root;
+        let n2 = root;
+        let n3 = root;
+        for (let d = 0; d < depth; d++) {
+          // m = 0 when x < threshold (go to n + 1), -1 otherwise (go to right[n]).
+          const m0 = +(X[b0 + feature[n0]!]! < threshold[n0]!) - 1;
+          const m1 = +(X[b1 + feature[n1]!]! < threshold[n1]!) - 1;
+          const m2 = +(X[b2 + feature[n2]!]! < threshold[n2]!) - 1;
+          const m3 = +(X[b3 + feature[n3]!]! < threshold[n3]!) - 1;
+          n0 = (n0 + 1) ^ (((n0 + 1) ^ right[n0]!) & m0);
+          n1 = (n1 + 1) ^ (((n1 + 1) ^ right[n1]!) & m1);
+          n2 = (n2 + 1) ^ (((n2 + 1) ^ right[n2]!) & m2);
+          n3 = (n3 + 1) ^ (((n3 + 1) ^ right[n3]!) & m3);
+        }
+        const o = r * no + g;
+        if (float32) {
+          out[o] = Math.fround(out[o]! + value[n0]!);
+          out[o + no] = Math.fround(out[o + no]! + value[n1]!);
+          out[o + 2 * no] = Math.fround(out[o + 2 * no]! + value[n2]!);
+          out[o + 3 * no] = Math.fround(out[o + 3 * no]! + value[n3]!);
+        } else {
+          out[o] = out[o]! + value[n0]!;
+          out[o + no] = out[o + no]! + value[n1]!;
+          out[o + 2 * no] = out[o + 2 * no]! + value[n2]!;
+          out[o + 3 * no] = out[o + 3 * no]! + value[n3]!;
+        }
+      }
+      for (; r < r1; r++) {
+        const base = r * nf;
+        let n = root;
+        for (let d = 0; d < depth; d++) n = X[base + feature[n]!]! < threshold[n]! ? n + 1 : right[n]!;
+        const o = r * no + g;
+        out[o] = float32 ? Math.fround(out[o]! + value[n]!) : out[o]! + value[n]!;
+      }
+    }
+  }
+}
+
+/** Every node kind, NaN inputs, linear leaves: one row at a time. */
+export function accumulateGeneral(
+  e: TreeEnsemble,
+  X: Float64Array,
+  rowStart: number,
+  rowEnd: number,
+  treeStart: number,
+  treeEnd: number,
+  out: Float64Array,
+): void {
+  const feature = e.feature;
+  const threshold = e.threshold;
   const right = e.right;
   const kind = e.kind;
   const value = e.value;
@@ -40,28 +133,26 @@ export function accumulateTrees(
   const float32 = e.float32;
   const linear = e.linearStart.length > 0;
   for (let r0 = rowStart; r0 < rowEnd; r0 += 64) {
-    const nb = Math.min(64, rowEnd - r0);
+    const r1 = Math.min(r0 + 64, rowEnd);
     for (let t = treeStart; t < treeEnd; t++) {
       const root = e.treeRoot[t]!;
       const depth = e.treeDepth[t]!;
-      for (let i = 0; i < nb; i++) path[i] = root;
-      for (let d = 0; d < depth; d++) {
-        for (let i = 0; i < nb; i++) {
-          const n = path[i]!;
-          const x = X[(r0 + i) * nf + feature[n]!]!;
+      const g = e.treeOutput[t]!;
+      for (let r = r0; r < r1; r++) {
+        const base = r * nf;
+        let n = root;
+        for (let d = 0; d < depth; d++) {
+          const x = X[base + feature[n]!]!;
           const k = kind[n]!;
           let goLeft: boolean;
-          if (k === 0) goLeft = x < threshold[n]!; // NaN compares false: goes right
-          else if (k === 1) goLeft = !(x >= threshold[n]!); // NaN: goes left
+          if (k === 0) goLeft = x < threshold[n]!; // NaN compares false: right
+          else if (k === 1) goLeft = !(x >= threshold[n]!); // NaN: left
           else goLeft = decideSpecial(e, n, k, x);
-          path[i] = goLeft ? left[n]! : right[n]!;
+          // A leaf (threshold NaN, kind 0) stays put: right[leaf] is the leaf itself.
+          n = goLeft ? n + 1 : right[n]!;
         }
-      }
-      const g = e.treeOutput[t]!;
-      for (let i = 0; i < nb; i++) {
-        const leaf = path[i]!;
-        const o = (r0 + i) * no + g;
-        const v = linear ? linearLeafValue(e, leaf, X, (r0 + i) * nf) : value[leaf]!;
+        const v = linear ? linearLeafValue(e, n, X, base) : value[n]!;
+        const o = r * no + g;
         out[o] = float32 ? Math.fround(out[o]! + v) : out[o]! + v;
       }
     }

@@ -13,7 +13,15 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { TreeEnsemble } from './ensemble.js';
-import { accumulateTrees, decideSpecial, linearLeafValue, BLOCK } from './kernel.js';
+import {
+  accumulateGeneral,
+  accumulateNumeric,
+  accumulateTrees,
+  BLOCK,
+  canUseNumericKernel,
+  decideSpecial,
+  linearLeafValue,
+} from './kernel.js';
 
 interface Shared {
   readonly id: number;
@@ -28,17 +36,14 @@ interface Job {
 
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
-${decideSpecial.toString()}
-${linearLeafValue.toString()}
-${accumulateTrees.toString()}
+${[canUseNumericKernel, accumulateTrees, accumulateNumeric, accumulateGeneral, decideSpecial, linearLeafValue].join('\n')}
 const ensembles = new Map();
-const path = new Int32Array(${BLOCK});
 parentPort.on('message', (m) => {
   if (m.type === 'add') { ensembles.set(m.id, m.ensemble); return; }
   if (m.type === 'drop') { ensembles.delete(m.id); return; }
   try {
     const e = ensembles.get(m.id);
-    accumulateTrees(e, new Float64Array(m.X), m.rowStart, m.rowEnd, m.treeStart, m.treeEnd, new Float64Array(m.out), path);
+    accumulateTrees(e, new Float64Array(m.X), m.rowStart, m.rowEnd, m.treeStart, m.treeEnd, new Float64Array(m.out));
     parentPort.postMessage({ job: m.job });
   } catch (err) {
     parentPort.postMessage({ job: m.job, error: String(err && err.stack || err) });

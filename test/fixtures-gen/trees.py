@@ -21,10 +21,13 @@ warnings.filterwarnings("ignore")
 N_TEST = 600
 
 
-def write_case(out_dir, name, X, outputs, meta):
+def write_case(out_dir, name, X, outputs, meta, X_dense=None):
+    """X_dense: the same rows without NaN (what most batches look like), for `*_dense` outputs."""
     d = os.path.join(out_dir, name)
     os.makedirs(d, exist_ok=True)
     np.ascontiguousarray(X, dtype="<f8").tofile(os.path.join(d, "X.f64"))
+    if X_dense is not None:
+        np.ascontiguousarray(X_dense, dtype="<f8").tofile(os.path.join(d, "X_dense.f64"))
     described = {}
     for key, value in outputs.items():
         arr = np.asarray(value)
@@ -71,8 +74,10 @@ def gen_xgboost(out_dir):
             dtr.set_group([20] * (Xtr.shape[0] // 20))
         booster = xgb.train(dict(params, seed=1, nthread=1), dtr, rounds)
         dte = xgb.DMatrix(Xte, feature_names=[f"f{i}" for i in range(Xte.shape[1])])
+        Xd = np.nan_to_num(Xte, nan=0.25)
         outputs = {
             "predict": booster.predict(dte),
+            "predict_dense": booster.predict(xgb.DMatrix(Xd, feature_names=dte.feature_names)),
             "margin": booster.predict(dte, output_margin=True),
             "range": booster.predict(dte, iteration_range=(2, min(7, rounds - 1))),
         }
@@ -82,7 +87,7 @@ def gen_xgboost(out_dir):
             "library": "xgboost", "objective": params["objective"], "model_class": "xgboost.core.Booster",
             "feature_names": dtr.feature_names, "formats": ["json", "ubj"] + (["xgb"] if binary else []),
             "iteration_range": [2, min(7, rounds - 1)],
-        })
+        }, X_dense=Xd)
         save_booster(d, booster, binary)
         cases.append(name)
 
@@ -220,8 +225,10 @@ def gen_lightgbm(out_dir):
         ds = lgb.Dataset(Xtr, label=ytr, feature_name=[f"f{i}" for i in range(Xtr.shape[1])],
                          group=[20] * 100 if group else None, params={"verbose": -1})
         booster = lgb.train(dict(base, **params), ds, rounds)
+        Xd = np.nan_to_num(Xte, nan=0.25)
         outputs = {
             "predict": booster.predict(Xte),
+            "predict_dense": booster.predict(Xd),
             "raw": booster.predict(Xte, raw_score=True),
             "iter_7": booster.predict(Xte, num_iteration=7),
         }
@@ -230,7 +237,7 @@ def gen_lightgbm(out_dir):
         d = write_case(out_dir, name, Xte, outputs, {
             "library": "lightgbm", "objective": params.get("objective", ""), "model_class": "lightgbm.basic.Booster",
             "feature_names": booster.feature_name(), "formats": ["lgb"],
-        })
+        }, X_dense=Xd)
         booster.save_model(os.path.join(d, "model.lgb"))
         cases.append(name)
 

@@ -17,7 +17,8 @@ generate() { # kind python
     return
   fi
   rm -rf "${out:?}/$kind"
-  "$python" test/fixtures-gen/trees.py "$kind" "$out"
+  # -P: keep this folder off sys.path (its sklearn.py generator would shadow the sklearn package).
+  "$python" -P test/fixtures-gen/trees.py "$kind" "$out"
   echo "$stamp" >"$out/$kind/.stamp"
 }
 

@@ -39,6 +39,8 @@ export interface Case {
   meta: CaseMeta;
   /** Row-major test rows. */
   X: Float64Array;
+  /** The same rows with NaN replaced (cases that have `*_dense` outputs), else null. */
+  XDense: Float64Array | null;
   output(name: string): Float64Array;
 }
 
@@ -50,7 +52,15 @@ export function caseNames(kind: 'xgboost' | 'lightgbm'): string[] {
 export function loadCase(kind: 'xgboost' | 'lightgbm', name: string): Case {
   const dir = join(GENERATED, kind, name);
   const meta = JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8')) as CaseMeta;
-  return { name, dir, meta, X: readF64(join(dir, 'X.f64')), output: (o) => readF64(join(dir, `${o}.f64`)) };
+  const dense = join(dir, 'X_dense.f64');
+  return {
+    name,
+    dir,
+    meta,
+    X: readF64(join(dir, 'X.f64')),
+    XDense: existsSync(dense) ? readF64(dense) : null,
+    output: (o) => readF64(join(dir, `${o}.f64`)),
+  };
 }
 
 function readF64(path: string): Float64Array {

@@ -17,9 +17,9 @@ async function load(c: Case, format: string, predictFn?: string) {
   return xgboostFlavor.load(c.dir, mlmodel(flavors), { logger });
 }
 
-function frameOf(c: Case) {
+function frameOf(c: Case, X = c.X) {
   const names = c.meta.feature_names ?? Array.from({ length: c.meta.cols }, (_, j) => `f${j}`);
-  return matrixFrame(c.X, c.meta.rows, names);
+  return matrixFrame(X, c.meta.rows, names);
 }
 
 describe.skipIf(!HAVE)('xgboost: predictions equal XGBoost 1.7.4', () => {
@@ -35,6 +35,11 @@ describe.skipIf(!HAVE)('xgboost: predictions equal XGBoost 1.7.4', () => {
     expect(mismatches(out.values, expected)).toBe('');
 
     if (c.meta.model_class === 'xgboost.core.Booster') expect(out.dtype).toBe('float32');
+    if (c.XDense !== null) {
+      // No NaN in the batch: the fast numeric kernel.
+      const dense = tensorOf(await model.predict(frameOf(c, c.XDense), {}));
+      expect(mismatches(dense.values, c.output('predict_dense'))).toBe('');
+    }
     if (c.meta.outputs.margin !== undefined) {
       const margin = tensorOf(await model.predict(input, { output_margin: true }));
       expect(mismatches(margin.values, c.output('margin'))).toBe('');
