@@ -72,3 +72,29 @@ export function logInPlace(m: Float64Array): Float64Array {
   for (let i = 0; i < m.length; i++) m[i] = Math.log(m[i]!);
   return m;
 }
+
+/** scipy.special.logit (xsf): log(x / (1 - x)), with a log1p form near 0.5 where that loses precision. */
+export function logit(x: number): number {
+  if (x < 0.3 || x > 0.65) return Math.log(x / (1 - x));
+  const s = 2 * (x - 0.5);
+  return Math.log1p(s) - Math.log1p(-s);
+}
+
+/** np.clip(x, low, high). */
+export function clip(x: number, low: number, high: number): number {
+  return Math.min(Math.max(x, low), high);
+}
+
+/** scipy.special.logsumexp of a[from .. from+n). */
+export function logSumExp(a: ArrayLike<number>, from: number, n: number): number {
+  let max = -Infinity;
+  for (let j = 0; j < n; j++) max = Math.max(max, a[from + j]!);
+  if (!Number.isFinite(max)) max = 0;
+  const tmp = new Float64Array(n);
+  for (let j = 0; j < n; j++) tmp[j] = Math.exp(a[from + j]! - max);
+  return Math.log(npSum(tmp, 0, n)) + max;
+}
+
+/** float32 and float64 machine epsilon (np.finfo(...).eps). */
+export const EPS32 = 2 ** -23;
+export const EPS64 = 2 ** -52;

@@ -3,6 +3,7 @@ import type { EstimatorFamily } from '../estimator.js';
 import { decisionTrees } from './decision-tree.js';
 import { dummies } from './dummy.js';
 import { forests } from './forest.js';
+import { gradientBoosting } from './gradient-boosting.js';
 import { linearClassifiers } from './linear-classifier.js';
 import { linearRegressors } from './linear-regression.js';
 import { pipelines } from './pipeline.js';
@@ -11,6 +12,7 @@ import { standardScaler } from './standard-scaler.js';
 export const FAMILIES: readonly EstimatorFamily[] = [
   decisionTrees,
   forests,
+  gradientBoosting,
   linearRegressors,
   linearClassifiers,
   dummies,

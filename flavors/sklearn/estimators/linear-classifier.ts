@@ -45,14 +45,14 @@ function buildLinearClassifier(obj: PyObject): Estimator {
   const uniformZeroRows = atLeast(versionOf(obj), 1, 9);
 
   const predict = (X: Table): Tensor => {
-    const scores = linearScores(d, X);
+    const { scores } = linearScores(d, X);
     const idx = new Int32Array(X.rows);
     for (let i = 0; i < X.rows; i++) idx[i] = binary ? (scores[i]! > 0 ? 1 : 0) : argmax(scores, i * nClasses, nClasses);
     return takeLabels(classes, idx);
   };
 
   const proba = (X: Table): Float64Array => {
-    const scores = linearScores(d, X);
+    const { scores } = linearScores(d, X);
     const n = X.rows;
     if (binary) {
       const out = new Float64Array(n * 2);

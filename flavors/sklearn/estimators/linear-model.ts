@@ -1,11 +1,13 @@
 /**
  * The decision function every linear model shares: `X @ coef_.T + intercept_` in float64,
  * summing features in order (numpy's BLAS may group the sum differently: the difference is a
- * few ulps, far inside the 1e-9 bar).
+ * few ulps, far inside the 1e-9 bar). A model fitted on float32 data has float32 coef_; fed
+ * float32 X, numpy computes in float32 too, and so does this (BLAS's float32 summation order is
+ * CPU-specific, so those results agree to float32 precision, not to the last bit).
  */
 import { Attributes, NDArray, asNumbers } from '../../../src/pickle/index.js';
 import { type FeatureCheck, featureCheckOf, numericFeatures } from '../features.js';
-import type { Table } from '../table.js';
+import { isFloat32Table, type Table } from '../table.js';
 
 export interface LinearDecision {
   readonly check: FeatureCheck;
@@ -14,6 +16,8 @@ export interface LinearDecision {
   readonly intercept: Float64Array;
   /** coef_ was 1-D: the result is [n], not [n, 1] */
   readonly flat: boolean;
+  /** coef_ is float32 */
+  readonly float32: boolean;
 }
 
 export function linearDecisionOf(a: Attributes): LinearDecision {
@@ -31,12 +35,27 @@ export function linearDecisionOf(a: Attributes): LinearDecision {
     throw new TypeError(`${a.obj.name}.intercept_ has ${intercept.length} values for ${rows} outputs`);
   }
   const check = featureCheckOf(a.obj);
-  return { check: { ...check, nFeatures: check.nFeatures ?? nFeatures }, coef: coefRows, intercept, flat: coef.ndim === 1 };
+  return {
+    check: { ...check, nFeatures: check.nFeatures ?? nFeatures },
+    coef: coefRows,
+    intercept,
+    flat: coef.ndim === 1,
+    float32: coef.dtype.kind === 'f' && coef.dtype.itemsize === 4,
+  };
 }
 
-/** The scores [rows, outputs] (row-major). */
-export function linearScores(d: LinearDecision, X: Table): Float64Array {
+export interface LinearScores {
+  /** [rows, outputs] row-major */
+  readonly scores: Float64Array;
+  /** computed in float32 (float32 coef_ and float32 X) */
+  readonly float32: boolean;
+}
+
+/** The decision function's scores. */
+export function linearScores(d: LinearDecision, X: Table): LinearScores {
   const columns = numericFeatures(X, d.check);
+  const float32 = d.float32 && isFloat32Table(X);
+  const round = float32 ? Math.fround : (v: number): number => v;
   const rows = X.rows;
   const k = d.coef.length;
   const out = new Float64Array(rows * k);
@@ -47,10 +66,11 @@ export function linearScores(d: LinearDecision, X: Table): Float64Array {
     for (let j = 0; j < w.length; j++) {
       const col = columns[j]!;
       const wj = w[j]!;
-      for (let i = 0; i < rows; i++) dot[i]! += col[i]! * wj;
+      if (float32) for (let i = 0; i < rows; i++) dot[i] = round(dot[i]! + round(col[i]! * wj));
+      else for (let i = 0; i < rows; i++) dot[i]! += col[i]! * wj;
     }
     const b = d.intercept.length === 1 ? d.intercept[0]! : d.intercept[o]!;
-    for (let i = 0; i < rows; i++) out[i * k + o] = dot[i]! + b;
+    for (let i = 0; i < rows; i++) out[i * k + o] = round(dot[i]! + b);
   }
-  return out;
+  return { scores: out, float32 };
 }

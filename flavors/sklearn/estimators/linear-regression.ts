@@ -4,7 +4,6 @@
  */
 import { Attributes, type PyObject } from '../../../src/pickle/index.js';
 import { qualified, type Estimator, type EstimatorFamily } from '../estimator.js';
-import { float64Tensor } from '../output.js';
 import { linearDecisionOf, linearScores } from './linear-model.js';
 import { SGD_LOSSES, SKLEARN_LOSSES } from './losses.js';
 
@@ -14,8 +13,8 @@ function buildLinearRegressor(obj: PyObject): Estimator {
   return {
     name: obj.name,
     predict(X) {
-      const scores = linearScores(d, X);
-      return float64Tensor(scores, d.flat ? [X.rows] : [X.rows, k]);
+      const { scores, float32 } = linearScores(d, X);
+      return { dtype: float32 ? 'float32' : 'float64', shape: d.flat ? [X.rows] : [X.rows, k], values: scores };
     },
   };
 }

@@ -19,7 +19,7 @@ function special(v: unknown): unknown {
 const DTYPES: Record<string, string> = { str: 'string', object: 'object', bytes: 'bytes' };
 
 /** Problems found comparing a flowgate tensor with numpy's recorded array (empty = identical within tolerance). */
-export function tensorMismatches(actual: Tensor, expected: ExpectedArray): string[] {
+export function tensorMismatches(actual: Tensor, expected: ExpectedArray, rtol = REL_TOL, atol = 0): string[] {
   const problems: string[] = [];
   const dtype = DTYPES[expected.dtype] ?? expected.dtype;
   if (actual.dtype !== dtype) problems.push(`dtype ${actual.dtype}, expected ${dtype}`);
@@ -33,7 +33,7 @@ export function tensorMismatches(actual: Tensor, expected: ExpectedArray): strin
     const a = actual.values[i];
     let ok: boolean;
     if (isFloat && typeof e === 'number' && typeof a === 'number') {
-      ok = Object.is(a, e) || a === e || (Number.isNaN(a) && Number.isNaN(e)) || Math.abs(a - e) <= REL_TOL * Math.max(Math.abs(a), Math.abs(e));
+      ok = Object.is(a, e) || a === e || (Number.isNaN(a) && Number.isNaN(e)) || Math.abs(a - e) <= rtol * Math.max(Math.abs(a), Math.abs(e)) + atol;
     } else {
       ok = a === e || (typeof a === 'number' && typeof e === 'boolean' && a === Number(e));
     }
