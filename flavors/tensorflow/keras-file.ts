@@ -34,7 +34,7 @@ function dryRun(model: tfl.LayersModel): void {
   try {
     tf.tidy(() => {
       const xs = model.inputs.map((input, i) => tf.zeros([1, ...(shapes[i] as number[])], input.dtype));
-      model.predict(xs.length === 1 ? xs[0]! : xs);
+      model.apply(xs.length === 1 ? xs[0]! : xs, { training: false });
     });
   } catch (err) {
     throw new Error(`tfjs-layers cannot run the model: ${(err as Error).message}`);

@@ -11,13 +11,14 @@ export function layersRunner(model: tfl.LayersModel): TensorRunner {
     inputs,
     outputs: [...model.outputNames],
     async run(feeds: Tensor[]): Promise<Tensor[]> {
+      // apply() runs the graph once in inference mode; predict() would add Keras' batching loop.
       const results = tf.tidy(() => {
         const xs = feeds.map((f, i) => toTf(f, inputs[i]!.dtype));
-        const y = model.predict(xs.length === 1 ? xs[0]! : xs);
+        const y = model.apply(xs.length === 1 ? xs[0]! : xs, { training: false }) as tf.Tensor | tf.Tensor[];
         return Array.isArray(y) ? y : [y];
       });
       try {
-        return await Promise.all(results.map(fromTf));
+        return results.map(fromTf);
       } finally {
         tf.dispose(results);
       }

@@ -41,7 +41,7 @@ export async function loadSavedModel(dir: string, choice: SignatureChoice): Prom
         return outputs.map((name) => out[name]!);
       });
       try {
-        return await Promise.all(results.map(fromTf));
+        return results.map(fromTf);
       } finally {
         tf.dispose(results);
       }

@@ -45,9 +45,13 @@ function numbers(t: Tensor): Float64Array {
   });
 }
 
-/** Reads a tfjs tensor back. int64 results of tfjs-node arrive as BigInt64Array; strings are bytes. */
-export async function fromTf(t: tf.Tensor): Promise<Tensor> {
-  const data = await t.data();
+/**
+ * Reads a tfjs tensor back. Synchronously: both backends compute on the calling thread
+ * anyway, and the async read costs more than the copy. int64 results of tfjs-node arrive
+ * as BigInt64Array; strings are bytes.
+ */
+export function fromTf(t: tf.Tensor): Tensor {
+  const data = t.dataSync();
   const shape = [...t.shape];
   if (t.dtype === 'string') return { dtype: 'bytes', shape, values: Array.from(data as unknown as Uint8Array[]) };
   const values = new Float64Array(data.length);
