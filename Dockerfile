@@ -19,11 +19,14 @@ WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 # --ignore-scripts skips the package's own `prepare` (tsc; the sources are not copied yet);
 # `npm rebuild` then runs the dependencies' install scripts.
-RUN npm ci --ignore-scripts --no-audit --no-fund && npm rebuild
+# --omit=optional leaves out @tensorflow/tfjs-node (TensorFlow SavedModels): its addon needs libtensorflow,
+# which scripts/build-tfjs-node.sh takes from a TensorFlow wheel outside the image. Keras models and every
+# other flavor work without it.
+RUN npm ci --ignore-scripts --omit=optional --no-audit --no-fund && npm rebuild
 COPY tsconfig.json ./
 COPY src ./src
 COPY flavors ./flavors
-RUN npm run build && npm prune --omit=dev --ignore-scripts
+RUN npm run build && npm prune --omit=dev --omit=optional --ignore-scripts
 # Keep only what runs here: onnxruntime-node ships binaries for every OS and CPU (~290 MB), and
 # better-sqlite3 keeps its C sources and object files next to the one addon it loads (~30 MB).
 RUN arch=$(node -p process.arch) \
@@ -36,12 +39,13 @@ RUN arch=$(node -p process.arch) \
  && find $sqlite/build/Release -mindepth 1 -maxdepth 1 ! -name better_sqlite3.node -exec rm -rf {} +
 
 FROM ${BASE_IMAGE} AS runtime
+# No RUN in this stage: build-time bind mounts (a CA bundle, an npmrc) would leave their mount points here.
+# Remote model versions are downloaded to FLOWGATE_CACHE_DIR, in the node user's home (created on use).
 ENV NODE_ENV=production \
     MLFLOW_HOST=0.0.0.0 \
     MLFLOW_PORT=8080 \
-    FLOWGATE_CACHE_DIR=/var/cache/flowgate
+    FLOWGATE_CACHE_DIR=/home/node/.cache/flowgate
 WORKDIR /app
-RUN mkdir -p /opt/ml /var/cache/flowgate && chown node:node /var/cache/flowgate
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

@@ -6,7 +6,8 @@
 # For a root host like the CI machine: no Docker engine and no registry to pull base images from, so
 # the base is built locally (make-node-base.sh) and passed as BASE_IMAGE; the host's CA bundle (npm goes
 # through a TLS-intercepting proxy) is bind-mounted for the build's RUN steps only, never baked in.
-# Knobs: IMAGE, PORT (host port on 127.0.0.1), BASE_IMAGE, FLOWGATE_CONTAINER_DIR.
+# Knobs: IMAGE, PORT (host port on 127.0.0.1), BASE_IMAGE, FLOWGATE_CONTAINER_DIR, CONTEXT (the build
+# context; default the work tree, e.g. a `git archive HEAD` export to leave uncommitted files out).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -34,6 +35,7 @@ check() { # check <description> <command...>
 }
 containers=()
 cleanup() { for c in "${containers[@]}"; do podman rm -f "$c" >/dev/null 2>&1 || true; done; }
+: >"$FLOWGATE_CONTAINER_DIR/podman.log"
 trap cleanup EXIT
 
 BASE_IMAGE=$BASE_IMAGE bash "$here/make-node-base.sh"
@@ -46,7 +48,7 @@ podman build --pull=never --format docker --network host \
   --build-arg BASE_IMAGE="$BASE_IMAGE" \
   -v /etc/ssl/certs/ca-certificates.crt:/run/host-ca.crt:ro \
   -v "$build_npmrc:/usr/local/etc/npmrc:ro" \
-  -t "$IMAGE" "$repo" >"$FLOWGATE_CONTAINER_DIR/build.log" 2>&1 \
+  -t "$IMAGE" "${CONTEXT:-$repo}" >"$FLOWGATE_CONTAINER_DIR/build.log" 2>&1 \
   || { tail -n 40 "$FLOWGATE_CONTAINER_DIR/build.log" >&2; exit 1; }
 echo "built in $(( $(date +%s) - start )) s; $(podman image inspect "$IMAGE" --format '{{.Size}}' | awk '{printf "%.0f MB", $1/1e6}')"
 
@@ -55,8 +57,10 @@ echo "image"
 check "runs as a non-root user" test "$(inspect '{{.Config.User}}')" = node
 check "exposes 8080" sh -c "podman image inspect '$IMAGE' --format '{{json .Config.ExposedPorts}}' | grep -q '8080/tcp'"
 check "has a HEALTHCHECK on /ping" sh -c "podman image inspect '$IMAGE' --format '{{json .Config.Healthcheck}}' | grep -q /ping"
-check "carries no proxy CA or npmrc" sh -c "! podman run --rm --pull=never --entrypoint sh '$IMAGE' -c 'ls /run/host-ca.crt /usr/local/etc/npmrc' 2>/dev/null"
-check "has no dev dependencies" sh -c "! podman run --rm --pull=never --entrypoint sh '$IMAGE' -c 'ls /app/node_modules/vitest' 2>/dev/null"
+in_image() { podman run --rm --pull=never --entrypoint sh "$IMAGE" -c "$1"; }
+check "carries no build-time CA bundle or npmrc" in_image 'test ! -e /run/host-ca.crt && test ! -e /usr/local/etc/npmrc'
+check "has no dev dependencies" in_image 'test ! -e /app/node_modules/vitest && test -e /app/node_modules/hono'
+check "keeps one onnxruntime binary set" in_image 'test "$(ls -d /app/node_modules/onnxruntime-node/bin/napi-v*/*/*/ | wc -l)" = 1'
 
 wait_ready() { # wait_ready <container>: up to 60 s for /ping
   for _ in $(seq 1 120); do
@@ -70,13 +74,15 @@ run() { # run <name> <podman run options...>: start the image on $PORT
   local name=$1; shift
   podman rm -f "$name" >/dev/null 2>&1 || true
   containers+=("$name")
+  # stderr to a log: without systemd, podman complains on every run that it cannot add health timers.
   podman run -d --pull=never --name "$name" --read-only --tmpfs /tmp --network slirp4netns \
-    -p "127.0.0.1:$PORT:8080" "$@" "$IMAGE" >/dev/null
+    -p "127.0.0.1:$PORT:8080" "$@" "$IMAGE" >/dev/null 2>>"$FLOWGATE_CONTAINER_DIR/podman.log"
 }
 labels_of() { curl -fsS -H 'Content-Type: application/json' --data-binary "@$1" "$url/invocations" | node -e '
   let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(JSON.stringify(JSON.parse(s).predictions.label)));'; }
 
-example_body=$(ls "$repo"/examples/mlruns/*/*/artifacts/model/serving_input_example.json | head -n1)
+# iris v1's own input example (the Production version, which the default and the mounted runs serve)
+example_body=$repo/$(sed -n 's/^source: //p' "$repo/examples/mlruns/models/iris/version-1/meta.yaml")/serving_input_example.json
 
 echo "default: the bundled example (models:/iris/Production)"
 run fg-smoke-example
@@ -86,17 +92,17 @@ check "answers /version" curl -fsS "$url/version"
 check "exposes /metrics" sh -c "curl -fsS '$url/metrics' | grep -q '^# TYPE'"
 check "podman healthcheck run is healthy" podman healthcheck run fg-smoke-example
 check "process uid is not 0" sh -c "test \"\$(podman exec fg-smoke-example id -u)\" != 0"
-podman stop -t 10 fg-smoke-example >/dev/null
+podman stop -t 10 fg-smoke-example >/dev/null 2>>"$FLOWGATE_CONTAINER_DIR/podman.log"
 check "exits 0 on SIGTERM" test "$(podman inspect fg-smoke-example --format '{{.State.ExitCode}}')" = 0
 podman logs fg-smoke-example >"$FLOWGATE_CONTAINER_DIR/example.log" 2>&1 || true
 
 echo "a model mounted at /opt/ml/model"
-model_dir=$(dirname "$example_body")
+model_dir=$repo/$(sed -n 's/^source: //p' "$repo/examples/mlruns/models/iris/version-1/meta.yaml")
 run fg-smoke-mounted -v "$model_dir:/opt/ml/model:ro"
 check "answers /ping" wait_ready fg-smoke-mounted
 check "predicts with the mounted model" test "$(labels_of "$example_body")" = "[0,1,2,0,1]"
 podman logs fg-smoke-mounted >"$FLOWGATE_CONTAINER_DIR/mounted.log" 2>&1 || true
-podman rm -f fg-smoke-mounted >/dev/null
+podman rm -f fg-smoke-mounted >/dev/null 2>>"$FLOWGATE_CONTAINER_DIR/podman.log"
 
 echo "MODEL_URI + MLFLOW_TRACKING_URI from the environment (a registry mounted read-only)"
 run fg-smoke-env -v "$repo/examples/mlruns:/data/mlruns:ro" \
