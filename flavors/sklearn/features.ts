@@ -49,6 +49,8 @@ export interface NumericOptions {
   readonly float32?: boolean;
   /** The estimator handles NaN itself ("allow-nan"); infinity is still refused. */
   readonly allowNaN?: boolean;
+  /** No finiteness check at all (`ensure_all_finite=False`). */
+  readonly allowInfinite?: boolean;
 }
 
 /** The validated input as float64 columns (a copy only when a column needs converting). */
@@ -63,6 +65,7 @@ export function numericFeatures(X: Table, check: FeatureCheck, options: NumericO
     if (options.float32) values = Float64Array.from(values, Math.fround);
     return values;
   });
+  if (options.allowInfinite) return columns;
   for (const values of columns) {
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;

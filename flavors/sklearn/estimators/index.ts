@@ -4,6 +4,7 @@ import { decisionTrees } from './decision-tree.js';
 import { dummies } from './dummy.js';
 import { forests } from './forest.js';
 import { gradientBoosting } from './gradient-boosting.js';
+import { histGradientBoosting } from './hist-gradient-boosting.js';
 import { linearClassifiers } from './linear-classifier.js';
 import { linearRegressors } from './linear-regression.js';
 import { pipelines } from './pipeline.js';
@@ -13,6 +14,7 @@ export const FAMILIES: readonly EstimatorFamily[] = [
   decisionTrees,
   forests,
   gradientBoosting,
+  histGradientBoosting,
   linearRegressors,
   linearClassifiers,
   dummies,
