@@ -11,7 +11,10 @@ const port = z.coerce.number().int().min(0).max(65535);
 const seconds = z.coerce.number().positive();
 
 export const serveConfigSchema = z.object({
-  modelUri: z.string().min(1, 'a model URI is required (-m/--model-uri)'),
+  /** -m/--model-uri; '' when an endpoints file (configPath) says what to serve */
+  modelUri: z.string(),
+  /** --config / FLOWGATE_CONFIG: the endpoints file; null with -m */
+  configPath: z.string().min(1).nullable(),
   host: z.string().min(1),
   port,
   timeoutSeconds: seconds,
@@ -20,12 +23,16 @@ export const serveConfigSchema = z.object({
   cacheDir: z.string().min(1),
   pollIntervalSeconds: z.coerce.number().min(0),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+}).refine((c) => c.modelUri !== '' || c.configPath !== null, {
+  path: ['modelUri'],
+  message: 'a model URI is required (-m/--model-uri), or an endpoints file (--config)',
 });
 
 export type ServeConfig = z.infer<typeof serveConfigSchema>;
 
 export interface ServeFlags {
   modelUri?: string | undefined;
+  config?: string | undefined;
   host?: string | undefined;
   port?: string | undefined;
   timeout?: string | undefined;
@@ -43,9 +50,24 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv): string {
 
 export class ConfigError extends Error {}
 
+/**
+ * What to serve: -m and --config exclude each other; a flag beats the environment, and an
+ * endpoints file (FLOWGATE_CONFIG) beats a model URI from the environment (the container
+ * entrypoint always sets MODEL_URI).
+ */
+function modelOrConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): { modelUri: string; configPath: string | null } {
+  if (flags.modelUri !== undefined && flags.config !== undefined) {
+    throw new ConfigError('give either -m/--model-uri or --config, not both');
+  }
+  if (flags.modelUri !== undefined) return { modelUri: flags.modelUri, configPath: null };
+  const configPath = flags.config ?? (env.FLOWGATE_CONFIG || null);
+  if (configPath !== null) return { modelUri: '', configPath };
+  return { modelUri: env.FLOWGATE_MODEL_URI ?? env.MODEL_URI ?? '', configPath: null };
+}
+
 export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeConfig {
   const parsed = serveConfigSchema.safeParse({
-    modelUri: flags.modelUri ?? env.FLOWGATE_MODEL_URI ?? env.MODEL_URI ?? '',
+    ...modelOrConfig(flags, env),
     host: flags.host ?? env.MLFLOW_HOST ?? '127.0.0.1',
     port: flags.port ?? env.MLFLOW_PORT ?? 5000,
     timeoutSeconds: flags.timeout ?? env.MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT ?? 60,

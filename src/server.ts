@@ -1,21 +1,32 @@
 /**
- * Composition root of `flowgate serve`: resolve the URI, load the version, serve it over
- * HTTP, and keep following the URI (a new stage/alias target is loaded, then swapped in).
+ * Composition root of `flowgate serve`: read what to serve (`-m URI`, or an endpoints file),
+ * load every model it names, serve the endpoints over HTTP, keep following each model URI
+ * (a new stage/alias target is loaded, then swapped in), and re-apply the endpoints file
+ * when it changes.
  */
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { ServeConfig } from './config.js';
+import { singleModelSpec } from './endpoints/config.js';
+import { readConfigFile } from './endpoints/config-file.js';
+import { ConfigReloader, type ReloadResult } from './endpoints/config-reloader.js';
+import { Gateway } from './endpoints/gateway.js';
+import { ModelPool } from './endpoints/model-pool.js';
 import { createApp } from './http/app.js';
 import { Metrics } from './metrics.js';
-import { createProgressReporter, registryOptionsFromEnv, resolveModel, type RegistryOptions } from './registry/index.js';
-import { Follower, loadVersion } from './serving/follower.js';
-import { ServedModel } from './serving/served-model.js';
+import { createProgressReporter, registryOptionsFromEnv, type RegistryOptions } from './registry/index.js';
+import type { Follower } from './serving/follower.js';
+import type { ServedModel } from './serving/served-model.js';
 
 export interface RunningServer {
   url: string;
+  gateway: Gateway;
+  /** the first variant of the default endpoint as started: with `-m URI`, the one model served */
   served: ServedModel;
   follower: Follower;
+  /** Re-reads the endpoints file and applies it (SIGHUP); `unchanged` without one. */
+  reload(): Promise<ReloadResult>;
   close(): Promise<void>;
 }
 
@@ -31,36 +42,65 @@ export function registryOptions(config: ServeConfig, env: NodeJS.ProcessEnv, log
 export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, logger: Logger): Promise<RunningServer> {
   const registry = registryOptions(config, env, logger);
   const metrics = new Metrics();
-  // resolveModel (not just resolveModelVersion): it downloads with progress on stderr, and
-  // when the registry is unreachable at start it falls back to the version cached last time.
-  const ref = await resolveModel(config.modelUri, registry, createProgressReporter({ stream: process.stderr, logger }));
-  const version = await loadVersion(ref, { registry, logger, metrics });
-  const served = new ServedModel(version.identity.name);
-  await served.swap(version);
-  metrics.markServed(version);
-  const follower = new Follower({ uri: config.modelUri, served, registry, intervalSeconds: config.pollIntervalSeconds, logger, metrics }, ref);
-  follower.start();
-
-  const app = createApp({ served, metrics, logger, timeoutSeconds: config.timeoutSeconds });
-  const server: ServerType = await new Promise((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
-    s.once('error', reject);
+  const file = config.configPath === null ? null : await readConfigFile(config.configPath);
+  const spec = file?.spec ?? singleModelSpec(config.modelUri);
+  const pool = new ModelPool({
+    registry,
+    logger,
+    metrics,
+    pollIntervalSeconds: config.pollIntervalSeconds,
+    onProgress: createProgressReporter({ stream: process.stderr, logger }),
   });
+  const gateway = await Gateway.start(spec, pool, logger);
+  const reloader = file === null ? null : new ConfigReloader(config.configPath!, file.text, gateway, logger, metrics);
+  reloader?.watch();
+  const first = gateway.endpoints.defaultEndpoint.variants[0]!.model;
+
+  const app = createApp({ gateway, metrics, logger, timeoutSeconds: config.timeoutSeconds });
+  let server: ServerType;
+  try {
+    server = await new Promise((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
+      s.once('error', reject);
+    });
+  } catch (err) {
+    reloader?.stop();
+    await gateway.close();
+    throw err;
+  }
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
-  logger.info(
-    { model: version.identity.name, version: version.identity.version, uri: config.modelUri, flavor: version.flavor, url },
-    `serving ${version.identity.name}${version.identity.version ? ` version ${version.identity.version}` : ''} (${version.flavor}) at ${url}`,
-  );
+  logServing(gateway, url, logger);
   return {
     url,
-    served,
-    follower,
+    gateway,
+    served: first.served,
+    follower: first.follower,
+    reload: async () => (reloader === null ? { outcome: 'unchanged' } : reloader.reload()),
     async close() {
-      follower.stop();
+      reloader?.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await served.close();
+      await gateway.close();
     },
   };
+}
+
+/** One line per variant: what each endpoint serves, and where. */
+function logServing(gateway: Gateway, url: string, logger: Logger): void {
+  for (const endpoint of gateway.endpoints.list) {
+    const roles = [
+      ...endpoint.variants.map((variant) => ({ variant, role: `weight ${variant.weight}` })),
+      ...endpoint.shadows.map((variant) => ({ variant, role: `shadow, sample ${variant.sample}` })),
+    ];
+    for (const { variant, role } of roles) {
+      const version = variant.model.served.current();
+      if (version === null) continue;
+      const { name, version: number } = version.identity;
+      logger.info(
+        { endpoint: endpoint.name, variant: variant.name, model: name, version: number, uri: variant.uri, flavor: version.flavor, url },
+        `serving ${name}${number ? ` version ${number}` : ''} (${version.flavor}) at ${url} as ${endpoint.name}/${variant.name} (${role})`,
+      );
+    }
+  }
 }

@@ -8,15 +8,17 @@ import { FLOWGATE_VERSION } from '../version.js';
 import { runInspect } from './inspect.js';
 import { runPredict } from './predict.js';
 import { runServe } from './serve.js';
+import { runValidate } from './validate.js';
 
 const MAIN_HELP = `Usage: flowgate <command> [options]
 
 A fast, safe model server for MLflow models: MLflow's scoring protocol, from MLflow's registries.
 
 Commands:
-  serve     Serve a model over HTTP (like \`mlflow models serve\`)
+  serve     Serve a model over HTTP (like \`mlflow models serve\`), or several endpoints (--config)
   predict   Predict on a file with a model (like \`mlflow models predict\`)
   inspect   Show what a model URI resolves to, as JSON
+  validate  Check an endpoints file without serving it
 
 Options:
   --version  Print flowgate's version
@@ -26,11 +28,15 @@ Environment: MLFLOW_TRACKING_URI, MLFLOW_REGISTRY_URI and the MLflow/AWS credent
 `;
 
 const SERVE_HELP = `Usage: flowgate serve -m URI [options]
+       flowgate serve --config flowgate.yaml [options]
 
-Serve an MLflow model with MLflow's scoring protocol: POST /invocations, GET /ping, /health, /version, /metrics.
+Serve an MLflow model with MLflow's scoring protocol: POST /invocations, GET /ping, /health, /version, /metrics;
+the Open Inference Protocol (V2) under /v2; GET /endpoints. With --config, several endpoints, each splitting
+traffic between model versions (weights, sticky keys, shadows): POST /endpoints/<name>/invocations.
 
 Options:
   -m, --model-uri URI     models:/name/<version|stage|latest>, models:/name@alias, runs:/<run>/<path>, a path   [env FLOWGATE_MODEL_URI]
+  -c, --config FILE       an endpoints file (YAML); re-read on SIGHUP and when it changes  [env FLOWGATE_CONFIG]
   -p, --port PORT         port to listen on (default 5000)                                [env MLFLOW_PORT]
   -h, --host HOST         address to bind (default 127.0.0.1)                             [env MLFLOW_HOST]
   -t, --timeout SECONDS   per-request timeout, answered with 504 (default 60)             [env MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT]
@@ -53,6 +59,17 @@ Options:
       --tracking-uri URI   as for serve                                              [env MLFLOW_TRACKING_URI]
       --cache-dir DIR      as for serve
       --help               show this help
+`;
+
+const VALIDATE_HELP = `Usage: flowgate validate FILE [--resolve] [--tracking-uri URI]
+
+Check an endpoints file as \`flowgate serve --config FILE\` would, without serving it: every problem is listed
+with its line and its path in the file; exits non-zero when there is one.
+
+Options:
+      --resolve           also resolve every model URI in the registry (no download)
+      --tracking-uri URI  as for serve                                              [env MLFLOW_TRACKING_URI]
+      --help              show this help
 `;
 
 const INSPECT_HELP = `Usage: flowgate inspect URI [--tracking-uri URI]
@@ -86,6 +103,7 @@ async function main(argv: string[]): Promise<number> {
     case 'serve': {
       const { values } = parse(rest, {
         'model-uri': { type: 'string', short: 'm' },
+        config: { type: 'string', short: 'c' },
         port: { type: 'string', short: 'p' },
         host: { type: 'string', short: 'h' },
         timeout: { type: 'string', short: 't' },
@@ -95,6 +113,7 @@ async function main(argv: string[]): Promise<number> {
       if (values.help) return help(SERVE_HELP);
       return runServe({
         modelUri: values['model-uri'] as string | undefined,
+        config: values.config as string | undefined,
         port: values.port as string | undefined,
         host: values.host as string | undefined,
         timeout: values.timeout as string | undefined,
@@ -128,6 +147,15 @@ async function main(argv: string[]): Promise<number> {
         uri: positionals[0],
         trackingUri: values['tracking-uri'] as string | undefined,
         cacheDir: values['cache-dir'] as string | undefined,
+      });
+    }
+    case 'validate': {
+      const { values, positionals } = parse(rest, { resolve: { type: 'boolean' } }, true);
+      if (values.help) return help(VALIDATE_HELP);
+      return runValidate({
+        file: positionals[0],
+        resolve: values.resolve as boolean | undefined,
+        trackingUri: values['tracking-uri'] as string | undefined,
       });
     }
     default:

@@ -1,7 +1,9 @@
 /**
- * `flowgate serve`: start the server and stop cleanly on SIGINT/SIGTERM.
+ * `flowgate serve`: start the server, re-read the endpoints file on SIGHUP, and stop
+ * cleanly on SIGINT/SIGTERM.
  */
 import { ConfigError, serveConfig, type ServeFlags } from '../config.js';
+import { ConfigFileError } from '../endpoints/config-file.js';
 import { createLogger } from '../logging.js';
 import { startServer, type RunningServer } from '../server.js';
 import { readFile } from 'node:fs/promises';
@@ -24,13 +26,24 @@ export async function runServe(flags: ServeFlags): Promise<number> {
   try {
     server = await startServer(config, process.env, logger);
   } catch (err) {
-    logger.fatal({ err }, `cannot serve ${config.modelUri}: ${(err as Error).message}`);
+    if (err instanceof ConfigFileError) {
+      logger.flush();
+      process.stderr.write(`flowgate serve: ${err.message}\n`);
+      return 2;
+    }
+    const what = config.configPath ?? config.modelUri;
+    logger.fatal({ err }, `cannot serve ${what}: ${(err as Error).message}`);
     logger.flush();
-    process.stderr.write(`flowgate serve: cannot serve ${config.modelUri}: ${(err as Error).message}\n`);
+    process.stderr.write(`flowgate serve: cannot serve ${what}: ${(err as Error).message}\n`);
     return 1;
   }
   const running = server;
   process.stderr.write(await tryItLine(running));
+  const reload = () => {
+    if (config.configPath === null) return void logger.info('SIGHUP: no endpoints file to re-read (serving -m URI)');
+    void running.reload();
+  };
+  process.on('SIGHUP', reload);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info({ signal }, 'shutting down: draining requests');
@@ -39,6 +52,7 @@ export async function runServe(flags: ServeFlags): Promise<number> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  process.off('SIGHUP', reload);
   logger.flush();
   return 0;
 }

@@ -26,14 +26,22 @@ const LLM_FIELDS = ['messages', 'prompt', 'input'];
 const badRequest = (message: string): MlflowError => new MlflowError('BAD_REQUEST', message);
 
 export function decodeJsonRequest(body: string, signature: Signature | null): ScoringRequest {
-  let doc: unknown;
+  return decodeJsonDocument(parseJsonBody(body), signature);
+}
+
+/** The parsed body, or MLflow's "Invalid input" error. */
+export function parseJsonBody(body: string): unknown {
   try {
-    doc = parseJsonLenient(body);
+    return parseJsonLenient(body);
   } catch (err) {
     throw badRequest(
       `Invalid input. Ensure that input is a valid JSON formatted string. Error: '${(err as Error).message}'\nInput: \n${body}\n`,
     );
   }
+}
+
+/** decodeJsonRequest for a body already parsed (the router may have read it for a sticky key). */
+export function decodeJsonDocument(doc: unknown, signature: Signature | null): ScoringRequest {
   if (Array.isArray(doc)) {
     throw badRequest(`Invalid input. The input must be a JSON dictionary with exactly one of the input fields ${INPUT_FIELDS_TEXT}. Received a list.`);
   }

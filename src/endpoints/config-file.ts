@@ -1,0 +1,101 @@
+/**
+ * Reading an endpoints file: YAML (or JSON) → schema → spec. Every problem is reported at
+ * once, each with its place in the file (line:column) and its path in the document
+ * (`endpoints.iris.variants[1].weight`), so one edit fixes them all.
+ */
+import { readFile } from 'node:fs/promises';
+import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import type { z } from 'zod';
+import { gatewayFileSchema, gatewaySpec, type GatewaySpec } from './config.js';
+
+export interface ConfigProblem {
+  /** where in the document, e.g. `endpoints.iris.variants[1].weight`; '' for the whole file */
+  path: string;
+  line: number | null;
+  column: number | null;
+  message: string;
+}
+
+export class ConfigFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: ConfigProblem[],
+  ) {
+    const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
+    super(`${file}: ${count}:\n${problems.map((p) => `  ${formatProblem(file, p)}`).join('\n')}`);
+    this.name = 'ConfigFileError';
+  }
+}
+
+export function formatProblem(file: string, p: ConfigProblem): string {
+  const at = p.line === null ? file : `${file}:${p.line}:${p.column}`;
+  return p.path === '' ? `${at}: ${p.message}` : `${at}: ${p.path}: ${p.message}`;
+}
+
+export interface LoadedConfig {
+  spec: GatewaySpec;
+  /** the file's text, to tell a real change from a touch */
+  text: string;
+}
+
+export async function readConfigFile(file: string): Promise<LoadedConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new ConfigFileError(file, [{ path: '', line: null, column: null, message: `cannot read the file: ${(err as Error).message}` }]);
+  }
+  return { spec: parseConfigText(text, file), text };
+}
+
+export function parseConfigText(text: string, file: string): GatewaySpec {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigFileError(
+      file,
+      doc.errors.map((e) => ({ path: '', line: e.linePos?.[0].line ?? null, column: e.linePos?.[0].col ?? null, message: `invalid YAML: ${e.message.split('\n')[0]}` })),
+    );
+  }
+  const value: unknown = doc.toJS();
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigFileError(file, [{ path: '', line: 1, column: 1, message: 'must be a mapping with `endpoints` (and `default_endpoint` when there are several)' }]);
+  }
+  const parsed = gatewayFileSchema.safeParse(value);
+  if (!parsed.success) throw new ConfigFileError(file, parsed.error.issues.map((issue) => problemOf(issue, doc, lineCounter)));
+  return gatewaySpec(parsed.data);
+}
+
+function problemOf(issue: z.core.$ZodIssue, doc: Document, lines: LineCounter): ConfigProblem {
+  let path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+  let message = issue.message;
+  if (issue.code === 'unrecognized_keys') {
+    path = [...path, issue.keys[0]!];
+    message = issue.keys.length === 1 ? 'is not a known setting' : `are not known settings: ${issue.keys.join(', ')}`;
+  } else if (issue.code === 'invalid_key') {
+    message = `is not a valid name: ${issue.issues[0]?.message ?? issue.message}`;
+  }
+  const pos = position(doc, path, lines, issue.code === 'invalid_key');
+  return { path: pathText(path), line: pos?.line ?? null, column: pos?.col ?? null, message };
+}
+
+/** The line and column of the node at `path`, or of its closest existing ancestor. */
+function position(doc: Document, path: (string | number)[], lines: LineCounter, key: boolean): { line: number; col: number } | null {
+  for (let n = path.length; n >= 0; n--) {
+    const node = n === 0 ? doc.contents : key && n === path.length ? keyNode(doc, path) : doc.getIn(path.slice(0, n), true);
+    if (isNode(node) && node.range) return lines.linePos(node.range[0]);
+  }
+  return null;
+}
+
+function keyNode(doc: Document, path: (string | number)[]): unknown {
+  const parent = doc.getIn(path.slice(0, -1), true) as { items?: { key: unknown }[] } | undefined;
+  const last = String(path[path.length - 1]);
+  return parent?.items?.find((pair) => isNode(pair.key) && String((pair.key as { value?: unknown }).value) === last)?.key;
+}
+
+function pathText(path: (string | number)[]): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? p : `.${p}`;
+  return out;
+}

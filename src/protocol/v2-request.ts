@@ -1,0 +1,149 @@
+/**
+ * Open Inference Protocol (V2) infer requests (JSON form): typed tensors with a shape and
+ * row-major data, checked element by element, then shaped into the model input the MLflow
+ * signature asks for (columns for a column signature, named tensors for a tensor one).
+ */
+import { MlflowError } from '../errors.js';
+import { elementCount, frame, type Column, type ModelInput, type Tensor } from '../model/data.js';
+import type { Schema } from '../model/signature.js';
+import { dtypeOfV2, integerRange, isV2Datatype, V2_DATATYPES, type V2Datatype } from './v2-datatypes.js';
+
+export interface V2Input {
+  name: string;
+  datatype: V2Datatype;
+  tensor: Tensor;
+}
+
+export interface V2InferRequest {
+  id: string | null;
+  inputs: V2Input[];
+  /** the outputs asked for, by name; null for all of them */
+  outputs: string[] | null;
+  /** request parameters; passed to the model as MLflow params */
+  parameters: Record<string, unknown> | null;
+}
+
+const bad = (message: string): MlflowError => new MlflowError('BAD_REQUEST', message);
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function parseV2InferRequest(doc: unknown): V2InferRequest {
+  if (!isObject(doc)) throw bad('The infer request must be a JSON object with "inputs".');
+  const { id, inputs, outputs, parameters } = doc;
+  if (id !== undefined && typeof id !== 'string') throw bad('"id" must be a string.');
+  if (parameters !== undefined && !isObject(parameters)) throw bad('"parameters" must be an object.');
+  if (parameters?.binary_data_output === true) throw binaryUnsupported();
+  if (!Array.isArray(inputs) || inputs.length === 0) throw bad('"inputs" must be a non-empty list of tensors.');
+  const seen = new Set<string>();
+  const parsedInputs = inputs.map((input, i) => {
+    const parsed = parseInput(input, i);
+    if (seen.has(parsed.name)) throw bad(`Input '${parsed.name}' is given more than once.`);
+    seen.add(parsed.name);
+    return parsed;
+  });
+  let names: string[] | null = null;
+  if (outputs !== undefined) {
+    if (!Array.isArray(outputs)) throw bad('"outputs" must be a list of {"name": ...} objects.');
+    names = outputs.map((o, i) => {
+      if (!isObject(o) || typeof o.name !== 'string') throw bad(`outputs[${i}] must be an object with a string "name".`);
+      if (isObject(o.parameters) && o.parameters.binary_data === true) throw binaryUnsupported();
+      return o.name;
+    });
+  }
+  return { id: id ?? null, inputs: parsedInputs, outputs: names, parameters: (parameters as Record<string, unknown> | undefined) ?? null };
+}
+
+function binaryUnsupported(): MlflowError {
+  return bad('Binary tensor data is not supported: send the tensors as JSON "data".');
+}
+
+function parseInput(input: unknown, i: number): V2Input {
+  if (!isObject(input)) throw bad(`inputs[${i}] must be an object with "name", "datatype", "shape" and "data".`);
+  const { name, datatype, shape, data } = input;
+  if (typeof name !== 'string' || name === '') throw bad(`inputs[${i}] needs a "name".`);
+  const where = `Input '${name}'`;
+  if (!isV2Datatype(datatype)) throw bad(`${where}: "datatype" must be one of ${V2_DATATYPES.join(', ')}; got ${JSON.stringify(datatype)}.`);
+  if (datatype === 'FP16') throw bad(`${where}: FP16 has no JSON form (it needs the binary tensor extension, which flowgate does not support); send FP32.`);
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw bad(`${where}: "shape" must be a list of non-negative integers; got ${JSON.stringify(shape)}.`);
+  }
+  if (isObject(input.parameters) && input.parameters.binary_data_size !== undefined) throw binaryUnsupported();
+  if (data === undefined) throw bad(`${where}: "data" is required.`);
+  const dims = shape as number[];
+  const count = elementCount(dims);
+  // BYTES elements may themselves be lists (array/object columns): a flat list of the right length is taken as is.
+  const flat = datatype === 'BYTES' && Array.isArray(data) && data.length === count ? data : flatten(data);
+  if (flat.length !== count) {
+    throw bad(`${where}: shape [${dims.join(', ')}] holds ${count} elements, but "data" has ${flat.length}.`);
+  }
+  return { name, datatype, tensor: { dtype: datatype === 'BYTES' ? bytesDType(flat) : dtypeOfV2(datatype), shape: dims, values: convert(flat, datatype, where) } };
+}
+
+/** Row-major elements of nested lists (a scalar is one element). */
+function flatten(data: unknown): unknown[] {
+  if (!Array.isArray(data)) return [data];
+  if (!data.some(Array.isArray)) return data;
+  const out: unknown[] = [];
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) for (const x of v) walk(x);
+    else out.push(v);
+  };
+  walk(data);
+  return out;
+}
+
+function bytesDType(values: unknown[]): 'string' | 'object' {
+  return values.every((v) => typeof v === 'string') ? 'string' : 'object';
+}
+
+function convert(flat: unknown[], datatype: V2Datatype, where: string): Float64Array | unknown[] {
+  if (datatype === 'BYTES') return flat;
+  const out = new Float64Array(flat.length);
+  const range = integerRange(datatype);
+  for (let i = 0; i < flat.length; i++) {
+    const v = flat[i];
+    if (datatype === 'BOOL') {
+      if (typeof v !== 'boolean') throw elementError(where, datatype, i, v, 'true or false');
+      out[i] = v ? 1 : 0;
+    } else if (typeof v !== 'number') {
+      throw elementError(where, datatype, i, v, 'a number');
+    } else if (range !== null) {
+      if (!Number.isInteger(v) || v < range[0] || v > range[1]) throw elementError(where, datatype, i, v, `an integer in [${range[0]}, ${range[1]}]`);
+      out[i] = v;
+    } else {
+      out[i] = datatype === 'FP32' ? Math.fround(v) : v;
+    }
+  }
+  return out;
+}
+
+function elementError(where: string, datatype: V2Datatype, i: number, v: unknown, expected: string): MlflowError {
+  return bad(`${where}: ${datatype} element ${i} must be ${expected}; got ${JSON.stringify(v)}.`);
+}
+
+/**
+ * The model input for the signature's schema: one column per input for a column schema
+ * (inputs of shape [n] or [n, 1]), a single tensor for an unnamed tensor schema or a lone
+ * input without a schema, and named tensors otherwise. What does not fit is left to schema
+ * enforcement, which says precisely what is missing or wrongly shaped.
+ */
+export function v2ModelInput(inputs: V2Input[], schema: Schema | null): ModelInput {
+  if (schema?.kind === 'columns' && inputs.every((x) => isColumnShaped(x.tensor.shape))) {
+    const rows = inputs[0]!.tensor.shape[0]!;
+    const odd = inputs.find((x) => x.tensor.shape[0] !== rows);
+    if (odd !== undefined) throw bad(`All inputs of a column signature need the same number of rows: '${inputs[0]!.name}' has ${rows}, '${odd.name}' has ${odd.tensor.shape[0]}.`);
+    const columns: Column[] = inputs.map((x) => ({ dtype: x.tensor.dtype, values: x.tensor.values }));
+    return frame(inputs.map((x) => x.name), columns);
+  }
+  const unnamedTensor = schema?.kind === 'tensors' && schema.tensors[0]?.name === null;
+  if (inputs.length === 1 && (schema === null || schema.kind === 'columns' || unnamedTensor)) return { kind: 'tensor', tensor: inputs[0]!.tensor };
+  const tensors: Record<string, Tensor> = {};
+  for (const x of inputs) tensors[x.name] = x.tensor;
+  return { kind: 'tensors', tensors };
+}
+
+function isColumnShaped(shape: readonly number[]): boolean {
+  return shape.length === 1 || (shape.length === 2 && shape[1] === 1);
+}
