@@ -2,7 +2,7 @@
 /**
  * HTTP throughput of `flowgate serve` against bare hono (bench/bare-hono.mjs, the same HTTP stack with
  * no work behind it), on the ONNX iris model with `{"inputs": ...}` bodies of 1 and 100 rows.
- * autocannon, loopback only, c=16; each case gets a warm-up, then a measured run.
+ * autocannon, loopback only, c=16; each case gets a warm-up, then the two servers are measured in turn.
  * Prints req/s, p50/p99 latency and flowgate / bare hono; saves bench/.results/http.json.
  *
  * Needs `npm run build`. Knobs: BENCH_DURATION (s, default 10), BENCH_WARMUP (s, default 3),
@@ -13,6 +13,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -104,13 +105,34 @@ function load(url, body, duration) {
   });
 }
 
-async function measure(url, body) {
-  await load(url, body, WARMUP);
-  const result = await load(url, body, DURATION);
+async function run(url, body, duration) {
+  const result = await load(url, body, duration);
   if (result.errors > 0 || result.non2xx > 0 || result.timeouts > 0) {
     throw new Error(`${url}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx responses`);
   }
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, requests: result.requests.total };
+  return result;
+}
+
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/**
+ * Both servers on one body, in the order A B B A (two runs of DURATION / 2 each), so that a drift in
+ * machine load during the case weighs on both alike. Latencies are the means of the two runs.
+ */
+async function compare(body) {
+  const urls = { flowgate: flowgateUrl, bareHono: bareUrl };
+  for (const url of Object.values(urls)) await run(url, body, WARMUP);
+  const runs = { flowgate: [], bareHono: [] };
+  for (const name of ['bareHono', 'flowgate', 'flowgate', 'bareHono']) {
+    runs[name].push(await run(urls[name], body, Math.max(1, DURATION / 2)));
+  }
+  const summary = (rs) => ({
+    rps: mean(rs.map((r) => r.requests.average)),
+    p50: mean(rs.map((r) => r.latency.p50)),
+    p99: mean(rs.map((r) => r.latency.p99)),
+    requests: rs.reduce((sum, r) => sum + r.requests.total, 0),
+  });
+  return { flowgate: summary(runs.flowgate), bareHono: summary(runs.bareHono) };
 }
 
 const entry = join(repo, 'dist', 'src', 'cli', 'main.js');
@@ -139,12 +161,15 @@ if (!check.ok || checked.predictions?.label?.length !== 5 || checked.predictions
 }
 
 console.log(`model ${model}`);
-console.log(`autocannon c=${CONNECTIONS}, ${WARMUP} s warm-up + ${DURATION} s per case, loopback, node ${process.version}`);
+console.log(`autocannon c=${CONNECTIONS}, ${WARMUP} s warm-up + ${DURATION} s per server and case, loopback, node ${process.version}`);
+const [load1] = loadavg();
+if (load1 > availableParallelism()) {
+  console.log(`warning: load average ${load1.toFixed(1)} on ${availableParallelism()} CPUs; other work on this machine skews the numbers`);
+}
 const results = [];
 for (const n of [1, 100]) {
   const body = JSON.stringify({ inputs: rows(n) });
-  const f = await measure(flowgateUrl, body);
-  const b = await measure(bareUrl, body);
+  const { flowgate: f, bareHono: b } = await compare(body);
   results.push({ case: `${n} row${n === 1 ? '' : 's'} (${body.length} B)`, flowgate: f, bareHono: b, ratio: f.rps / b.rps });
 }
 
