@@ -98,17 +98,17 @@ export function tensorOf(out: ModelOutput): Tensor {
 }
 
 /**
- * Elements that differ by more than `rel` relative to the expected value (absolute near 0).
- * Returns a short description of the first few, or '' when all agree.
+ * Elements that differ by more than `rel` relative to the expected value (relative to `floor`
+ * for values smaller than it). Returns a short description of the first few, or '' when all agree.
  */
-export function mismatches(actual: ArrayLike<unknown>, expected: ArrayLike<number>, rel = 1e-6): string {
+export function mismatches(actual: ArrayLike<unknown>, expected: ArrayLike<number>, rel = 1e-6, floor = 1e-6): string {
   if (actual.length !== expected.length) return `length ${actual.length} != ${expected.length}`;
   const bad: string[] = [];
   let count = 0;
   for (let i = 0; i < expected.length; i++) {
     const a = Number(actual[i]);
     const e = expected[i]!;
-    const same = Number.isNaN(e) ? Number.isNaN(a) : Math.abs(a - e) <= rel * Math.max(Math.abs(e), 1e-6);
+    const same = Number.isNaN(e) ? Number.isNaN(a) : Math.abs(a - e) <= rel * Math.max(Math.abs(e), floor);
     if (!same) {
       count++;
       if (bad.length < 5) bad.push(`[${i}] ${a} != ${e}`);
