@@ -4,10 +4,14 @@
  *
  * h5wasm is libhdf5 itself compiled to WebAssembly (no native build, no download), so
  * every HDF5 layout h5py can write reads here; the pure-JS readers (jsfive) cover only a
- * subset of the format. It is loaded on first use: processes serving other flavors never
- * pay for it. Files go into its in-memory file system for the time of one read.
+ * subset of the format. It is loaded with the first Keras file: processes serving
+ * SavedModels or other flavors never pay for it. Files go into its in-memory file system
+ * for the time of one read.
  */
-import * as h5wasm from 'h5wasm/node';
+import type * as H5Wasm from 'h5wasm/node';
+
+type H5 = typeof H5Wasm;
+let library: Promise<H5> | undefined;
 
 export interface H5Array {
   shape: number[];
@@ -18,19 +22,24 @@ let opened = 0;
 
 export class H5File {
   private constructor(
-    private readonly file: h5wasm.File,
+    private readonly h5: H5,
+    private readonly file: H5Wasm.File,
     private readonly memPath: string,
   ) {}
 
   /** Opens HDF5 bytes; `close()` frees them. */
   static async open(bytes: Uint8Array): Promise<H5File> {
-    const fs = (await h5wasm.ready).FS;
+    library ??= import('h5wasm/node').then(async (h5) => {
+      await h5.ready;
+      return h5;
+    });
+    const h5 = await library;
     const memPath = `/flowgate-${process.pid}-${++opened}.h5`;
-    fs.writeFile(memPath, bytes);
+    h5.FS!.writeFile(memPath, bytes);
     try {
-      return new H5File(new h5wasm.File(memPath, 'r'), memPath);
+      return new H5File(h5, new h5.File(memPath, 'r'), memPath);
     } catch (err) {
-      fs.unlink(memPath);
+      h5.FS!.unlink(memPath);
       throw err;
     }
   }
@@ -38,13 +47,13 @@ export class H5File {
   /** Names inside a group, or null when `path` is not a group. */
   keys(path: string): string[] | null {
     const entity = this.file.get(path);
-    return entity instanceof h5wasm.Group ? entity.keys() : null;
+    return entity instanceof this.h5.Group ? entity.keys() : null;
   }
 
   /** A dataset's shape and elements, or null when `path` is not a dataset. */
   array(path: string): H5Array | null {
     const entity = this.file.get(path);
-    if (!(entity instanceof h5wasm.Dataset)) return null;
+    if (!(entity instanceof this.h5.Dataset)) return null;
     const shape = entity.shape ?? [];
     const value = entity.value;
     if (typeof value === 'number' || typeof value === 'bigint') return { shape, values: [value] };
@@ -62,6 +71,6 @@ export class H5File {
 
   close(): void {
     this.file.close();
-    h5wasm.FS?.unlink(this.memPath);
+    this.h5.FS!.unlink(this.memPath);
   }
 }

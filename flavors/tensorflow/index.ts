@@ -90,9 +90,9 @@ async function load(flavor: FlavorName, modelDir: string, mlmodel: MLmodel, opti
     if (err instanceof SavedModelRuntimeMissing) {
       throw new FlavorError(
         flavor,
-        `${where} is a TensorFlow SavedModel, which needs the optional package @tensorflow/tfjs-node and its native addon: ${err.message}. ` +
-          'Build it offline with `bash scripts/build-tfjs-node.sh` (uses a tensorflow-cpu 2.x wheel), or online with ' +
-          '`npm rebuild @tensorflow/tfjs-node`; or log the model as a Keras 3 .keras file (TensorFlow >= 2.16) or as ONNX (mlflow.onnx).',
+        `${where} is a TensorFlow SavedModel, which needs the optional package @tensorflow/tfjs-node (${err.message}). ` +
+          'Build its native addon with `bash scripts/build-tfjs-node.sh` (offline, from a tensorflow-cpu 2.x wheel: TFJS_TF_WHEEL=<path>), ' +
+          'or log the model as a Keras 3 .keras file (mlflow.keras, or mlflow.tensorflow with TensorFlow >= 2.16) or as ONNX (mlflow.onnx).',
         { cause: err },
       );
     }

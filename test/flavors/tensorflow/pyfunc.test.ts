@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { describe, expect, test } from 'vitest';
 import { kerasFlavor, tensorflowFlavor } from '../../../flavors/tensorflow/index.js';
+import { tf } from '../../../flavors/tensorflow/tfjs.js';
 import { FlavorError, MlflowError } from '../../../src/errors.js';
 import { frame, type Frame, type ModelInput } from '../../../src/model/data.js';
 import type { Flavor, LoadedModel } from '../../../src/model/flavor.js';
@@ -70,6 +71,19 @@ describe.skipIf(!HAVE_SHARED)('TensorFlow/Keras pyfunc semantics', () => {
     ]);
     await expect(model.predict(input, {})).rejects.toThrow(/column d \(string\) cannot be converted to a float tensor/);
     await model.dispose();
+  });
+
+  test.skipIf(!HAVE_TFJS_NODE)('a Keras model loaded before a SavedModel keeps answering the same once tfjs-node takes over', async () => {
+    const want = expected('tf_keras_iris_mlp');
+    const input: ModelInput = { kind: 'tensor', tensor: { dtype: 'float32', shape: [20, 4], values: Float64Array.from(want.extra_rows.value.flat()) } };
+    const keras = await load(tensorflowFlavor, 'tf_keras_iris_mlp');
+    expect(tf.getBackend()).toBe('wasm');
+    const before = (await keras.predict(input, {})) as { tensor: { values: Float64Array } };
+    const savedModel = await load(kerasFlavor, 'keras3_iris_mlp_exported');
+    expect(tf.getBackend()).toBe('tensorflow');
+    const after = (await keras.predict(input, {})) as { tensor: { values: Float64Array } };
+    after.tensor.values.forEach((v, i) => expect(Math.abs(v - before.tensor.values[i]!)).toBeLessThan(1e-6));
+    await Promise.all([keras.dispose(), savedModel.dispose()]);
   });
 
   test.skipIf(!HAVE_TFJS_NODE)('a tf.Module takes only an ndarray, as MLflow (500 INTERNAL_ERROR otherwise)', async () => {
