@@ -7,16 +7,28 @@ import type { Tensor } from '../../src/model/data.js';
 import type { PyObject, PyValue } from '../../src/pickle/index.js';
 import type { Table } from './table.js';
 
+/**
+ * A method's result. scikit-learn estimators compute it synchronously; LightGBM and XGBoost
+ * estimators inside a pipeline run on the shared tree evaluators, which may use worker threads.
+ */
+export type Prediction = Tensor | Promise<Tensor>;
+
 export interface Estimator {
   /** The short class name, for messages: `RandomForestClassifier`. */
   readonly name: string;
-  predict?(X: Table): Tensor;
+  predict?(X: Table): Prediction;
   /** float64 [n, n_classes] */
-  predictProba?(X: Table): Tensor;
-  predictLogProba?(X: Table): Tensor;
+  predictProba?(X: Table): Prediction;
+  predictLogProba?(X: Table): Prediction;
   /** naive Bayes only */
-  predictJointLogProba?(X: Table): Tensor;
+  predictJointLogProba?(X: Table): Prediction;
   transform?(X: Table): Table;
+}
+
+/** A prediction an estimator needs right away (an init_ estimator, a stacked step): it must be synchronous. */
+export function now(p: Prediction, what: string): Tensor {
+  if (p instanceof Promise) throw new TypeError(`${what} must be a scikit-learn estimator (found a LightGBM/XGBoost one)`);
+  return p;
 }
 
 /** What a family may ask of the flavor while building. */

@@ -6,11 +6,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FlavorError } from '../../src/errors.js';
-import type { Tensor } from '../../src/model/data.js';
 import type { Flavor, LoadedModel } from '../../src/model/flavor.js';
 import type { MLmodel } from '../../src/model/mlmodel.js';
 import { sklearnConfig, type PredictFn } from './config.js';
-import type { Estimator } from './estimator.js';
+import type { Estimator, Prediction } from './estimator.js';
 import { readSklearnModel } from './model-file.js';
 import { tableFromInput, type Table } from './table.js';
 
@@ -24,8 +23,8 @@ const METHOD: Record<PredictFn, keyof Estimator> = {
 };
 
 /** The estimator method MLflow's pyfunc calls; missing is a load error. */
-export function pyfuncMethod(estimator: Estimator, predictFn: PredictFn): (X: Table) => Tensor {
-  const method = estimator[METHOD[predictFn]] as ((X: Table) => Tensor) | undefined;
+export function pyfuncMethod(estimator: Estimator, predictFn: PredictFn): (X: Table) => Prediction {
+  const method = estimator[METHOD[predictFn]] as ((X: Table) => Prediction) | undefined;
   if (typeof method !== 'function') throw new FlavorError('sklearn', `${estimator.name} has no ${predictFn} (the pyfunc predict_fn)`);
   return method.bind(estimator);
 }
@@ -43,7 +42,7 @@ async function load(modelDir: string, mlmodel: MLmodel): Promise<LoadedModel> {
   return {
     flavor: 'sklearn',
     async predict(input) {
-      return { kind: 'tensor', tensor: method(tableFromInput(input)) };
+      return { kind: 'tensor', tensor: await method(tableFromInput(input)) };
     },
     async dispose() {},
   };

@@ -4,7 +4,7 @@
  * (names null: a tensor input, or a transformer's output). Columnar like flowgate's Frame, so
  * a request's columns reach the first estimator without copying.
  */
-import { isNumericDType, toNumber, type Column, type ModelInput } from '../../src/model/data.js';
+import { isNumericDType, toNumber, type Column, type Frame, type ModelInput } from '../../src/model/data.js';
 
 export interface Table {
   readonly rows: number;
@@ -73,4 +73,9 @@ export function numericColumn(column: Column): Float64Array {
 
 export function isNumericColumn(column: Column): boolean {
   return isNumericDType(column.dtype) && column.values instanceof Float64Array;
+}
+
+/** A table back as a flowgate Frame (an ndarray's columns are named by position), for the tree flavors' evaluators. */
+export function modelInputOf(X: Table): Frame {
+  return { kind: 'frame', rows: X.rows, names: X.names === null ? X.columns.map((_, j) => String(j)) : [...X.names], columns: [...X.columns] };
 }

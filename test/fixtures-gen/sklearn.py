@@ -33,6 +33,14 @@ try:
     import cloudpickle
 except ImportError:  # the fixtures still cover pickle; cloudpickle output is then skipped
     cloudpickle = None
+try:  # LightGBM is in the reference venv, XGBoost in Debian's python: each covers what it has
+    import lightgbm
+except ImportError:
+    lightgbm = None
+try:
+    import xgboost
+except ImportError:
+    xgboost = None
 
 warnings.filterwarnings("ignore")
 VERSION = tuple(int(p) for p in sklearn.__version__.split(".")[:2])
@@ -240,6 +248,16 @@ def cases():
     add("pipe_passthrough_ridge", lambda: pipeline.Pipeline([("noop", "passthrough"), ("scale", preprocessing.StandardScaler(with_mean=False)), ("ridge", linear_model.Ridge())]), "regression")
     add("pipe_scaler_rf", lambda: pipeline.make_pipeline(preprocessing.StandardScaler(), ensemble.RandomForestClassifier(n_estimators=6, random_state=0)), "binary_str", integer=True)
     add("pipe_scaler_hgb_nan", lambda: pipeline.make_pipeline(preprocessing.StandardScaler(), ensemble.HistGradientBoostingRegressor(max_iter=10)), "regression", nan_train=True)
+    # LightGBM / XGBoost estimators inside scikit-learn models (their booster state is in the pickle)
+    if lightgbm is not None:
+        add("lgbm_clf_pipe", lambda: pipeline.make_pipeline(preprocessing.StandardScaler(), lightgbm.LGBMClassifier(n_estimators=20, num_leaves=7, verbose=-1)), "multi_str")
+        add("lgbm_clf_binary", lambda: lightgbm.LGBMClassifier(n_estimators=15, num_leaves=5, verbose=-1), "binary", nan_train=True)
+        add("lgbm_reg", lambda: lightgbm.LGBMRegressor(n_estimators=25, verbose=-1), "regression")
+    if xgboost is not None:
+        # XGBoost computes in float32 (its softmax too): compare its outputs to float32 precision.
+        add("xgb_clf_pipe", lambda: pipeline.make_pipeline(preprocessing.StandardScaler(), xgboost.XGBClassifier(n_estimators=15, max_depth=3)), "multi", rtol=1e-6)
+        add("xgb_clf_binary", lambda: xgboost.XGBClassifier(n_estimators=10, max_depth=2), "binary", nan_train=True, rtol=1e-6)
+        add("xgb_reg", lambda: xgboost.XGBRegressor(n_estimators=20, max_depth=3), "regression", rtol=1e-6)
     return c
 
 

@@ -7,7 +7,7 @@
  */
 import type { Tensor } from '../../../src/model/data.js';
 import { Attributes, asObject, type PyObject } from '../../../src/pickle/index.js';
-import type { BuildContext, Estimator, EstimatorFamily } from '../estimator.js';
+import { now, type BuildContext, type Estimator, type EstimatorFamily } from '../estimator.js';
 import { featureCheckOf, numericFeatures } from '../features.js';
 import { EPS32, EPS64, argmax, clip, expit, logInPlace, logSumExp, logit, npSum, softmaxRows } from '../numeric.js';
 import { float64Tensor, takeLabels } from '../output.js';
@@ -42,10 +42,10 @@ function lossOf(obj: PyObject): Loss {
 function initRaw(loss: Loss, init: Estimator, X: Table, K: number): Float64Array {
   const rows = X.rows;
   if (loss.kind === 'regression') {
-    const y = init.predict!(X).values as Float64Array;
+    const y = now(init.predict!(X), 'a boosting init_').values as Float64Array;
     return Float64Array.from(y);
   }
-  const proba = init.predictProba!(X).values as Float64Array;
+  const proba = now(init.predictProba!(X), 'a boosting init_').values as Float64Array;
   const k = proba.length / rows;
   const out = new Float64Array(rows * K);
   if (loss.kind === 'multinomial') {
