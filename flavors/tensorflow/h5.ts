@@ -4,42 +4,54 @@
  *
  * h5wasm is libhdf5 itself compiled to WebAssembly (no native build, no download), so
  * every HDF5 layout h5py can write reads here; the pure-JS readers (jsfive) cover only a
- * subset of the format. It is loaded with the first Keras file: processes serving
- * SavedModels or other flavors never pay for it. Files go into its in-memory file system
- * for the time of one read.
+ * subset of the format. Its Node build reads the real file system (Emscripten NODERAWFS),
+ * so large weight files are read from disk rather than copied into WebAssembly memory.
+ * It is loaded with the first Keras file: processes serving SavedModels or other flavors
+ * never pay for it.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type * as H5Wasm from 'h5wasm/node';
 
 type H5 = typeof H5Wasm;
 let library: Promise<H5> | undefined;
+
+function h5wasm(): Promise<H5> {
+  library ??= import('h5wasm/node').then(async (h5) => {
+    await h5.ready;
+    return h5;
+  });
+  return library;
+}
 
 export interface H5Array {
   shape: number[];
   values: ArrayLike<number | bigint>;
 }
 
-let opened = 0;
-
 export class H5File {
   private constructor(
     private readonly h5: H5,
     private readonly file: H5Wasm.File,
-    private readonly memPath: string,
+    private readonly tempDir: string | null,
   ) {}
 
-  /** Opens HDF5 bytes; `close()` frees them. */
-  static async open(bytes: Uint8Array): Promise<H5File> {
-    library ??= import('h5wasm/node').then(async (h5) => {
-      await h5.ready;
-      return h5;
-    });
-    const h5 = await library;
-    const memPath = `/flowgate-${process.pid}-${++opened}.h5`;
-    h5.FS!.writeFile(memPath, bytes);
+  static async open(path: string): Promise<H5File> {
+    const h5 = await h5wasm();
+    return new H5File(h5, new h5.File(resolve(path), 'r'), null);
+  }
+
+  /** Opens HDF5 bytes (an archive member) through a private temporary file. */
+  static async fromBytes(bytes: Uint8Array): Promise<H5File> {
+    const h5 = await h5wasm();
+    const dir = await mkdtemp(join(tmpdir(), 'flowgate-h5-'));
     try {
-      return new H5File(h5, new h5.File(memPath, 'r'), memPath);
+      const path = join(dir, 'weights.h5');
+      await writeFile(path, bytes);
+      return new H5File(h5, new h5.File(path, 'r'), dir);
     } catch (err) {
-      h5.FS!.unlink(memPath);
+      await rm(dir, { recursive: true, force: true });
       throw err;
     }
   }
@@ -69,8 +81,8 @@ export class H5File {
     return entity.get_attribute(name, true);
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.file.close();
-    this.h5.FS!.unlink(this.memPath);
+    if (this.tempDir !== null) await rm(this.tempDir, { recursive: true, force: true });
   }
 }
