@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
-import { gatewayFileSchema, gatewaySpec, type GatewaySpec } from './config.js';
+import { defaultEndpointProblem, gatewayFileSchema, gatewaySpec, type GatewaySpec } from './config.js';
 
 export interface ConfigProblem {
   /** where in the document, e.g. `endpoints.iris.variants[1].weight`; '' for the whole file */
@@ -39,22 +39,25 @@ export interface LoadedConfig {
 }
 
 export async function readConfigFile(file: string): Promise<LoadedConfig> {
-  let text: string;
+  const text = await readConfigText(file);
+  return { spec: parseConfigText(text, file), text };
+}
+
+export async function readConfigText(file: string): Promise<string> {
   try {
-    text = await readFile(file, 'utf8');
+    return await readFile(file, 'utf8');
   } catch (err) {
     throw new ConfigFileError(file, [{ path: '', line: null, column: null, message: `cannot read the file: ${(err as Error).message}` }]);
   }
-  return { spec: parseConfigText(text, file), text };
 }
 
 export function parseConfigText(text: string, file: string): GatewaySpec {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigFileError(
       file,
-      doc.errors.map((e) => ({ path: '', line: e.linePos?.[0].line ?? null, column: e.linePos?.[0].col ?? null, message: `invalid YAML: ${e.message.split('\n')[0]}` })),
+      doc.errors.map((e) => ({ path: '', line: e.linePos?.[0].line ?? null, column: e.linePos?.[0].col ?? null, message: `invalid YAML: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}` })),
     );
   }
   const value: unknown = doc.toJS();
@@ -62,8 +65,14 @@ export function parseConfigText(text: string, file: string): GatewaySpec {
     throw new ConfigFileError(file, [{ path: '', line: 1, column: 1, message: 'must be a mapping with `endpoints` (and `default_endpoint` when there are several)' }]);
   }
   const parsed = gatewayFileSchema.safeParse(value);
-  if (!parsed.success) throw new ConfigFileError(file, parsed.error.issues.map((issue) => problemOf(issue, doc, lineCounter)));
-  return gatewaySpec(parsed.data);
+  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => problemOf(issue, doc, lineCounter));
+  const defaultProblem = defaultEndpointProblem(value as Record<string, unknown>);
+  if (defaultProblem !== null) {
+    const pos = position(doc, ['default_endpoint'], lineCounter, false);
+    problems.push({ path: 'default_endpoint', line: pos?.line ?? null, column: pos?.col ?? null, message: defaultProblem });
+  }
+  if (problems.length > 0) throw new ConfigFileError(file, problems.sort(byPlace));
+  return gatewaySpec(parsed.data!);
 }
 
 function problemOf(issue: z.core.$ZodIssue, doc: Document, lines: LineCounter): ConfigProblem {
@@ -75,7 +84,7 @@ function problemOf(issue: z.core.$ZodIssue, doc: Document, lines: LineCounter): 
   } else if (issue.code === 'invalid_key') {
     message = `is not a valid name: ${issue.issues[0]?.message ?? issue.message}`;
   }
-  const pos = position(doc, path, lines, issue.code === 'invalid_key');
+  const pos = position(doc, path, lines, issue.code === 'invalid_key' || issue.code === 'unrecognized_keys');
   return { path: pathText(path), line: pos?.line ?? null, column: pos?.col ?? null, message };
 }
 
@@ -92,6 +101,10 @@ function keyNode(doc: Document, path: (string | number)[]): unknown {
   const parent = doc.getIn(path.slice(0, -1), true) as { items?: { key: unknown }[] } | undefined;
   const last = String(path[path.length - 1]);
   return parent?.items?.find((pair) => isNode(pair.key) && String((pair.key as { value?: unknown }).value) === last)?.key;
+}
+
+function byPlace(a: ConfigProblem, b: ConfigProblem): number {
+  return (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0);
 }
 
 function pathText(path: (string | number)[]): string {

@@ -9,7 +9,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
-import { ConfigFileError, formatProblem, readConfigFile } from './config-file.js';
+import { ConfigFileError, formatProblem, parseConfigText, readConfigText } from './config-file.js';
 import { GatewayLoadError, type Gateway } from './gateway.js';
 
 export type ReloadOutcome = 'applied' | 'unchanged' | 'rejected';
@@ -27,6 +27,8 @@ export class ConfigReloader {
   private watcher: FSWatcher | null = null;
   private timer: NodeJS.Timeout | null = null;
   private queue: Promise<unknown> = Promise.resolve();
+  /** the text last read, applied or not: a watch event on an unchanged file is not news */
+  private seenText: string;
 
   constructor(
     readonly file: string,
@@ -35,11 +37,20 @@ export class ConfigReloader {
     private readonly gateway: Gateway,
     private readonly logger: Logger,
     private readonly metrics: Metrics,
-  ) {}
+  ) {
+    this.seenText = appliedText;
+  }
 
-  /** Re-reads the file and applies it when it changed; reloads run one at a time. */
+  /**
+   * Re-reads the file and applies it when it differs from the one served (SIGHUP: a file
+   * rejected before is tried again, its models may load now). Reloads run one at a time.
+   */
   reload(): Promise<ReloadResult> {
-    const run = this.queue.then(() => this.reloadNow());
+    return this.enqueue(false);
+  }
+
+  private enqueue(onlyIfNew: boolean): Promise<ReloadResult> {
+    const run = this.queue.then(() => this.reloadNow(onlyIfNew));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -48,7 +59,7 @@ export class ConfigReloader {
     if (this.watcher !== null) return;
     this.watcher = watch(dirname(this.file), { persistent: false }, () => {
       if (this.timer !== null) clearTimeout(this.timer);
-      this.timer = setTimeout(() => void this.reload(), DEBOUNCE_MS);
+      this.timer = setTimeout(() => void this.enqueue(true), DEBOUNCE_MS);
       this.timer.unref();
     });
     this.watcher.on('error', (err) => this.logger.warn({ err, file: this.file }, 'cannot watch the endpoints file; SIGHUP still reloads it'));
@@ -60,12 +71,14 @@ export class ConfigReloader {
     if (this.timer !== null) clearTimeout(this.timer);
   }
 
-  private async reloadNow(): Promise<ReloadResult> {
+  private async reloadNow(onlyIfNew: boolean): Promise<ReloadResult> {
     let result: ReloadResult;
     try {
-      const { spec, text } = await readConfigFile(this.file);
-      if (text === this.appliedText) return { outcome: 'unchanged' };
-      await this.gateway.apply(spec);
+      const text = await readConfigText(this.file);
+      const seen = this.seenText;
+      this.seenText = text;
+      if (text === this.appliedText || (onlyIfNew && text === seen)) return { outcome: 'unchanged' };
+      await this.gateway.apply(parseConfigText(text, this.file));
       this.appliedText = text;
       this.logger.info({ file: this.file }, `applied the new ${this.file}`);
       result = { outcome: 'applied' };

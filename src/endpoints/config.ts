@@ -114,7 +114,7 @@ const endpointSchema = z
         ctx.addIssue({ code: 'custom', path: ['variants', i, 'weight'], message: 'is required: give every variant a weight, or none (an even split)' });
       }
     });
-    if (weighted === e.variants.length && e.variants.reduce((sum, v) => sum + (v.weight ?? 0), 0) <= 0) {
+    if (weighted > 0 && weighted === e.variants.length && e.variants.reduce((sum, v) => sum + (v.weight ?? 0), 0) <= 0) {
       ctx.addIssue({ code: 'custom', path: ['variants'], message: 'the weights must add up to more than 0' });
     }
     const seen = new Map<string, string>();
@@ -131,24 +131,28 @@ const endpointSchema = z
     }
   });
 
-export const gatewayFileSchema = z
-  .strictObject({
-    endpoints: z
-      .record(name, endpointSchema, { error: required('a mapping of endpoint names to endpoints') })
-      .refine((r) => Object.keys(r).length > 0, 'must define at least one endpoint'),
-    default_endpoint: name.optional(),
-  })
-  .superRefine((file, ctx) => {
-    const names = Object.keys(file.endpoints);
-    if (file.default_endpoint !== undefined && !names.includes(file.default_endpoint)) {
-      ctx.addIssue({ code: 'custom', path: ['default_endpoint'], message: `"${file.default_endpoint}" is not an endpoint (endpoints: ${names.join(', ')})` });
-    }
-    if (file.default_endpoint === undefined && names.length > 1) {
-      ctx.addIssue({ code: 'custom', path: ['default_endpoint'], message: `is required with several endpoints: the one /invocations serves (one of ${names.join(', ')})` });
-    }
-  });
+export const gatewayFileSchema = z.strictObject({
+  endpoints: z
+    .record(name, endpointSchema, { error: required('a mapping of endpoint names to endpoints') })
+    .refine((r) => Object.keys(r).length > 0, 'must define at least one endpoint'),
+  default_endpoint: name.optional(),
+});
 
 export type GatewayFile = z.infer<typeof gatewayFileSchema>;
+
+/**
+ * `default_endpoint` against the endpoint names. Checked on the raw document, apart from
+ * the schema, so that it is reported even when an endpoint has problems of its own.
+ */
+export function defaultEndpointProblem(doc: Record<string, unknown>): string | null {
+  const endpoints = doc.endpoints;
+  if (typeof endpoints !== 'object' || endpoints === null || Array.isArray(endpoints)) return null;
+  const names = Object.keys(endpoints);
+  const chosen = doc.default_endpoint;
+  if (typeof chosen === 'string' && !names.includes(chosen)) return `"${chosen}" is not an endpoint (endpoints: ${names.join(', ')})`;
+  if (chosen === undefined && names.length > 1) return `is required with several endpoints: the one /invocations serves (one of ${names.join(', ')})`;
+  return null;
+}
 
 /** The name of the only variant of an endpoint that does not name it. */
 export const DEFAULT_VARIANT = 'default';
