@@ -3,6 +3,7 @@
  * MLflow answered: same status, same error_code, predictions equal within a tolerance.
  */
 import { expect } from 'vitest';
+import { parseJsonLenient } from '../../src/protocol/lenient-json.js';
 import type { Exchange } from './fixtures.js';
 
 export async function send(baseUrl: string, request: Exchange['request']): Promise<Response> {
@@ -15,12 +16,8 @@ export async function send(baseUrl: string, request: Exchange['request']): Promi
   });
 }
 
-/** Python json.loads: bare NaN/Infinity allowed. */
-export function parsePythonJson(text: string): unknown {
-  return JSON.parse(text.replace(/\bNaN\b/g, '"__NaN__"').replace(/-?\bInfinity\b/g, (m) => `"__${m}__"`), (_k, v) =>
-    v === '__NaN__' ? NaN : v === '__Infinity__' ? Infinity : v === '__-Infinity__' ? -Infinity : v,
-  );
-}
+/** Python json.loads: bare NaN/Infinity allowed (outside strings). */
+export const parsePythonJson = parseJsonLenient;
 
 export function expectClose(actual: unknown, expected: unknown, tolerance: number, path = 'predictions'): void {
   if (typeof expected === 'number') {
