@@ -8,6 +8,7 @@
  * tfjs-layers computes as Keras does are accepted; anything else fails here, by name,
  * rather than giving different predictions later.
  */
+import { withoutMaskOps } from './keras-masks.js';
 
 export type Json = Record<string, unknown>;
 
@@ -62,6 +63,7 @@ function convertModel(model: LayerConfig, generation: KerasGeneration, nested = 
   const config = { ...model.config };
   let layers = (Array.isArray(config.layers) ? config.layers : []) as LayerConfig[];
   const functional = model.class_name !== 'Sequential';
+  if (functional) layers = withoutMaskOps(layers);
   if (nested && !functional && layers[0]?.class_name === 'InputLayer' && layers.length > 1) {
     // tfjs cannot call a nested Sequential that starts with an InputLayer ("Graph
     // disconnected"); Keras 2 put the input shape on the first layer instead.

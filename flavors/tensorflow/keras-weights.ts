@@ -12,6 +12,7 @@
 import { tf, type tfl } from './tfjs.js';
 import type { H5Array, H5File } from './h5.js';
 import { MODEL_CLASSES, type LayerConfig } from './keras-config.js';
+import { isOperation } from './keras-masks.js';
 
 type Layer = tfl.layers.Layer;
 
@@ -44,7 +45,8 @@ export function snakeCase(name: string): string {
 export function loadKeras3Weights(model: tfl.LayersModel, config: LayerConfig, h5: H5File, prefix = 'layers'): void {
   const seen = new Map<string, number>();
   for (const layerConfig of (config.config.layers ?? []) as LayerConfig[]) {
-    if (layerConfig.class_name === 'InputLayer') continue; // no variables; tfjs may not keep it as a layer
+    // No variables: inputs (tfjs may not keep them as layers) and Keras ops (mask computations).
+    if (layerConfig.class_name === 'InputLayer' || isOperation(layerConfig)) continue;
     const base = snakeCase(layerConfig.class_name);
     const n = seen.get(base);
     seen.set(base, n === undefined ? 0 : n + 1);

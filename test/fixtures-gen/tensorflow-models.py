@@ -173,6 +173,46 @@ def nested():
     return model
 
 
+def zoo():
+    """The remaining tfjs-supported layer types, in one functional graph."""
+    img = keras.Input((6, 6, 2), name="img")
+    x = layers.ZeroPadding2D(1)(img)
+    x = layers.Conv2DTranspose(3, 3, strides=2, activation="relu")(x)
+    x = layers.Cropping2D(2)(x)
+    x = layers.UpSampling2D(2)(layers.MaxPooling2D(3)(x))
+    x = layers.GaussianNoise(0.5)(x)
+    avg = layers.GlobalAveragePooling2D()(x)
+    mx = layers.GlobalMaxPooling2D()(x)
+    v = layers.Average()([layers.Multiply()([avg, mx]), layers.Maximum()([avg, mx]), layers.Minimum()([avg, mx])])
+    v = layers.Activation("sigmoid")(v)
+    seq = layers.RepeatVector(4)(v)
+    seq = layers.TimeDistributed(layers.Dense(5, activation="softsign"))(seq)
+    seq = layers.SpatialDropout1D(0.5)(seq)
+    seq = layers.MaxPooling1D(2)(seq)
+    seq = layers.AveragePooling1D(2, padding="same")(seq)
+    d = layers.Dot(axes=1)([layers.Flatten()(seq), layers.Dense(5)(v)])
+    vol = keras.Input((4, 4, 4, 1), name="vol")
+    w = layers.Conv3D(2, 2, activation="tanh")(vol)
+    w = layers.MaxPooling3D(1)(w)
+    w = layers.AveragePooling3D(3)(w)
+    w = layers.Flatten()(w)
+    out = layers.Dense(3, activation="log_softmax")(layers.Concatenate()([d, w, v]))
+    model = keras.Model([img, vol], out, name="zoo")
+    randomize(model, 6)
+    return model
+
+
+def masked():
+    """Masks from Embedding(mask_zero=True) and Masking reach the RNNs."""
+    tokens = keras.Input((6,), dtype="int32", name="tokens")
+    x = layers.LSTM(3)(layers.Embedding(10, 4, mask_zero=True)(tokens))
+    frames = keras.Input((5, 3), name="frames")
+    y = layers.SimpleRNN(2)(layers.Masking(0.0)(frames))
+    model = keras.Model([tokens, frames], layers.Dense(2)(layers.Concatenate()([x, y])), name="masked")
+    randomize(model, 7)
+    return model
+
+
 def mlp():
     model = keras.Sequential([keras.Input((6,)), layers.Dense(10, activation="relu"), layers.Dense(10, activation="softplus"), layers.Dense(2)], name="mlp")
     randomize(model, 5)
@@ -225,6 +265,13 @@ def main():
     save_keras_case("keras_sequences", sequences(), tokens, flavor="keras")
     save_keras_case("keras_nested_two_outputs", nested(), rand(ROWS, 4, seed=25))
     save_keras_case("h5_cnn", cnn(), rand(ROWS, 12, 12, 1, seed=26), file="model.h5")
+    tokens = np.random.RandomState(33).randint(1, 10, size=(ROWS, 6)).astype("int32")
+    tokens[:, 4:] = 0  # padding at the end
+    tokens[2, 2:] = 0
+    frames = rand(ROWS, 5, 3, seed=34)
+    frames[:, 3:, :] = 0.0
+    save_keras_case("keras_masked_rnn", masked(), {"tokens": tokens, "frames": frames}, flavor="keras")
+    save_keras_case("keras_zoo", zoo(), {"img": rand(ROWS, 6, 6, 2, seed=31), "vol": rand(ROWS, 4, 4, 4, 1, seed=32)})
 
     # A DataFrame request to a Keras model: DataFrame(model.predict(df.values)).
     model = mlp()
@@ -267,6 +314,12 @@ def main():
     case_dir = new_case("unsupported_gru_reset_after")
     model.save(os.path.join(case_dir, "data", "model.keras"))
     mlmodel(case_dir, tensorflow_keras_flavor(), "mlflow.tensorflow")
+
+    inp = keras.Input((3,))
+    model = keras.Model(inp, layers.Dense(2)(keras.ops.multiply(inp, 2.0)))
+    case_dir = new_case("unsupported_op")
+    model.save(os.path.join(case_dir, "data", "model.keras"))
+    mlmodel(case_dir, keras_flavor(), "mlflow.keras")
 
     inp = keras.Input((6, 2))
     model = keras.Model(inp, layers.Conv1D(2, 3, padding="causal")(inp))

@@ -101,6 +101,12 @@ describe.skipIf(!HAVE_GENERATED)('Keras and TensorFlow models predict as Keras/T
     expect((error as FlavorError).message).toMatch(/^flavor keras: cannot load data\/model\.keras: layer '.*' \(Lambda\) is not supported/);
   });
 
+  test('a Keras operation computing on data (not a mask) is refused, named', async () => {
+    const error = await load('unsupported_op').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FlavorError);
+    expect((error as FlavorError).message).toMatch(/layer 'multiply(_\d+)?' \(Multiply\) is a Keras operation in the model graph \(not a mask\)/);
+  });
+
   test("a Conv1D with padding='causal' is refused rather than failing on the first request", async () => {
     const error = await load('unsupported_conv1d_causal').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FlavorError);
