@@ -4,21 +4,20 @@
  *
  * h5wasm is libhdf5 itself compiled to WebAssembly (no native build, no download), so
  * every HDF5 layout h5py can write reads here; the pure-JS readers (jsfive) cover only a
- * subset of the format. Its Node build reads the real file system (Emscripten NODERAWFS),
- * so large weight files are read from disk rather than copied into WebAssembly memory.
- * It is loaded with the first Keras file: processes serving SavedModels or other flavors
- * never pay for it.
+ * subset of the format. Its default build keeps files in WebAssembly memory (Emscripten
+ * MEMFS): nothing is written to disk, so a read-only container file system is fine. (Its
+ * Node build maps the real file system instead and would need a writable temp dir for
+ * archive members.) It is loaded with the first Keras file: processes serving SavedModels
+ * or other flavors never pay for it.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import type * as H5Wasm from 'h5wasm/node';
+import type * as H5Wasm from 'h5wasm';
 
 type H5 = typeof H5Wasm;
 let library: Promise<H5> | undefined;
+let opened = 0;
 
 function h5wasm(): Promise<H5> {
-  library ??= import('h5wasm/node').then(async (h5) => {
+  library ??= import('h5wasm').then(async (h5) => {
     await h5.ready;
     return h5;
   });
@@ -34,24 +33,18 @@ export class H5File {
   private constructor(
     private readonly h5: H5,
     private readonly file: H5Wasm.File,
-    private readonly tempDir: string | null,
+    private readonly memPath: string,
   ) {}
 
-  static async open(path: string): Promise<H5File> {
+  /** Opens HDF5 bytes; `close()` frees them. */
+  static async open(bytes: Uint8Array): Promise<H5File> {
     const h5 = await h5wasm();
-    return new H5File(h5, new h5.File(resolve(path), 'r'), null);
-  }
-
-  /** Opens HDF5 bytes (an archive member) through a private temporary file. */
-  static async fromBytes(bytes: Uint8Array): Promise<H5File> {
-    const h5 = await h5wasm();
-    const dir = await mkdtemp(join(tmpdir(), 'flowgate-h5-'));
+    const memPath = `/model-${++opened}.h5`;
+    h5.FS!.writeFile(memPath, bytes);
     try {
-      const path = join(dir, 'weights.h5');
-      await writeFile(path, bytes);
-      return new H5File(h5, new h5.File(path, 'r'), dir);
+      return new H5File(h5, new h5.File(memPath, 'r'), memPath);
     } catch (err) {
-      await rm(dir, { recursive: true, force: true });
+      h5.FS!.unlink(memPath);
       throw err;
     }
   }
@@ -81,8 +74,8 @@ export class H5File {
     return entity.get_attribute(name, true);
   }
 
-  async close(): Promise<void> {
+  close(): void {
     this.file.close();
-    if (this.tempDir !== null) await rm(this.tempDir, { recursive: true, force: true });
+    this.h5.FS!.unlink(this.memPath);
   }
 }

@@ -12,7 +12,8 @@ import { tf, tfjs, tfl } from './tfjs.js';
 
 export async function loadKerasFile(path: string): Promise<tfl.LayersModel> {
   await tfjs();
-  const model = await (path.endsWith('.h5') ? loadH5(path) : loadArchive(await readFile(path)));
+  const bytes = await readFile(path);
+  const model = await (path.endsWith('.h5') ? loadH5(bytes) : loadArchive(bytes));
   try {
     dryRun(model);
   } catch (err) {
@@ -55,20 +56,20 @@ async function loadArchive(bytes: Uint8Array): Promise<tfl.LayersModel> {
   const config = JSON.parse(new TextDecoder().decode(member('config.json'))) as LayerConfig;
   const metadata = files['metadata.json'] ? (JSON.parse(new TextDecoder().decode(files['metadata.json'])) as { keras_version?: string }) : {};
   const model = await buildModel(config, generationOf(metadata.keras_version));
-  const h5 = await H5File.fromBytes(member('model.weights.h5'));
+  const h5 = await H5File.open(member('model.weights.h5'));
   try {
     loadKeras3Weights(model, config, h5);
   } catch (err) {
     model.dispose();
     throw err;
   } finally {
-    await h5.close();
+    h5.close();
   }
   return model;
 }
 
-async function loadH5(path: string): Promise<tfl.LayersModel> {
-  const h5 = await H5File.open(path);
+async function loadH5(bytes: Uint8Array): Promise<tfl.LayersModel> {
+  const h5 = await H5File.open(bytes);
   try {
     const configText = h5.attribute('/', 'model_config');
     if (typeof configText !== 'string') throw new Error('the .h5 file holds weights only (no model_config attribute)');
@@ -82,7 +83,7 @@ async function loadH5(path: string): Promise<tfl.LayersModel> {
     }
     return model;
   } finally {
-    await h5.close();
+    h5.close();
   }
 }
 
