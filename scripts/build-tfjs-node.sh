@@ -8,9 +8,10 @@
 # libtensorflow_framework.so.2 and the C API headers; the C API is ABI-stable, so the addon
 # compiles against them (research: shared/research/tfjs-node-offline.md).
 #
-# Usage: bash scripts/build-tfjs-node.sh            (after npm ci; ~20 s, ~800 MB in node_modules)
+# Usage: bash scripts/build-tfjs-node.sh            (after npm ci; about a minute, ~800 MB in node_modules)
 #   TFJS_TF_WHEEL=/path/tensorflow_cpu-2.x-....whl   use this wheel
 #   TFJS_TF_LIBDIR=<site-packages>/tensorflow        link an installed TensorFlow instead of extracting
+#   TFJS_NODE_DIR=<dir>                              build the tfjs-node package in <dir>, TFJS_FORCE=1 rebuild
 # Needs python3, make and a C++ compiler. Idempotent: does nothing when the addon already works.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,16 +34,28 @@ if [ -z "${TFJS_FORCE:-}" ] && TF_CPP_MIN_LOG_LEVEL=3 check; then
   exit 0
 fi
 
-# The wheel: $TFJS_TF_WHEEL, else the newest tensorflow(-cpu) 2.x x86_64 wheel in the folders pip is
-# configured with (find-links, and the files/ next to file: indexes).
+# The wheel: $TFJS_TF_WHEEL, else the newest tensorflow(-cpu) 2.x x86_64 wheel that pip's configuration
+# names: in a find-links folder, or linked from a file: index (PEP 503 pages).
 find_wheel() {
-  local dirs=() d
-  while IFS= read -r d; do [ -d "$d" ] && dirs+=("$d"); done < <(
-    pip config list 2>/dev/null | sed -n "s/^[^=]*\(find-links\|index-url\)='\(.*\)'$/\2/p" | tr ' ' '\n' |
-      sed -e 's#^file://##' -e 's#/simple/*$#/files#'
-  )
-  [ ${#dirs[@]} -gt 0 ] || return 1
-  find "${dirs[@]}" -maxdepth 1 -name 'tensorflow*-2.*-cp3*-manylinux*_x86_64.whl' 2>/dev/null | sort -V | tail -1
+  python3 -m pip config list 2>/dev/null | python3 -c '
+import glob, os, re, sys, urllib.parse
+found = []
+for line in sys.stdin:
+    m = re.match(r"^[^=]*(find-links|index-url)=.(.*).$", line.strip())
+    for loc in (m.group(2).split() if m else []):
+        path = urllib.parse.urlparse(loc).path if loc.startswith("file:") else loc
+        if m.group(1) == "find-links" and os.path.isdir(path):
+            found += glob.glob(os.path.join(path, "tensorflow*.whl"))
+        elif loc.startswith("file:"):
+            for project in ("tensorflow-cpu", "tensorflow"):
+                page = os.path.join(path, project, "index.html")
+                if os.path.isfile(page):
+                    for href in re.findall(r"href=\"([^\"#]+)", open(page).read()):
+                        found.append(urllib.parse.urlparse(urllib.parse.urljoin("file://" + page, href)).path)
+wheels = [w for w in found if re.match(r"tensorflow(_cpu)?-2\.[0-9.]+-cp3.*manylinux.*x86_64\.whl$", os.path.basename(w)) and os.path.isfile(w)]
+version = lambda w: [int(x) for x in re.findall(r"-(2\.[0-9.]+)-", w)[0].split(".")]
+print(max(wheels, key=version) if wheels else "")
+'
 }
 
 deps="$pkg/deps"
@@ -53,7 +66,7 @@ if [ -n "${TFJS_TF_LIBDIR:-}" ]; then
   ln -s "$TFJS_TF_LIBDIR/libtensorflow_cc.so.2" "$TFJS_TF_LIBDIR/libtensorflow_framework.so.2" "$deps/lib/"
   cp -r "$TFJS_TF_LIBDIR/include/." "$deps/include/"
 else
-  wheel=${TFJS_TF_WHEEL:-$(find_wheel || true)}
+  wheel=${TFJS_TF_WHEEL:-$(find_wheel)}
   if [ -z "$wheel" ] || [ ! -f "$wheel" ]; then
     log "no TensorFlow 2.x wheel found: set TFJS_TF_WHEEL=/path/to/tensorflow_cpu-2.*.whl or TFJS_TF_LIBDIR"
     exit 1
