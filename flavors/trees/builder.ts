@@ -69,7 +69,6 @@ export function buildEnsemble(spec: EnsembleSpec): TreeEnsemble {
 
   const feature = new Int32Array(nodeCount);
   const threshold = new Float64Array(nodeCount);
-  const left = new Int32Array(nodeCount);
   const right = new Int32Array(nodeCount);
   const kind = new Uint8Array(nodeCount);
   const value = new Float64Array(nodeCount);
@@ -91,7 +90,8 @@ export function buildEnsemble(spec: EnsembleSpec): TreeEnsemble {
     const base = next;
     const slotOf = new Int32Array(tree.nodes.length).fill(-1);
     const splits: number[] = [];
-    // Depth-first, left first: the left child lands right after its parent.
+    // Depth-first, left first: a split's left child always lands right after it (slot + 1),
+    // which is where the kernel looks for it.
     const stack: Array<[id: number, depth: number]> = [[tree.root, 0]];
     let maxDepth = 0;
     while (stack.length > 0) {
@@ -105,7 +105,6 @@ export function buildEnsemble(spec: EnsembleSpec): TreeEnsemble {
       if (node.leaf) {
         threshold[slot] = NaN;
         value[slot] = node.value;
-        left[slot] = slot;
         right[slot] = slot;
         if (linear && node.linear !== undefined) {
           const { features, coeffs, constant } = node.linear;
@@ -134,15 +133,13 @@ export function buildEnsemble(spec: EnsembleSpec): TreeEnsemble {
       }
       kind[slot] = k;
       if (linear) linearStart[slot + 1] = linearFeature.length;
-      // Children get their slots when popped; remember the ids for now.
+      // Children get their slots when popped; remember the right child's id for now.
       splits.push(slot);
-      left[slot] = node.left;
       right[slot] = node.right;
       stack.push([node.right, depth + 1], [node.left, depth + 1]);
     }
     // Second pass: child ids -> slots.
     for (const s of splits) {
-      left[s] = slotOf[left[s]!]!;
       right[s] = slotOf[right[s]!]!;
     }
     treeRoot[t] = base;
@@ -151,15 +148,26 @@ export function buildEnsemble(spec: EnsembleSpec): TreeEnsemble {
   // Nodes no root reaches (XGBoost keeps pruned nodes in its arrays) take no space.
   const used = next;
 
+  // Widened rows put NaN at +Infinity for default-right nodes (never < t) and at -Infinity for
+  // default-left ones (< t unless t is -Infinity itself, which rules the fast kernel out).
+  const missingFeature = new Int32Array(used);
+  let numericOnly = !linear;
+  for (let n = 0; n < used; n++) {
+    const k = kind[n]!;
+    if (k > MISSING_LEFT || (k === MISSING_LEFT && threshold[n] === -Infinity)) numericOnly = false;
+    missingFeature[n] = feature[n]! + (k === MISSING_LEFT ? numFeatures : 0);
+  }
+
   const iterationStart = new Int32Array(spec.treesPerIteration.length + 1);
   spec.treesPerIteration.forEach((n, i) => (iterationStart[i + 1] = iterationStart[i]! + n));
   return {
     numFeatures,
     numOutputs,
     float32: spec.float32,
+    numericOnly,
     feature: feature.slice(0, used),
+    missingFeature,
     threshold: threshold.slice(0, used),
-    left: left.slice(0, used),
     right: right.slice(0, used),
     kind: kind.slice(0, used),
     value: value.slice(0, used),

@@ -29,11 +29,22 @@ export interface TreeEnsemble {
   /** Accumulate in float32 like XGBoost does; LightGBM sums in float64. */
   readonly float32: boolean;
 
+  /**
+   * Only numeric splits with finite-ish thresholds and plain leaves: the fast kernel applies,
+   * NaN inputs included (see kernel.ts, widened rows).
+   */
+  readonly numericOnly: boolean;
+
   // --- nodes, all trees concatenated
   readonly feature: Int32Array;
+  /**
+   * The feature to read in a widened row (features twice: NaN as +Infinity, then NaN as
+   * -Infinity): feature + numFeatures where NaN goes left, so NaN lands on the right side.
+   */
+  readonly missingFeature: Int32Array;
   /** Split threshold; for a categorical node, the index of its bitset; NaN for a leaf. */
   readonly threshold: Float64Array;
-  readonly left: Int32Array;
+  /** Right child (the left child of split n is n + 1); a leaf's own index. */
   readonly right: Int32Array;
   readonly kind: Uint8Array;
   /** Leaf value (already scaled by the tree weight); 0 for split nodes. */

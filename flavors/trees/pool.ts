@@ -18,7 +18,6 @@ import {
   accumulateNumeric,
   accumulateTrees,
   BLOCK,
-  canUseNumericKernel,
   decideSpecial,
   linearLeafValue,
 } from './kernel.js';
@@ -36,7 +35,7 @@ interface Job {
 
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
-${[canUseNumericKernel, accumulateTrees, accumulateNumeric, accumulateGeneral, decideSpecial, linearLeafValue].join('\n')}
+${[accumulateTrees, accumulateNumeric, accumulateGeneral, decideSpecial, linearLeafValue].join('\n')}
 const ensembles = new Map();
 parentPort.on('message', (m) => {
   if (m.type === 'add') { ensembles.set(m.id, m.ensemble); return; }
