@@ -3,14 +3,14 @@
  * Also the per-tree pieces forests and gradient boosting reuse: `FittedTree`.
  */
 import type { Tensor } from '../../../src/model/data.js';
-import { Attributes, NDArray, asArray, type PyObject } from '../../../src/pickle/index.js';
+import { Attributes, NDArray, asArray, asNumbers, type PyObject } from '../../../src/pickle/index.js';
 import type { Estimator, EstimatorFamily } from '../estimator.js';
 import { featureCheckOf, numericFeatures } from '../features.js';
 import { argmax, logInPlace, npSum } from '../numeric.js';
 import { float64Tensor, takeLabels } from '../output.js';
 import type { Table } from '../table.js';
 import { atLeast, versionOf } from '../version.js';
-import { TreeModel, treeOf } from './tree-model.js';
+import { TreeModel, rowMajor, treeOf } from './tree-model.js';
 
 const MODULES = ['sklearn.tree._classes', 'sklearn.tree.tree'];
 const CLASSIFIERS = ['DecisionTreeClassifier', 'ExtraTreeClassifier'];
@@ -31,51 +31,73 @@ export function treeAcceptsNaN(obj: PyObject): boolean {
   return a.raw('splitter') === 'best' && NAN_CRITERIA_1_3.has(String(a.raw('criterion'))) && (monotonic === undefined || monotonic === null);
 }
 
+/** The validated input as a tree reads it: float32-rounded, row-major. */
+export interface TreeInput {
+  readonly X: Float64Array;
+  readonly nFeatures: number;
+  readonly rows: number;
+}
+
+export function treeInput(columns: readonly Float64Array[], rows: number): TreeInput {
+  return { X: rowMajor(columns, rows), nFeatures: columns.length, rows };
+}
+
 /** One fitted tree estimator's predictions, as its predict/predict_proba compute them. */
 export class FittedTree {
   readonly tree: TreeModel;
-  /** sklearn < 1.4 stored class counts per leaf and normalised in predict_proba; later versions store fractions. */
-  private readonly normalize: boolean;
+  /**
+   * predict_proba's value per leaf and output: sklearn < 1.4 stored class counts and divided
+   * each row by its sum (per leaf, so computed once here, the same doubles); later versions
+   * store fractions and return them as they are.
+   */
+  private readonly probaValues: Float64Array;
 
   constructor(obj: PyObject) {
     this.tree = treeOf(obj);
-    this.normalize = !atLeast(versionOf(obj), 1, 4);
-  }
-
-  /** `tree_.predict(X)` for output k: the leaf values [rows, nClasses]. */
-  leafValues(columns: readonly Float64Array[], rows: number, k: number, nClasses: number): Float64Array {
-    const leaves = this.tree.apply(columns, rows);
     const { values, nOutputs, maxClasses } = this.tree;
-    const out = new Float64Array(rows * nClasses);
-    for (let i = 0; i < rows; i++) {
-      const from = (leaves[i]! * nOutputs + k) * maxClasses;
-      for (let c = 0; c < nClasses; c++) out[i * nClasses + c] = values[from + c]!;
-    }
-    return out;
-  }
-
-  /** `predict_proba` of output k. */
-  proba(columns: readonly Float64Array[], rows: number, k: number, nClasses: number): Float64Array {
-    const p = this.leafValues(columns, rows, k, nClasses);
-    if (this.normalize) {
-      for (let base = 0; base < p.length; base += nClasses) {
-        let s = npSum(p, base, nClasses);
+    this.probaValues = values;
+    const nClasses = obj.get('n_classes_');
+    if (!atLeast(versionOf(obj), 1, 4) && nClasses !== undefined) {
+      // `proba[:, k, :n_classes_[k]]` summed per row: over each output's own class count.
+      const perOutput = asNumbers(nClasses, `${obj.name}.n_classes_`);
+      const p = (this.probaValues = values.slice());
+      for (let base = 0; base < p.length; base += maxClasses) {
+        const n = perOutput[(base / maxClasses) % nOutputs] ?? maxClasses;
+        let s = npSum(p, base, n);
         if (s === 0) s = 1;
-        for (let c = 0; c < nClasses; c++) p[base + c]! /= s;
+        for (let c = 0; c < n; c++) p[base + c]! /= s;
       }
     }
-    return p;
   }
 
-  /** Regression `predict`: [rows, nOutputs]. */
-  regression(columns: readonly Float64Array[], rows: number): Float64Array {
-    const leaves = this.tree.apply(columns, rows);
+  /** Adds this tree's `tree_.predict(X)` rows for output k ([rows, nClasses]) into `out`. */
+  addLeafValues(input: TreeInput, k: number, nClasses: number, out: Float64Array, proba: boolean): void {
+    const leaves = this.tree.apply(input.X, input.nFeatures, input.rows);
+    const { nOutputs, maxClasses } = this.tree;
+    const values = proba ? this.probaValues : this.tree.values;
+    for (let i = 0; i < input.rows; i++) {
+      const from = (leaves[i]! * nOutputs + k) * maxClasses;
+      const to = i * nClasses;
+      for (let c = 0; c < nClasses; c++) out[to + c]! += values[from + c]!;
+    }
+  }
+
+  /** This tree's regression `predict`: [rows, nOutputs]. */
+  regression(input: TreeInput): Float64Array {
+    const leaves = this.tree.apply(input.X, input.nFeatures, input.rows);
     const { values, nOutputs, maxClasses } = this.tree;
-    const out = new Float64Array(rows * nOutputs);
-    for (let i = 0; i < rows; i++) {
+    const out = new Float64Array(input.rows * nOutputs);
+    for (let i = 0; i < input.rows; i++) {
       for (let k = 0; k < nOutputs; k++) out[i * nOutputs + k] = values[(leaves[i]! * nOutputs + k) * maxClasses]!;
     }
     return out;
+  }
+
+  /** Adds `scale * value` of each row's leaf (output 0) into out[i * stride + offset], as boosting does. */
+  addScaled(input: TreeInput, scale: number, out: Float64Array, stride: number, offset: number): void {
+    const leaves = this.tree.apply(input.X, input.nFeatures, input.rows);
+    const { values, nOutputs, maxClasses } = this.tree;
+    for (let i = 0; i < input.rows; i++) out[i * stride + offset]! += scale * values[leaves[i]! * nOutputs * maxClasses]!;
   }
 }
 
@@ -115,33 +137,31 @@ function buildTree(obj: PyObject): Estimator {
   const check = featureCheckOf(obj);
   const options = { float32: true, allowNaN: treeAcceptsNaN(obj) };
   const nOutputs = a.int('n_outputs_');
-  const columnsOf = (X: Table) => numericFeatures(X, check, options);
+  const inputOf = (X: Table): TreeInput => treeInput(numericFeatures(X, check, options), X.rows);
 
   if (REGRESSORS.includes(obj.name)) {
     return {
       name: obj.name,
-      predict(X) {
-        const out = fitted.regression(columnsOf(X), X.rows);
-        return float64Tensor(out, nOutputs === 1 ? [X.rows] : [X.rows, nOutputs]);
-      },
+      predict: (X) => float64Tensor(fitted.regression(inputOf(X)), nOutputs === 1 ? [X.rows] : [X.rows, nOutputs]),
     };
   }
   const classes = classesPerOutput(a, nOutputs);
-  const proba = (X: Table): Float64Array => {
-    const n = classes[0]!.size;
-    return fitted.proba(columnsOf(X), X.rows, 0, n);
+  const scores = (input: TreeInput, k: number, proba: boolean): Float64Array => {
+    const out = new Float64Array(input.rows * classes[k]!.size);
+    fitted.addLeafValues(input, k, classes[k]!.size, out, proba);
+    return out;
   };
+  const n = classes[0]!.size;
   return {
     name: obj.name,
     predict(X) {
-      const columns = columnsOf(X);
-      const scores = classes.map((c, k) => fitted.leafValues(columns, X.rows, k, c.size));
-      return labelsFromScores(classes, scores, X.rows);
+      const input = inputOf(X);
+      return labelsFromScores(classes, classes.map((_, k) => scores(input, k, false)), X.rows);
     },
     ...(nOutputs === 1
       ? {
-          predictProba: (X) => float64Tensor(proba(X), [X.rows, classes[0]!.size]),
-          predictLogProba: (X) => float64Tensor(logInPlace(proba(X)), [X.rows, classes[0]!.size]),
+          predictProba: (X: Table) => float64Tensor(scores(inputOf(X), 0, true), [X.rows, n]),
+          predictLogProba: (X: Table) => float64Tensor(logInPlace(scores(inputOf(X), 0, true)), [X.rows, n]),
         }
       : {}),
   };

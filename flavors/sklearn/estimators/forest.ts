@@ -10,7 +10,7 @@ import { logInPlace } from '../numeric.js';
 import { float64Tensor } from '../output.js';
 import type { Table } from '../table.js';
 import { atLeast, versionOf } from '../version.js';
-import { FittedTree, classesPerOutput, labelsFromScores, treeAcceptsNaN } from './decision-tree.js';
+import { FittedTree, classesPerOutput, labelsFromScores, treeAcceptsNaN, treeInput, type TreeInput } from './decision-tree.js';
 
 const MODULES = ['sklearn.ensemble._forest', 'sklearn.ensemble.forest'];
 const CLASSIFIERS = ['RandomForestClassifier', 'ExtraTreesClassifier'];
@@ -25,16 +25,16 @@ function buildForest(obj: PyObject): Estimator {
   // sklearn >= 1.4 lets NaN through when the forest's first tree takes it; before, never.
   const options = { float32: true, allowNaN: atLeast(versionOf(obj), 1, 4) && treeAcceptsNaN(members[0]!) };
   const nOutputs = a.int('n_outputs_');
-  const columnsOf = (X: Table): Float64Array[] => numericFeatures(X, check, options);
+  const inputOf = (X: Table): TreeInput => treeInput(numericFeatures(X, check, options), X.rows);
 
   if (REGRESSORS.includes(obj.name)) {
     return {
       name: obj.name,
       predict(X) {
-        const columns = columnsOf(X);
+        const input = inputOf(X);
         const sum = new Float64Array(X.rows * nOutputs);
         for (const t of trees) {
-          const p = t.regression(columns, X.rows);
+          const p = t.regression(input);
           for (let i = 0; i < sum.length; i++) sum[i]! += p[i]!;
         }
         for (let i = 0; i < sum.length; i++) sum[i]! /= trees.length;
@@ -46,14 +46,10 @@ function buildForest(obj: PyObject): Estimator {
   const classes = classesPerOutput(a, nOutputs);
   /** predict_proba per output: the mean of the trees' probabilities. */
   const probaPerOutput = (X: Table): Float64Array[] => {
-    const columns = columnsOf(X);
+    const input = inputOf(X);
     return classes.map((c, k) => {
-      const n = c.size;
-      const sum = new Float64Array(X.rows * n);
-      for (const t of trees) {
-        const p = t.proba(columns, X.rows, k, n);
-        for (let i = 0; i < sum.length; i++) sum[i]! += p[i]!;
-      }
+      const sum = new Float64Array(X.rows * c.size);
+      for (const t of trees) t.addLeafValues(input, k, c.size, sum, true);
       for (let i = 0; i < sum.length; i++) sum[i]! /= trees.length;
       return sum;
     });

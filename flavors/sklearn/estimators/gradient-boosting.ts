@@ -12,7 +12,7 @@ import { featureCheckOf, numericFeatures } from '../features.js';
 import { EPS32, EPS64, argmax, clip, expit, logInPlace, logSumExp, logit, npSum, softmaxRows } from '../numeric.js';
 import { float64Tensor, takeLabels } from '../output.js';
 import { numericTable, type Table } from '../table.js';
-import { FittedTree } from './decision-tree.js';
+import { FittedTree, treeInput } from './decision-tree.js';
 import { GB_LOSSES, SKLEARN_LOSSES } from './losses.js';
 
 const MODULES = ['sklearn.ensemble._gb', 'sklearn.ensemble.gradient_boosting'];
@@ -97,11 +97,9 @@ function buildGradientBoosting(obj: PyObject, ctx: BuildContext): Estimator {
     const rows = X.rows;
     // init_ sees the validated array: float32 values, no feature names.
     const out = init === null ? new Float64Array(rows * K) : initRaw(loss, init, numericTable(columns, rows, 'float32'), K);
+    const input = treeInput(columns, rows);
     for (let s = 0; s < stages.shape[0]!; s++) {
-      for (let k = 0; k < K; k++) {
-        const v = trees[s * K + k]!.regression(columns, rows);
-        for (let i = 0; i < rows; i++) out[i * K + k]! += learningRate * v[i]!;
-      }
+      for (let k = 0; k < K; k++) trees[s * K + k]!.addScaled(input, learningRate, out, K, k);
     }
     return out;
   };

@@ -12,6 +12,9 @@ import { Attributes, asInt, type PyObject } from '../../../src/pickle/index.js';
 const LEAF = -1;
 
 export class TreeModel {
+  /** [feature, left, right, -] per node, packed so one visit reads one cache line for the links. */
+  private readonly links: Int32Array;
+
   private constructor(
     readonly left: Int32Array,
     readonly right: Int32Array,
@@ -23,7 +26,15 @@ export class TreeModel {
     readonly values: Float64Array,
     readonly nOutputs: number,
     readonly maxClasses: number,
-  ) {}
+  ) {
+    const n = left.length;
+    this.links = new Int32Array(n * 4);
+    for (let i = 0; i < n; i++) {
+      this.links[4 * i] = feature[i]!;
+      this.links[4 * i + 1] = left[i]!;
+      this.links[4 * i + 2] = right[i]!;
+    }
+  }
 
   static read(tree: PyObject): TreeModel {
     if (tree.className !== 'sklearn.tree._tree.Tree') throw new TypeError(`expected a sklearn Tree, found ${tree.className}`);
@@ -54,22 +65,35 @@ export class TreeModel {
     return new TreeModel(left, right, feature, threshold, missingLeft, values.numbers().slice(0, nodeCount * nOutputs * maxClasses), nOutputs, maxClasses);
   }
 
-  /** The leaf each row lands in; `columns` are float32-rounded feature columns. */
-  apply(columns: readonly Float64Array[], rows: number): Int32Array {
-    const { left, right, feature, threshold, missingLeft } = this;
+  /** The leaf each row lands in; X is row-major [rows, nFeatures], float32-rounded. */
+  apply(X: Float64Array, nFeatures: number, rows: number): Int32Array {
+    const { links, threshold, missingLeft } = this;
     const out = new Int32Array(rows);
-    for (let i = 0; i < rows; i++) {
+    for (let i = 0, base = 0; i < rows; i++, base += nFeatures) {
       let node = 0;
-      while (left[node] !== LEAF) {
-        const x = columns[feature[node]!]![i]!;
-        if (x <= threshold[node]!) node = left[node]!;
-        else if (x !== x && missingLeft !== null && missingLeft[node] === 1) node = left[node]!;
-        else node = right[node]!;
+      let next = links[1]!;
+      while (next !== LEAF) {
+        const x = X[base + links[4 * node]!]!;
+        if (x <= threshold[node]!) node = next;
+        else if (x !== x && missingLeft !== null && missingLeft[node] === 1) node = next;
+        else node = links[4 * node + 2]!;
+        next = links[4 * node + 1]!;
       }
       out[i] = node;
     }
     return out;
   }
+}
+
+/** Float32-rounded columns as one row-major matrix (what a tree walk reads fastest). */
+export function rowMajor(columns: readonly Float64Array[], rows: number): Float64Array {
+  const nf = columns.length;
+  const X = new Float64Array(rows * nf);
+  for (let j = 0; j < nf; j++) {
+    const col = columns[j]!;
+    for (let i = 0; i < rows; i++) X[i * nf + j] = col[i]!;
+  }
+  return X;
 }
 
 /** The tree inside a fitted decision tree or extra tree (its `tree_`). */
