@@ -100,24 +100,22 @@ function treeFrom(f: Map<string, string>, index: number, perIteration: number): 
     const catThreshold = numCat > 0 ? numberList(f, 'cat_threshold', catBoundaries[numCat]!, where) : [];
     for (let n = 0; n < internal; n++) {
       const dt = decision[n]!;
-      const defaultLeft = (dt & 2) !== 0;
       const missingType = (dt >> 2) & 3;
-      const base = { leaf: false as const, feature: feature[n]!, left: child(left[n]!), right: child(right[n]!) };
-      if ((dt & 1) !== 0) {
-        const set = threshold[n]!;
-        if (!Number.isInteger(set) || set < 0 || set >= numCat) throw new Error(`${where}: categorical split ${n} names bitset ${set}`);
-        const categories = bitsetCategories(catThreshold, catBoundaries[set]!, catBoundaries[set + 1]!);
-        // NaN never matches a category: right, whatever the missing type.
-        nodes.push({ ...base, threshold: NaN, leftCategories: categories, categoryTruncates: true, missingLeft: false });
-        continue;
-      }
       const t = threshold[n]!;
-      if (missingType === 0) {
-        // None: NaN is read as 0.
-        nodes.push({ ...base, threshold: nextUp(t), missingLeft: 0 <= t });
-      } else {
-        nodes.push({ ...base, threshold: nextUp(t), missingLeft: defaultLeft, zeroIsMissing: missingType === 1 });
-      }
+      const categorical = (dt & 1) !== 0;
+      if (categorical && (!Number.isInteger(t) || t < 0 || t >= numCat)) throw new Error(`${where}: categorical split ${n} names bitset ${t}`);
+      nodes.push({
+        leaf: false,
+        feature: feature[n]!,
+        left: child(left[n]!),
+        right: child(right[n]!),
+        threshold: categorical ? NaN : nextUp(t),
+        // Categorical: NaN never matches a category (right). Numerical missing type None reads NaN as 0.
+        missingLeft: categorical ? false : missingType === 0 ? 0 <= t : (dt & 2) !== 0,
+        zeroIsMissing: !categorical && missingType === 1,
+        leftCategories: categorical ? bitsetCategories(catThreshold, catBoundaries[t]!, catBoundaries[t + 1]!) : undefined,
+        categoryTruncates: categorical,
+      });
     }
   }
   const linear = f.get('is_linear') === '1';

@@ -92,10 +92,14 @@ export function buildEnsemble(spec: EnsembleSpec): TreeEnsemble {
     const splits: number[] = [];
     // Depth-first, left first: a split's left child always lands right after it (slot + 1),
     // which is where the kernel looks for it.
-    const stack: Array<[id: number, depth: number]> = [[tree.root, 0]];
+    const stackId = new Int32Array(tree.nodes.length + 1);
+    const stackDepth = new Int32Array(tree.nodes.length + 1);
+    let top = 0;
+    stackId[0] = tree.root;
     let maxDepth = 0;
-    while (stack.length > 0) {
-      const [id, depth] = stack.pop()!;
+    while (top >= 0) {
+      const id = stackId[top]!;
+      const depth = stackDepth[top--]!;
       const node = tree.nodes[id];
       if (node === undefined) throw new Error(`tree ${t}: node ${id} does not exist`);
       if (slotOf[id] !== -1) throw new Error(`tree ${t}: node ${id} is reached twice`);
@@ -136,7 +140,12 @@ export function buildEnsemble(spec: EnsembleSpec): TreeEnsemble {
       // Children get their slots when popped; remember the right child's id for now.
       splits.push(slot);
       right[slot] = node.right;
-      stack.push([node.right, depth + 1], [node.left, depth + 1]);
+      // A node is reached at most once (checked above), so the stack never outgrows the tree.
+      if (top + 2 >= stackId.length) throw new Error(`tree ${t}: node ${id} is reached twice`);
+      stackId[++top] = node.right;
+      stackDepth[top] = depth + 1;
+      stackId[++top] = node.left;
+      stackDepth[top] = depth + 1;
     }
     // Second pass: child ids -> slots.
     for (const s of splits) {
@@ -204,13 +213,14 @@ function pushBitset(categories: readonly number[], words: number[], tree: number
   for (let i = start; i < words.length; i++) words[i] = words[i]! >>> 0;
 }
 
+const nextUpFloat = new Float64Array(1);
+const nextUpBits = new BigInt64Array(nextUpFloat.buffer);
+
 /** The smallest double greater than x (x finite): turns LightGBM's `x <= t` into `x < nextUp(t)`. */
 export function nextUp(x: number): number {
   if (Number.isNaN(x) || x === Infinity) return x;
   if (x === 0) return Number.MIN_VALUE;
-  const view = new DataView(new ArrayBuffer(8));
-  view.setFloat64(0, x);
-  const bits = view.getBigUint64(0);
-  view.setBigUint64(0, x > 0 ? bits + 1n : bits - 1n);
-  return view.getFloat64(0);
+  nextUpFloat[0] = x;
+  nextUpBits[0]! += x > 0 ? 1n : -1n;
+  return nextUpFloat[0]!;
 }
