@@ -201,6 +201,10 @@ function decodeRecords(dtype: DType, bytes: Uint8Array, count: number, shape: re
     if (fieldType.kind === 'O' || fieldType.subarray?.base.kind === 'O') {
       throw new PickleError(`numpy structured field '${field.name}' holds objects, which flowgate does not read`);
     }
+    if (fieldType.isNumeric && fieldType.subarray === null && fieldType.fields === null) {
+      out.set(field.name, new NDArray(fieldType, [...shape], readStrided(fieldType, bytes, field.offset, size, count)));
+      continue;
+    }
     const gathered = new Uint8Array(width * count);
     for (let i = 0, to = 0; i < count; i++) {
       const at = i * size + field.offset;
@@ -252,6 +256,38 @@ function decodeNumbers(dtype: DType, bytes: Uint8Array, count: number): Float64A
     }
     case 'f2': return Float64Array.from(new Uint16Array(buffer, 0, count), halfToNumber);
     default: throw new PickleError(`numpy dtype ${code} is not supported`);
+  }
+}
+
+/** One numeric field of every record, read in place (no gathering copy): records of `stride` bytes. */
+function readStrided(dtype: DType, bytes: Uint8Array, offset: number, stride: number, count: number): Float64Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const read = numberReader(dtype.kind, dtype.itemsize, dtype.byteOrder !== '>', view);
+  const out = new Float64Array(count);
+  for (let i = 0, at = offset; i < count; i++, at += stride) out[i] = read(at);
+  return out;
+}
+
+function numberReader(kind: DTypeKind, size: number, little: boolean, v: DataView): (at: number) => number {
+  switch (`${kind}${size}`) {
+    case 'b1': return (at) => (v.getUint8(at) !== 0 ? 1 : 0);
+    case 'i1': return (at) => v.getInt8(at);
+    case 'u1': return (at) => v.getUint8(at);
+    case 'i2': return (at) => v.getInt16(at, little);
+    case 'u2': return (at) => v.getUint16(at, little);
+    case 'i4': return (at) => v.getInt32(at, little);
+    case 'u4': return (at) => v.getUint32(at, little);
+    // hi * 2^32 + lo rounds once, like Number(bigint), without a BigInt per element.
+    case 'i8': return little
+      ? (at) => v.getInt32(at + 4, true) * 4294967296 + v.getUint32(at, true)
+      : (at) => v.getInt32(at, false) * 4294967296 + v.getUint32(at + 4, false);
+    case 'u8': return little
+      ? (at) => v.getUint32(at + 4, true) * 4294967296 + v.getUint32(at, true)
+      : (at) => v.getUint32(at, false) * 4294967296 + v.getUint32(at + 4, false);
+    case 'f2': return (at) => halfToNumber(v.getUint16(at, little));
+    case 'f4': return (at) => v.getFloat32(at, little);
+    case 'f8': return (at) => v.getFloat64(at, little);
+    default: throw new PickleError(`numpy dtype ${kind}${size} is not supported`);
   }
 }
 
