@@ -6,9 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-  if ! python3 -c 'import sklearn, xgboost, onnx, pandas' 2>/dev/null; then
+  if ! python3 -c 'import sklearn, xgboost, onnx, pandas, cloudpickle' 2>/dev/null; then
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-sklearn python3-xgboost python3-onnx python3-h5py python3-pandas python3-venv >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-sklearn python3-xgboost python3-onnx python3-h5py python3-pandas python3-cloudpickle python3-venv >/dev/null
   fi
 fi
 
