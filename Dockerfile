@@ -9,12 +9,14 @@
 ARG BASE_IMAGE=node:20-slim
 
 FROM ${BASE_IMAGE} AS build
-# better-sqlite3 is compiled from source (no prebuilt download); node-gyp takes the headers shipped with Node.
+# better-sqlite3 is compiled from source (no prebuilt download); node-gyp takes the headers shipped with
+# Node and compiles on every core (JOBS).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 ENV npm_config_build_from_source=true \
-    npm_config_nodedir=/usr/local
+    npm_config_nodedir=/usr/local \
+    JOBS=max
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 # --ignore-scripts skips the package's own `prepare` (tsc; the sources are not copied yet);
