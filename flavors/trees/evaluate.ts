@@ -1,7 +1,7 @@
 /**
  * Evaluates an ensemble over a batch: inline for small batches (lowest latency), on the
- * worker pool for large ones. Callers ask `sharedAllocator` for the input matrix first so a
- * large batch is built straight into shared memory.
+ * worker pool for large ones. Callers ask `worthParallel` and then `matrixAllocator` for the
+ * input matrix first, so a large batch is built straight into shared memory.
  */
 import type { TreeEnsemble } from './ensemble.js';
 import { accumulateTrees, BLOCK } from './kernel.js';
