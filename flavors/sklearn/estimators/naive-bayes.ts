@@ -1,0 +1,93 @@
+/**
+ * GaussianNB (sklearn.naive_bayes): per class, log prior - ½Σlog(2π var) - ½Σ(x-θ)²/var, each
+ * sum in numpy's order. Probabilities normalise with logsumexp: scipy's before scikit-learn 1.8,
+ * scikit-learn's own (max entries left out, then log1p) since.
+ */
+import { Attributes, type PyObject } from '../../../src/pickle/index.js';
+import type { Estimator, EstimatorFamily } from '../estimator.js';
+import { featureCheckOf, numericFeatures } from '../features.js';
+import { argmax, logSumExp, npSum } from '../numeric.js';
+import { float64Tensor, takeLabels } from '../output.js';
+import type { Table } from '../table.js';
+import { atLeast, versionOf } from '../version.js';
+
+/** sklearn.utils._array_api._logsumexp of a[from .. from+n). */
+function sklearnLogSumExp(a: Float64Array, from: number, n: number): number {
+  let max = -Infinity;
+  for (let j = 0; j < n; j++) max = Math.max(max, a[from + j]!);
+  const shift = Number.isFinite(max) ? max : 0;
+  const exp = new Float64Array(n);
+  let m = 0;
+  for (let j = 0; j < n; j++) {
+    if (a[from + j] === max) m++;
+    else exp[j] = Math.exp(a[from + j]! - shift);
+  }
+  let s = npSum(exp, 0, n);
+  if (s !== 0) s /= m;
+  return Math.log1p(s) + Math.log(m) + max;
+}
+
+function buildGaussianNB(obj: PyObject): Estimator {
+  const a = new Attributes(obj);
+  const classes = a.array('classes_');
+  const k = classes.size;
+  const theta = a.array('theta_');
+  const variance = a.numbers(a.has('var_') ? 'var_' : 'sigma_');
+  const prior = a.numbers('class_prior_');
+  const d = theta.shape[1]!;
+  const thetaValues = theta.numbers();
+  if (variance.length !== k * d || prior.length !== k) throw new TypeError(`${obj.name}: theta_, var_ and class_prior_ do not agree in size`);
+  const check = featureCheckOf(obj);
+  const version = versionOf(obj);
+  const logSumExpOf = atLeast(version, 1, 8) ? sklearnLogSumExp : logSumExp;
+
+  // the per-class constant: -0.5 * np.sum(np.log(2π var_i))
+  const constants = Array.from({ length: k }, (_, c) => {
+    const logs = Float64Array.from(variance.subarray(c * d, (c + 1) * d), (v) => Math.log(2.0 * Math.PI * v));
+    return -0.5 * npSum(logs, 0, d);
+  });
+
+  /** [rows, classes] joint log likelihood. */
+  const jll = (X: Table): Float64Array => {
+    const columns = numericFeatures(X, { ...check, nFeatures: check.nFeatures ?? d });
+    const out = new Float64Array(X.rows * k);
+    const terms = new Float64Array(d);
+    for (let c = 0; c < k; c++) {
+      const jointi = Math.log(prior[c]!);
+      for (let i = 0; i < X.rows; i++) {
+        for (let j = 0; j < d; j++) {
+          const diff = columns[j]![i]! - thetaValues[c * d + j]!;
+          terms[j] = (diff * diff) / variance[c * d + j]!;
+        }
+        out[i * k + c] = jointi + (constants[c]! - 0.5 * npSum(terms, 0, d));
+      }
+    }
+    return out;
+  };
+
+  const logProba = (X: Table): Float64Array => {
+    const out = jll(X);
+    for (let i = 0; i < X.rows; i++) {
+      const norm = logSumExpOf(out, i * k, k);
+      for (let c = 0; c < k; c++) out[i * k + c]! -= norm;
+    }
+    return out;
+  };
+
+  return {
+    name: obj.name,
+    predict(X) {
+      const scores = jll(X);
+      return takeLabels(classes, Int32Array.from({ length: X.rows }, (_, i) => argmax(scores, i * k, k)));
+    },
+    predictLogProba: (X) => float64Tensor(logProba(X), [X.rows, k]),
+    predictProba: (X) => float64Tensor(logProba(X).map(Math.exp), [X.rows, k]),
+    // predict_joint_log_proba exists since scikit-learn 1.2
+    ...(atLeast(version, 1, 2) ? { predictJointLogProba: (X: Table) => float64Tensor(jll(X), [X.rows, k]) } : {}),
+  };
+}
+
+export const gaussianNB: EstimatorFamily = {
+  classes: ['sklearn.naive_bayes.GaussianNB'],
+  build: buildGaussianNB,
+};

@@ -1,0 +1,4 @@
+/** FunctionTransformer (identity) against the real scikit-learn. */
+import { describeFamily } from './generated-more.js';
+
+describeFamily('FunctionTransformer (identity)', ['function-transformer']);

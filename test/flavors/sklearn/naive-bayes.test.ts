@@ -1,0 +1,4 @@
+/** GaussianNB against the real scikit-learn. */
+import { describeFamily } from './generated-more.js';
+
+describeFamily('GaussianNB', ['naive-bayes']);

@@ -1,0 +1,4 @@
+/** OrdinalEncoder against the real scikit-learn. */
+import { describeFamily } from './generated-more.js';
+
+describeFamily('OrdinalEncoder', ['ordinal-encoder']);

@@ -1,0 +1,4 @@
+/** PCA against the real scikit-learn. */
+import { describeFamily } from './generated-more.js';
+
+describeFamily('PCA', ['pca']);
