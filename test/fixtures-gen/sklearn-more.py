@@ -215,8 +215,9 @@ class Case:
         self.rtol, self.atol, self.note = rtol, atol, note
 
 
-def numeric_data(kind, seed, frame=True, integer=False, nan_batch=True, unit=False, big=False):
-    """(fit X, y, batches) for a numeric model: 200 fresh rows + edge rows, NaN rows, and (big) more rows than fitted."""
+def numeric_data(kind, seed, frame=True, integer=False, nan_batch=True, unit=False, big=False, f32=False):
+    """(fit X, y, batches) for a numeric model: 200 fresh rows + edge rows, NaN rows, (big) more rows than
+    fitted, (f32) float32 columns, which numpy keeps float32 through these transformers."""
     def data():
         X = numeric(seed, 300, integer, unit)
         y = target(X, kind, seed) if kind else None
@@ -224,6 +225,8 @@ def numeric_data(kind, seed, frame=True, integer=False, nan_batch=True, unit=Fal
         batches = {"main": main}
         if big:  # more queries than training rows: sklearn's brute force changes strategy
             batches["big"] = numeric(seed + 300, 400, integer, unit)
+        if f32:
+            batches["f32"] = main.astype(np.float32)
         if nan_batch:
             batches["nan"] = nan_rows(X, seed)
         wrap = (lambda A: pd.DataFrame(A, columns=NUM)) if frame else (lambda A: A)
@@ -361,8 +364,8 @@ def cases():
         add("ordinal_infrequent", "ordinal-encoder", lambda: preprocessing.OrdinalEncoder(min_frequency=30, handle_unknown="use_encoded_value", unknown_value=-1), mixed_data(None, 64, cats))
     add("label_encoder", "label-encoder", lambda: preprocessing.LabelEncoder(), label_data(65))
     # --- imputers
-    add("imp_mean", "simple-imputer", lambda: impute.SimpleImputer(), numeric_data(None, 70))
-    add("imp_median_indicator", "simple-imputer", lambda: impute.SimpleImputer(strategy="median", add_indicator=True), numeric_data(None, 71))
+    add("imp_mean", "simple-imputer", lambda: impute.SimpleImputer(), numeric_data(None, 70, f32=True))
+    add("imp_median_indicator", "simple-imputer", lambda: impute.SimpleImputer(strategy="median", add_indicator=True), numeric_data(None, 71, f32=True))
     add("imp_most_frequent_int", "simple-imputer", lambda: impute.SimpleImputer(strategy="most_frequent"), numeric_data(None, 72, integer=True))
     add("imp_constant", "simple-imputer", lambda: impute.SimpleImputer(strategy="constant", fill_value=-7.5, add_indicator=True), numeric_data(None, 73))
     add("imp_missing_value", "simple-imputer", lambda: impute.SimpleImputer(missing_values=0.5, strategy="mean"), numeric_data(None, 74, integer=True))
@@ -373,18 +376,18 @@ def cases():
         add("imp_keep_empty", "simple-imputer", lambda: impute.SimpleImputer(strategy="median", keep_empty_features=True), empty_feature_data(78))
     add("pipe_impute_scale_lr", "simple-imputer", lambda: pipeline.make_pipeline(impute.SimpleImputer(strategy="median"), preprocessing.StandardScaler(), linear_model.LogisticRegression()), numeric_nan_fit_data("multi", 79))
     # --- scalers and other numeric transformers
-    add("minmax", "scalers", lambda: preprocessing.MinMaxScaler(), numeric_data(None, 80))
-    add("minmax_clip_range", "scalers", lambda: preprocessing.MinMaxScaler(feature_range=(-1, 2), clip=True), numeric_data(None, 81))
-    add("robust", "scalers", lambda: preprocessing.RobustScaler(), numeric_data(None, 82))
+    add("minmax", "scalers", lambda: preprocessing.MinMaxScaler(), numeric_data(None, 80, f32=True))
+    add("minmax_clip_range", "scalers", lambda: preprocessing.MinMaxScaler(feature_range=(-1, 2), clip=True), numeric_data(None, 81, f32=True))
+    add("robust", "scalers", lambda: preprocessing.RobustScaler(), numeric_data(None, 82, f32=True))
     add("robust_no_center", "scalers", lambda: preprocessing.RobustScaler(with_centering=False, quantile_range=(10, 90), unit_variance=True), numeric_data(None, 83))
-    add("maxabs", "scalers", lambda: preprocessing.MaxAbsScaler(), numeric_data(None, 84))
+    add("maxabs", "scalers", lambda: preprocessing.MaxAbsScaler(), numeric_data(None, 84, f32=True))
     add("normalizer_l2", "scalers", lambda: preprocessing.Normalizer(), numeric_data(None, 85, nan_batch=False))
-    add("normalizer_l1", "scalers", lambda: preprocessing.Normalizer(norm="l1"), numeric_data(None, 86))
+    add("normalizer_l1", "scalers", lambda: preprocessing.Normalizer(norm="l1"), numeric_data(None, 86, f32=True))
     add("normalizer_max", "scalers", lambda: preprocessing.Normalizer(norm="max"), numeric_data(None, 87, nan_batch=False))
-    add("poly2", "polynomial-features", lambda: preprocessing.PolynomialFeatures(2), numeric_data(None, 90))
+    add("poly2", "polynomial-features", lambda: preprocessing.PolynomialFeatures(2), numeric_data(None, 90, f32=True))
     add("poly3_interaction", "polynomial-features", lambda: preprocessing.PolynomialFeatures(3, interaction_only=True, include_bias=False), numeric_data(None, 91))
     add("poly_range_2_3", "polynomial-features", lambda: preprocessing.PolynomialFeatures((2, 3)), numeric_data(None, 92, nan_batch=False))
-    add("pca3", "pca", lambda: decomposition.PCA(n_components=3), numeric_data(None, 93))
+    add("pca3", "pca", lambda: decomposition.PCA(n_components=3), numeric_data(None, 93, f32=True))
     add("pca_whiten", "pca", lambda: decomposition.PCA(n_components=4, whiten=True, svd_solver="full"), numeric_data(None, 94))
     add("pipe_pca_lr", "pca", lambda: pipeline.make_pipeline(preprocessing.StandardScaler(), decomposition.PCA(whiten=True), linear_model.LogisticRegression()), numeric_data("multi_str", 95))
     add("function_identity_lr", "function-transformer", lambda: pipeline.make_pipeline(preprocessing.FunctionTransformer(), linear_model.LogisticRegression()), numeric_data("binary", 96))
@@ -493,9 +496,13 @@ def write_refusals(out):
         refusals.append({"name": name, "file": path, "words": words})
     X = numeric(200, 60)
     y = target(X, "multi", 200)
-    save("function_log1p", preprocessing.FunctionTransformer(np.log1p).fit(np.abs(X)), ["FunctionTransformer", "log1p"])
+    # a function reference stops the unpickler itself, which names it
+    save("function_log1p", preprocessing.FunctionTransformer(np.log1p).fit(np.abs(X)), ["log1p"])
     save("svc_precomputed", svm.SVC(kernel="precomputed").fit(X @ X.T, y), ["SVC", "kernel", "precomputed"])
-    save("knn_weights_callable", neighbors.KNeighborsClassifier(weights=np.reciprocal).fit(X, y), ["KNeighborsClassifier", "weights"])
+    save("knn_weights_callable", neighbors.KNeighborsClassifier(weights=np.reciprocal).fit(X, y), ["reciprocal"])
+    save("knn_haversine", neighbors.KNeighborsClassifier(metric="haversine", algorithm="brute").fit(X[:, :2] / 100, y), ["KNeighborsClassifier", "haversine"])
+    save("ohe_complex_dtype", preprocessing.OneHotEncoder(dtype=np.complex128).fit(X[:, :1].round()), ["complex128"])
+    save("ohe_str_dtype", preprocessing.OneHotEncoder(dtype=str).fit(X[:, :1].round()), ["OneHotEncoder", "dtype=str"])
     save("knn_mahalanobis", neighbors.KNeighborsClassifier(metric="mahalanobis", metric_params={"VI": np.eye(5)}, algorithm="brute").fit(X, y), ["KNeighborsClassifier", "mahalanobis"])
     return refusals
 
