@@ -1,15 +1,14 @@
 /**
  * Prometheus metrics (prom-client), one registry per server so tests and several servers
- * in one process never share state.
+ * in one process never share state. The per-request metrics are held series
+ * (metric-series.ts): a request adds numbers, it does not hash labels.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { SeriesCounter, SeriesHistogram, type CounterSeries, type HistogramSeries } from './metric-series.js';
 
 // From 0.5 ms: a tree or linear model answers in well under a millisecond.
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const LOAD_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
-
-type RequestLabels = 'model' | 'version' | 'route' | 'code';
-type VariantLabels = 'endpoint' | 'variant';
 
 export interface ServedVersionLabels {
   identity: { name: string; version: string | null };
@@ -18,41 +17,56 @@ export interface ServedVersionLabels {
 
 export class Metrics {
   readonly registry = new Registry();
-  readonly requests: Counter<RequestLabels>;
-  readonly latency: Histogram<RequestLabels>;
+  readonly requests: SeriesCounter;
+  readonly latency: SeriesHistogram;
   readonly modelInfo: Gauge<'model' | 'version' | 'flavor'>;
   readonly reloads: Counter<'model' | 'outcome'>;
   readonly pollErrors: Counter<'model'>;
   readonly loadSeconds: Histogram<'model'>;
-  readonly endpointRequests: Counter<VariantLabels | 'model' | 'version' | 'code'>;
-  readonly endpointLatency: Histogram<VariantLabels>;
-  readonly endpointErrors: Counter<VariantLabels | 'error_code'>;
-  readonly shadowRequests: Counter<VariantLabels | 'outcome'>;
-  readonly shadowLatency: Histogram<VariantLabels>;
-  readonly shadowDropped: Counter<VariantLabels>;
+  // Per endpoint and variant (what an A/B comparison reads), updated on the hot path through held series.
+  readonly endpointRequests: SeriesCounter;
+  readonly endpointLatency: SeriesHistogram;
+  readonly endpointErrors: SeriesCounter;
+  readonly shadowRequests: SeriesCounter;
+  readonly shadowLatency: SeriesHistogram;
+  readonly shadowDropped: SeriesCounter;
   readonly configReloads: Counter<'outcome'>;
   /** how many followed URIs serve each model version now (several URIs can name one version) */
   private readonly servedBy = new Map<string, number>();
+  private readonly requestSeries = new Map<string, { count: CounterSeries; latency: HistogramSeries }>();
 
   constructor() {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    const labelNames = ['model', 'version', 'route', 'code'] as const;
-    this.requests = new Counter({ name: 'flowgate_requests_total', help: 'HTTP requests by model, version, route and status code', labelNames, registers });
-    this.latency = new Histogram({ name: 'flowgate_request_duration_seconds', help: 'HTTP request latency in seconds', labelNames, buckets: LATENCY_BUCKETS, registers });
+    const labelNames = ['model', 'version', 'route', 'code'];
+    this.requests = new SeriesCounter('flowgate_requests_total', 'HTTP requests by model, version, route and status code', labelNames, this.registry);
+    this.latency = new SeriesHistogram('flowgate_request_duration_seconds', 'HTTP request latency in seconds', labelNames, LATENCY_BUCKETS, this.registry);
     this.modelInfo = new Gauge({ name: 'flowgate_model_served', help: 'The model versions served now (1 while served)', labelNames: ['model', 'version', 'flavor'], registers });
     this.reloads = new Counter({ name: 'flowgate_model_reloads_total', help: 'Attempts to load a new version of a followed URI, by outcome', labelNames: ['model', 'outcome'], registers });
     this.pollErrors = new Counter({ name: 'flowgate_registry_poll_errors_total', help: 'Registry polls that failed (serving continued)', labelNames: ['model'], registers });
     this.loadSeconds = new Histogram({ name: 'flowgate_model_load_seconds', help: 'Time to download, load and warm up a model version', labelNames: ['model'], buckets: LOAD_BUCKETS, registers });
-    // Per endpoint and variant: what an A/B comparison reads. The HTTP metrics above stay per route.
-    const variant = ['endpoint', 'variant'] as const;
-    this.endpointRequests = new Counter({ name: 'flowgate_endpoint_requests_total', help: 'Prediction requests by endpoint, variant, model version and status code', labelNames: [...variant, 'model', 'version', 'code'], registers });
-    this.endpointLatency = new Histogram({ name: 'flowgate_endpoint_request_duration_seconds', help: 'Prediction latency in seconds by endpoint and variant', labelNames: variant, buckets: LATENCY_BUCKETS, registers });
-    this.endpointErrors = new Counter({ name: 'flowgate_endpoint_errors_total', help: 'Failed prediction requests by endpoint, variant and error code', labelNames: [...variant, 'error_code'], registers });
-    this.shadowRequests = new Counter({ name: 'flowgate_shadow_requests_total', help: 'Shadow requests by outcome: agree (same predictions as the primary), disagree, error', labelNames: [...variant, 'outcome'], registers });
-    this.shadowLatency = new Histogram({ name: 'flowgate_shadow_request_duration_seconds', help: 'Shadow prediction latency in seconds', labelNames: variant, buckets: LATENCY_BUCKETS, registers });
-    this.shadowDropped = new Counter({ name: 'flowgate_shadow_dropped_total', help: 'Shadow requests dropped because the shadow queue was full', labelNames: variant, registers });
+    const variant = ['endpoint', 'variant'];
+    const r = this.registry;
+    this.endpointRequests = new SeriesCounter('flowgate_endpoint_requests_total', 'Prediction requests by endpoint, variant, model version and status code', [...variant, 'model', 'version', 'code'], r);
+    this.endpointLatency = new SeriesHistogram('flowgate_endpoint_request_duration_seconds', 'Prediction latency in seconds by endpoint and variant', variant, LATENCY_BUCKETS, r);
+    this.endpointErrors = new SeriesCounter('flowgate_endpoint_errors_total', 'Failed prediction requests by endpoint, variant and error code', [...variant, 'error_code'], r);
+    this.shadowRequests = new SeriesCounter('flowgate_shadow_requests_total', 'Shadow requests by outcome: agree (same predictions as the primary), disagree, error', [...variant, 'outcome'], r);
+    this.shadowLatency = new SeriesHistogram('flowgate_shadow_request_duration_seconds', 'Shadow prediction latency in seconds', variant, LATENCY_BUCKETS, r);
+    this.shadowDropped = new SeriesCounter('flowgate_shadow_dropped_total', 'Shadow requests dropped because the shadow queue was full', variant, r);
     this.configReloads = new Counter({ name: 'flowgate_config_reloads_total', help: 'Re-reads of a changed endpoints file, by outcome (applied, rejected)', labelNames: ['outcome'], registers });
+  }
+
+  /** One HTTP request (every route), by the model version that answered it ('' for none). */
+  observeRequest(model: string, version: string, route: string, code: number, seconds: number): void {
+    const key = `${model}\u0000${version}\u0000${route}\u0000${code}`;
+    let series = this.requestSeries.get(key);
+    if (series === undefined) {
+      const labels = { model, version, route, code: String(code) };
+      series = { count: this.requests.with(labels), latency: this.latency.with(labels) };
+      this.requestSeries.set(key, series);
+    }
+    series.count.inc();
+    series.latency.observe(seconds);
   }
 
   markServed(v: ServedVersionLabels): void {

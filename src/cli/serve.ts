@@ -38,12 +38,12 @@ export async function runServe(flags: ServeFlags): Promise<number> {
     return 1;
   }
   const running = server;
-  process.stderr.write(await tryItLine(running));
   const reload = () => {
     if (config.configPath === null) return void logger.info('SIGHUP: no endpoints file to re-read (serving -m URI)');
     void running.reload();
   };
   process.on('SIGHUP', reload);
+  process.stderr.write(await tryItLine(running));
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info({ signal }, 'shutting down: draining requests');

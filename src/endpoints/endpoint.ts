@@ -14,10 +14,10 @@ import type { FollowedModel } from './model-pool.js';
 /** The request header that forces a variant. */
 export const VARIANT_HEADER = 'x-flowgate-variant';
 
-export interface VariantLabels {
+export type VariantLabels = {
   endpoint: string;
   variant: string;
-}
+};
 
 export interface Variant {
   readonly name: string;

@@ -26,7 +26,7 @@ export function sendToShadows(request: ShadowRequest, metrics: Metrics, logger: 
   for (const shadow of request.endpoint.shadows) {
     if (shadow.sample < 1 && Math.random() >= shadow.sample) continue;
     const accepted = shadow.queue.offer(() => runShadow(shadow, request, metrics, logger));
-    if (!accepted) metrics.shadowDropped.inc(shadow.labels);
+    if (!accepted) metrics.shadowDropped.with(shadow.labels).inc();
   }
 }
 
@@ -45,8 +45,8 @@ async function runShadow(shadow: Shadow, request: ShadowRequest, metrics: Metric
     error = (err as Error).message;
   }
   const seconds = (performance.now() - started) / 1000;
-  metrics.shadowRequests.inc({ ...shadow.labels, outcome });
-  metrics.shadowLatency.observe(shadow.labels, seconds);
+  metrics.shadowRequests.with({ ...shadow.labels, outcome }).inc();
+  metrics.shadowLatency.with(shadow.labels).observe(seconds);
   logger.info(
     {
       reqId: request.requestId,

@@ -36,15 +36,13 @@ export function createApp({ gateway, metrics, logger, timeoutSeconds }: AppOptio
     const requestId = c.req.header('x-request-id') ?? randomUUID();
     c.set('requestId' as never, requestId as never);
     await next();
-    c.res.headers.set('x-request-id', requestId);
+    if (c.get('requestIdSent' as never) !== true) c.res.headers.set('x-request-id', requestId);
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     const version = c.get('modelVersion' as never) as ModelVersion | undefined;
     const model = version?.identity.name ?? '';
     const modelVersion = version?.identity.version ?? '';
     const route = c.req.routePath === '/*' ? 'unmatched' : c.req.routePath;
-    const labels = { model, version: modelVersion, route, code: String(c.res.status) };
-    metrics.requests.inc(labels);
-    metrics.latency.observe(labels, seconds);
+    metrics.observeRequest(model, modelVersion, route, c.res.status, seconds);
     logger.info(
       { reqId: requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(seconds * 1e6) / 1e3, model, version: modelVersion },
       'request',

@@ -17,7 +17,7 @@ import { formatOutput } from '../protocol/json-output.js';
 import type { ModelVersion } from '../serving/model-version.js';
 import { readBodyText } from './body.js';
 import { Timeout, TIMEOUT_BODY, withDeadline } from './deadline.js';
-import { observeVariant, servedHeaders } from './routed.js';
+import { headerReader, observeVariant, respond, servedHeaders } from './routed.js';
 
 export interface InvocationsDeps {
   metrics: Metrics;
@@ -27,8 +27,8 @@ export interface InvocationsDeps {
 
 const JSON_TYPE = { 'Content-Type': 'application/json' };
 
-export function mlflowErrorResponse(err: MlflowError, headers: Record<string, string> = JSON_TYPE): Response {
-  return new Response(JSON.stringify(err.toJSON()), { status: err.status, headers });
+export function mlflowErrorResponse(err: MlflowError): Response {
+  return new Response(JSON.stringify(err.toJSON()), { status: err.status, headers: JSON_TYPE });
 }
 
 export function notReady(): Response {
@@ -64,7 +64,7 @@ export async function invocations(c: Context, endpoint: Endpoint, deps: Invocati
   }
   let variant;
   try {
-    variant = endpoint.route((name) => c.req.header(name), doc);
+    variant = endpoint.route(headerReader(c), doc);
   } catch (err) {
     if (err instanceof MlflowError) return mlflowErrorResponse(err);
     throw err;
@@ -72,7 +72,7 @@ export async function invocations(c: Context, endpoint: Endpoint, deps: Invocati
   const version = variant.model.served.current();
   if (version === null) return notReady();
   c.set('modelVersion' as never, version as never);
-  const headers = servedHeaders(endpoint, variant, version);
+  const headers = servedHeaders(c, deps.metrics, endpoint, variant, version);
   let predictions = '';
   let response: Response;
   let errorCode: string | null = null;
@@ -82,14 +82,14 @@ export async function invocations(c: Context, endpoint: Endpoint, deps: Invocati
       predictions = formatOutput(await version.predict(request.input, request.params));
       return request.unwrapped ? predictions : `{"predictions": ${predictions}}`;
     });
-    response = c.body(text, 200, headers);
+    response = respond(c, text, 200, headers);
   } catch (err) {
     if (err instanceof Timeout) {
       errorCode = 'DEADLINE_EXCEEDED';
-      response = c.body(TIMEOUT_BODY, 504, headers);
+      response = respond(c, TIMEOUT_BODY, 504, headers);
     } else if (err instanceof MlflowError) {
       errorCode = err.errorCode;
-      response = mlflowErrorResponse(err, headers);
+      response = respond(c, JSON.stringify(err.toJSON()), err.status, headers);
     } else {
       throw err;
     }

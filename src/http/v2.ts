@@ -19,16 +19,18 @@ import { FLOWGATE_VERSION } from '../version.js';
 import { readBodyText } from './body.js';
 import { Timeout, TIMEOUT_BODY, withDeadline } from './deadline.js';
 import type { InvocationsDeps } from './invocations.js';
-import { observeVariant, servedHeaders } from './routed.js';
+import { headerReader, observeVariant, respond, servedHeaders } from './routed.js';
 
 const JSON_TYPE = { 'Content-Type': 'application/json' };
 
-function v2Error(status: number, message: string, headers: Record<string, string> = JSON_TYPE): Response {
-  return new Response(JSON.stringify({ error: message }), { status, headers });
+const errorBody = (message: string): string => JSON.stringify({ error: message });
+
+function v2Error(status: number, message: string): Response {
+  return new Response(errorBody(message), { status, headers: JSON_TYPE });
 }
 
-function fromMlflow(err: MlflowError, headers?: Record<string, string>): Response {
-  return v2Error(err.status, err.message, headers);
+function fromMlflow(err: MlflowError): Response {
+  return v2Error(err.status, err.message);
 }
 
 function inputSchema(version: ModelVersion): Schema | null {
@@ -55,7 +57,7 @@ function target(c: Context, endpoint: Endpoint, pinned: string | undefined, doc?
   }
   let variant: Variant;
   try {
-    variant = endpoint.route((name) => c.req.header(name), doc);
+    variant = endpoint.route(headerReader(c), doc);
   } catch (err) {
     if (err instanceof MlflowError) return fromMlflow(err);
     throw err;
@@ -130,7 +132,7 @@ async function inferOn(c: Context, endpoint: Endpoint, pinned: string | undefine
   if (t instanceof Response) return t;
   const { variant, version } = t;
   c.set('modelVersion' as never, version as never);
-  const headers = servedHeaders(endpoint, variant, version);
+  const headers = servedHeaders(c, deps.metrics, endpoint, variant, version);
   const shadowed = endpoint.shadows.length > 0;
   let predictions = '';
   let response: Response;
@@ -142,14 +144,14 @@ async function inferOn(c: Context, endpoint: Endpoint, pinned: string | undefine
       const outputs = selectOutputs(v2Outputs(output, version.signature?.outputs ?? null), request.outputs);
       return writeV2Response({ modelName: endpoint.name, modelVersion: version.identity.version, id: request.id }, outputs);
     });
-    response = c.body(text, 200, headers);
+    response = respond(c, text, 200, headers);
   } catch (err) {
     if (err instanceof Timeout) {
       errorCode = 'DEADLINE_EXCEEDED';
-      response = v2Error(504, TIMEOUT_BODY, headers);
+      response = respond(c, errorBody(TIMEOUT_BODY), 504, headers);
     } else if (err instanceof MlflowError) {
       errorCode = err.errorCode;
-      response = fromMlflow(err, headers);
+      response = respond(c, errorBody(err.message), err.status, headers);
     } else {
       throw err;
     }

@@ -107,8 +107,10 @@ function convert(flat: unknown[], datatype: V2Datatype, where: string): Float64A
     if (datatype === 'BOOL') {
       if (typeof v !== 'boolean') throw elementError(where, datatype, i, v, 'true or false');
       out[i] = v ? 1 : 0;
+    } else if (v === null && range === null) {
+      out[i] = NaN; // a missing float: JSON has no NaN (Python clients send a bare NaN, which is read too)
     } else if (typeof v !== 'number') {
-      throw elementError(where, datatype, i, v, 'a number');
+      throw elementError(where, datatype, i, v, range === null ? 'a number or null' : 'a number');
     } else if (range !== null) {
       if (!Number.isInteger(v) || v < range[0] || v > range[1]) throw elementError(where, datatype, i, v, `an integer in [${range[0]}, ${range[1]}]`);
       out[i] = v;

@@ -74,7 +74,7 @@ describe('flowgate serve --config', () => {
   let child: ChildProcess | undefined;
   let root: string | undefined;
   afterEach(async () => {
-    if (child && child.exitCode === null) {
+    if (child && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((r) => child!.once('exit', r));
       child.kill('SIGTERM');
       await exited;
