@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import type { Tensor } from '../../../src/model/data.js';
 import { Attributes, NDArray, PyDict, PyObject, PyTuple, isNone, type PyValue } from '../../../src/pickle/index.js';
 import { qualified, type Estimator, type EstimatorFamily } from '../estimator.js';
-import { featureCheckOf, numericFeatures } from '../features.js';
+import { featureCheckOf, numericFeatures, type FeatureCheck } from '../features.js';
 import { argmax, npSum } from '../numeric.js';
 import { float64Tensor, takeLabels } from '../output.js';
 import type { Table } from '../table.js';
@@ -89,11 +89,10 @@ interface Neighbors {
 }
 
 interface Fitted {
-  readonly name: string;
   readonly s: NeighborSearch;
   readonly k: number;
   readonly weights: Weights;
-  readonly check: ReturnType<typeof featureCheckOf>;
+  readonly check: FeatureCheck;
   readonly rules: ScanRules;
   /** uniform votes of an ndarray go through ArgKminClassMode (scikit-learn >= 1.3, non-euclidean metric) */
   readonly classMode: boolean;
@@ -138,7 +137,6 @@ function fittedOf(obj: PyObject): Fitted {
   const metric = a.raw('metric');
   const euclidean = metric === 'euclidean' || (metric === 'minkowski' && Number(a.raw('p') ?? 2) === 2);
   return {
-    name: obj.name,
     s,
     k,
     weights,

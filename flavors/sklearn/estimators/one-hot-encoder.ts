@@ -47,6 +47,10 @@ function buildOneHotEncoder(obj: PyObject): Estimator {
   const dtype: DType = outputDType(a.raw('dtype'), 'OneHotEncoder');
   const outputs = state.categories.map((_, f) => outputCategories(state, f, drop[f]!));
   const widths = outputs.map((o) => o.length);
+  const fittedWidths = a.raw('_n_features_outs');
+  if (!isNone(fittedWidths) && asSequence(fittedWidths, 'OneHotEncoder._n_features_outs').map(Number).join() !== widths.join()) {
+    throw new TypeError('OneHotEncoder: its fitted output widths differ from the categories, infrequent groups and drops flowgate reads');
+  }
   let names: string[] | null = null;
   if (isPandasOutput(obj)) {
     if (a.raw('feature_name_combiner') !== undefined && a.raw('feature_name_combiner') !== 'concat') {

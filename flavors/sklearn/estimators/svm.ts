@@ -7,7 +7,7 @@
 import type { Tensor } from '../../../src/model/data.js';
 import { Attributes, isNone, type PyObject } from '../../../src/pickle/index.js';
 import { qualified, type Estimator, type EstimatorFamily } from '../estimator.js';
-import { featureCheckOf, numericFeatures } from '../features.js';
+import { featureCheckOf, numericFeatures, type FeatureCheck } from '../features.js';
 import { argmax, logInPlace } from '../numeric.js';
 import { float64Tensor, takeLabels } from '../output.js';
 import type { Table } from '../table.js';
@@ -38,12 +38,11 @@ function modelOf(obj: PyObject, nClass: number): SvmModel {
   }
   const nSV = nClass > 1 ? Array.from(a.numbers(a.has('_n_support') ? '_n_support' : 'n_support_')) : [];
   if (nSV.reduce((s, n) => s + n, 0) !== (nClass > 1 ? sv.rows : 0)) throw new TypeError(`${obj.name}: n_support_ does not add up to the support vectors`);
-  const degree = a.number('degree');
   return {
     kernel: kernelOf(obj),
     gamma: a.number('_gamma'),
     coef0: a.number('coef0'),
-    degree,
+    degree: a.int('degree'),
     sv: sv.values,
     nFeatures: sv.cols,
     l: sv.rows,
@@ -55,7 +54,7 @@ function modelOf(obj: PyObject, nClass: number): SvmModel {
 }
 
 /** libsvm's per-row loop, with the kernel values and decision values buffers reused. */
-function eachRow(m: SvmModel, X: Table, check: ReturnType<typeof featureCheckOf>, fn: (i: number, kvalue: Float64Array) => void): void {
+function eachRow(m: SvmModel, X: Table, check: FeatureCheck, fn: (i: number, kvalue: Float64Array) => void): void {
   const columns = numericFeatures(X, check);
   const d = columns.length;
   const row = new Float64Array(d);
@@ -67,7 +66,7 @@ function eachRow(m: SvmModel, X: Table, check: ReturnType<typeof featureCheckOf>
   }
 }
 
-function featureCheck(obj: PyObject, nFeatures: number): ReturnType<typeof featureCheckOf> {
+function featureCheck(obj: PyObject, nFeatures: number): FeatureCheck {
   const check = featureCheckOf(obj);
   return { ...check, nFeatures: check.nFeatures ?? nFeatures };
 }
