@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * HTTP throughput of `flowgate serve` against bare hono (bench/bare-hono.mjs, the same HTTP stack with
- * no work behind it), on the ONNX iris model with `{"inputs": ...}` bodies of 1 and 100 rows.
+ * no work behind it, answering with the bytes flowgate answers), on the ONNX iris model with
+ * `{"inputs": ...}` bodies of 1 and 100 rows.
  * autocannon, loopback only, c=16; each case gets a warm-up, then the two servers are measured in turn.
  * Prints req/s, p50/p99 latency and flowgate / bare hono; saves bench/.results/http.json.
  *
@@ -61,8 +62,8 @@ function freePort() {
 }
 
 const children = [];
-function start(name, args, env = {}) {
-  const child = spawn(process.execPath, args, { cwd: repo, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+function start(name, args) {
+  const child = spawn(process.execPath, args, { cwd: repo, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
   child.on('exit', (code) => {
@@ -71,11 +72,12 @@ function start(name, args, env = {}) {
   children.push(child);
   return child;
 }
+function stop(child) {
+  child.stopping = true;
+  child.kill('SIGTERM');
+}
 function stopAll() {
-  for (const child of children) {
-    child.stopping = true;
-    child.kill('SIGTERM');
-  }
+  children.filter((c) => c.exitCode === null).forEach(stop);
 }
 process.on('exit', stopAll);
 for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(1));
@@ -119,7 +121,7 @@ const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
  * Both servers on one body, in the order A B B A (two runs of DURATION / 2 each), so that a drift in
  * machine load during the case weighs on both alike. Latencies are the means of the two runs.
  */
-async function compare(body) {
+async function compare(body, bareUrl) {
   const urls = { flowgate: flowgateUrl, bareHono: bareUrl };
   for (const url of Object.values(urls)) await run(url, body, WARMUP);
   const runs = { flowgate: [], bareHono: [] };
@@ -141,23 +143,33 @@ if (!existsSync(entry)) {
   process.exit(1);
 }
 const model = modelDir();
-const [flowgatePort, barePort] = [await freePort(), await freePort()];
+const flowgatePort = await freePort();
 const flowgateUrl = `http://127.0.0.1:${flowgatePort}`;
-const bareUrl = `http://127.0.0.1:${barePort}`;
 const flowgate = start('flowgate', [entry, 'serve', '-m', model, '-h', '127.0.0.1', '-p', String(flowgatePort), '--poll-interval', '0']);
-const bare = start('bare hono', [join(repo, 'bench', 'bare-hono.mjs'), String(barePort)]);
-await Promise.all([waitReady(flowgateUrl, flowgate), waitReady(bareUrl, bare)]);
+await waitReady(flowgateUrl, flowgate);
+const resultsDir = join(repo, 'bench', '.results');
+mkdirSync(resultsDir, { recursive: true });
 
-// A server that answers fast but wrongly is no result: check flowgate predicts before timing it.
-const check = await fetch(`${flowgateUrl}/invocations`, {
-  method: 'POST',
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ inputs: rows(5) }),
-});
-const checked = await check.json();
-if (!check.ok || checked.predictions?.label?.length !== 5 || checked.predictions?.probabilities?.length !== 5) {
-  console.error(`flowgate did not predict: ${check.status} ${JSON.stringify(checked)}`);
-  process.exit(1);
+/** flowgate's answer to `body`, checked: a server that answers fast but wrongly is no result. */
+async function flowgateAnswer(body, n) {
+  const res = await fetch(`${flowgateUrl}/invocations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const text = await res.text();
+  const predictions = res.ok ? JSON.parse(text).predictions : undefined;
+  if (predictions?.label?.length !== n || predictions?.probabilities?.length !== n) {
+    throw new Error(`flowgate did not predict ${n} rows: ${res.status} ${text.slice(0, 300)}`);
+  }
+  return text;
+}
+
+/** bare hono answering with `response`, on a port of its own. */
+async function startBare(response, n) {
+  const file = join(resultsDir, `http-response-${n}.json`);
+  writeFileSync(file, response);
+  const port = await freePort();
+  const child = start('bare hono', [join(repo, 'bench', 'bare-hono.mjs'), String(port), file]);
+  const url = `http://127.0.0.1:${port}`;
+  await waitReady(url, child);
+  return { url, child };
 }
 
 console.log(`model ${model}`);
@@ -169,22 +181,26 @@ if (load1 > availableParallelism()) {
 const results = [];
 for (const n of [1, 100]) {
   const body = JSON.stringify({ inputs: rows(n) });
-  const { flowgate: f, bareHono: b } = await compare(body);
-  results.push({ case: `${n} row${n === 1 ? '' : 's'} (${body.length} B)`, flowgate: f, bareHono: b, ratio: f.rps / b.rps });
+  const response = await flowgateAnswer(body, n);
+  const bare = await startBare(response, n);
+  const { flowgate: f, bareHono: b } = await compare(body, bare.url);
+  stop(bare.child);
+  const label = `${n} row${n === 1 ? '' : 's'} (${body.length} B in, ${response.length} B out)`;
+  results.push({ case: label, flowgate: f, bareHono: b, ratio: f.rps / b.rps });
 }
 
 const pad = (s, n) => String(s).padEnd(n);
+const width = Math.max(...results.map((r) => r.case.length)) + 2;
 const num = (x, digits = 0) => x.toFixed(digits).padStart(9);
-console.log(`\n${pad('case', 22)}${pad('', 2)}     req/s   p50 ms   p99 ms`);
+console.log(`\n${pad('case', width)}              req/s    p50 ms    p99 ms`);
 for (const r of results) {
-  console.log(`${pad(r.case, 22)}  flowgate  ${num(r.flowgate.rps)} ${num(r.flowgate.p50, 1)} ${num(r.flowgate.p99, 1)}`);
-  console.log(`${pad('', 22)}  bare hono ${num(r.bareHono.rps)} ${num(r.bareHono.p50, 1)} ${num(r.bareHono.p99, 1)}`);
-  console.log(`${pad('', 22)}  flowgate / bare hono = ${r.ratio.toFixed(2)}x`);
+  console.log(`${pad(r.case, width)}flowgate  ${num(r.flowgate.rps)} ${num(r.flowgate.p50, 1)} ${num(r.flowgate.p99, 1)}`);
+  console.log(`${pad('', width)}bare hono ${num(r.bareHono.rps)} ${num(r.bareHono.p50, 1)} ${num(r.bareHono.p99, 1)}`);
+  console.log(`${pad('', width)}flowgate / bare hono = ${r.ratio.toFixed(2)}x`);
 }
 
-mkdirSync(join(repo, 'bench', '.results'), { recursive: true });
 writeFileSync(
-  join(repo, 'bench', '.results', 'http.json'),
+  join(resultsDir, 'http.json'),
   JSON.stringify({ date: new Date().toISOString(), node: process.version, model, connections: CONNECTIONS, duration: DURATION, results }, null, 2),
 );
 process.exit(0);
