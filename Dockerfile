@@ -21,9 +21,8 @@ WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 # --ignore-scripts skips the package's own `prepare` (tsc; the sources are not copied yet);
 # `npm rebuild` then runs the dependencies' install scripts.
-# --omit=optional leaves out @tensorflow/tfjs-node (TensorFlow SavedModels): its addon needs libtensorflow,
-# which scripts/build-tfjs-node.sh takes from a TensorFlow wheel outside the image. Keras models and every
-# other flavor work without it.
+# --omit=optional leaves out @tensorflow/tfjs-node, which only TensorFlow SavedModels need: its addon needs
+# libtensorflow, which scripts/build-tfjs-node.sh takes from a TensorFlow wheel that is not in the image.
 RUN npm ci --ignore-scripts --omit=optional --no-audit --no-fund && npm rebuild
 COPY tsconfig.json ./
 COPY src ./src

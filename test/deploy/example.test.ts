@@ -168,7 +168,7 @@ describe.skipIf(!existsSync(entry))('npm start (the example served)', () => {
     const body = readFileSync(join(repo, version(1).source, 'serving_input_example.json'), 'utf8');
     const res = await fetch(`${url}/invocations`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
     expect(res.status).toBe(200);
-    return { version: res.headers.get('x-flowgate-version'), predictions: (await res.json()).predictions };
+    return { version: res.headers.get('x-flowgate-version'), predictions: ((await res.json()) as any).predictions };
   }
 
   it('serves iris v1 (Production) on its own input example, and v2 (Staging) differently', async () => {

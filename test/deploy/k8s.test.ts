@@ -14,8 +14,8 @@ const hasKubectl = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignor
 if (!hasKubectl) console.warn('test/deploy/k8s: kubectl not found, skipping the rendered-manifest tests');
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- rendered manifests are untyped YAML */
-function render(): any[] {
-  const out = execFileSync('kubectl', ['kustomize', join(repo, 'k8s')], { encoding: 'utf8' });
+function render(dir = 'k8s'): any[] {
+  const out = execFileSync('kubectl', ['kustomize', join(repo, dir)], { encoding: 'utf8' });
   return parseAllDocuments(out, { uniqueKeys: true }).map((doc) => {
     if (doc.errors.length > 0) throw doc.errors[0];
     return doc.toJS();
@@ -132,5 +132,26 @@ describe.skipIf(!hasKubectl)('k8s/ kustomize base', () => {
     expect(hpa.spec.metrics[0].resource.name).toBe('cpu');
     expect(deployment.spec.replicas, 'the HPA owns the replica count').toBeUndefined();
     expect(deployment.spec.template.spec.containers[0].resources.requests.cpu).toBeDefined();
+  });
+});
+
+describe.skipIf(!hasKubectl)('examples/k8s-remote-registry overlay', () => {
+  const objects = hasKubectl ? render('examples/k8s-remote-registry') : [];
+  const of = (kind: string): any => objects.find((o) => o.kind === kind);
+
+  it('points the base at a tracking server and an image, keeping the rest of the config', () => {
+    const data = of('ConfigMap').data;
+    expect(data.MODEL_URI).toBe('models:/fraud-detector@champion');
+    expect(data.MLFLOW_TRACKING_URI).toMatch(/^http:\/\//);
+    expect(data.FLOWGATE_POLL_INTERVAL).toBeDefined();
+    const container = of('Deployment').spec.template.spec.containers[0];
+    expect(container.image).toBe('registry.example.com/ml/flowgate:0.1.0');
+    // The generated name carries a content hash, so a config change rolls the pods.
+    expect(container.envFrom).toContainEqual({ configMapRef: { name: of('ConfigMap').metadata.name } });
+    expect(of('ConfigMap').metadata.name).not.toBe(render().find((o) => o.kind === 'ConfigMap').metadata.name);
+  });
+
+  it('matches the Kubernetes 1.30 API types', () => {
+    expect(kubernetesTypeErrors(objects as K8sObject[])).toEqual([]);
   });
 });
