@@ -117,17 +117,16 @@ const endpointSchema = z
     if (weighted > 0 && weighted === e.variants.length && e.variants.reduce((sum, v) => sum + (v.weight ?? 0), 0) <= 0) {
       ctx.addIssue({ code: 'custom', path: ['variants'], message: 'the weights must add up to more than 0' });
     }
-    const seen = new Map<string, string>();
-    const names: [string | undefined, (string | number)[]][] = [
-      ...e.variants.map((v, i) => [v.name ?? (many ? undefined : DEFAULT_VARIANT), ['variants', i, 'name']] as [string | undefined, (string | number)[]]),
-      ...e.shadow.map((s, i) => [s.name, ['shadow', i, 'name']] as [string | undefined, (string | number)[]]),
+    const names = [
+      ...e.variants.map((v, i) => ({ name: v.name ?? (many ? undefined : DEFAULT_VARIANT), list: 'variants', i })),
+      ...e.shadow.map((sh, i) => ({ name: sh.name as string | undefined, list: 'shadow', i })),
     ];
-    for (const [n, path] of names) {
+    const seen = new Map<string, string>();
+    for (const { name: n, list, i } of names) {
       if (n === undefined) continue;
-      const where = `${path[0]}[${path[1]}]`;
       const first = seen.get(n);
-      if (first !== undefined) ctx.addIssue({ code: 'custom', path, message: `"${n}" is already the name of ${first}; names must be unique in an endpoint` });
-      else seen.set(n, where);
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path: [list, i, 'name'], message: `"${n}" is already the name of ${first}; names must be unique in an endpoint` });
+      else seen.set(n, `${list}[${i}]`);
     }
   });
 

@@ -26,7 +26,6 @@ export class GatewayLoadError extends Error {
 
 export class Gateway {
   private table: EndpointTable;
-  private spec: GatewaySpec;
   private models: FollowedModel[];
   /** applies run one after the other */
   private queue: Promise<unknown> = Promise.resolve();
@@ -37,7 +36,6 @@ export class Gateway {
     built: Built,
   ) {
     this.table = built.table;
-    this.spec = built.spec;
     this.models = built.models;
   }
 
@@ -47,10 +45,6 @@ export class Gateway {
 
   get endpoints(): EndpointTable {
     return this.table;
-  }
-
-  get currentSpec(): GatewaySpec {
-    return this.spec;
   }
 
   /** Every variant of every endpoint has a model loaded. */
@@ -64,7 +58,6 @@ export class Gateway {
       const built = await build(spec, this.pool);
       const previous = { table: this.table, models: this.models };
       this.table = built.table;
-      this.spec = built.spec;
       this.models = built.models;
       this.logger.info({ endpoints: built.table.list.map((e) => e.name), default: built.table.defaultEndpoint.name }, 'endpoints reloaded');
       await retire(previous.table, previous.models, this.pool);
@@ -80,7 +73,6 @@ export class Gateway {
 }
 
 interface Built {
-  spec: GatewaySpec;
   table: EndpointTable;
   /** one entry per reference taken from the pool */
   models: FollowedModel[];
@@ -107,7 +99,7 @@ async function build(spec: GatewaySpec, pool: ModelPool): Promise<Built> {
   const byUri = new Map(models.map((m) => [m.uri, m]));
   const list = spec.endpoints.map((e) => new Endpoint(e, byUri));
   const byName = new Map(list.map((e) => [e.name, e]));
-  return { spec, models, table: { list, byName, defaultEndpoint: byName.get(spec.defaultEndpoint)! } };
+  return { models, table: { list, byName, defaultEndpoint: byName.get(spec.defaultEndpoint)! } };
 }
 
 async function retire(table: EndpointTable, models: FollowedModel[], pool: ModelPool): Promise<void> {
