@@ -70,6 +70,8 @@ def target(X, kind, seed):
         return np.array(["alpha", "beta", "gamma"], dtype=object)[np.digitize(score, [-0.7, 0.7])]
     if kind == "binary_str":
         return np.where(score > 0, "yes", "no").astype(object)
+    if kind == "multi2":  # two outputs: a 3-class and a 2-class label
+        return np.stack([np.digitize(score, [-0.7, 0.7]), (X[:, 4] > 0)], axis=1).astype(np.int64)
     if kind == "regression":
         return 3.0 * score + 10.0
     if kind == "regression2":
@@ -198,10 +200,13 @@ def encode(values):
 
 
 def outcome(fn, X):
+    """The encoded answer, the error sklearn raised, or None for a list of arrays (multi-output
+    predict_proba), which is no single array for flowgate to return."""
     try:
-        return encode(fn(X))
+        result = fn(X)
     except Exception as e:  # noqa: BLE001 - the reference error is the expected outcome
         return {"error": f"{type(e).__name__}: {e}"}
+    return None if isinstance(result, list) else encode(result)
 
 
 METHODS = ["predict", "predict_proba", "predict_log_proba", "predict_joint_log_proba", "transform"]
@@ -334,6 +339,8 @@ def cases():
     add("knn_clf_ball_minkowski3", "neighbors", lambda: neighbors.KNeighborsClassifier(p=3, algorithm="ball_tree", weights="distance"), numeric_data("multi", 27))
     add("knn_clf_nparray", "neighbors", lambda: neighbors.KNeighborsClassifier(n_neighbors=3), numeric_data("multi", 28, frame=False))
     add("knn_reg_uniform", "neighbors", lambda: neighbors.KNeighborsRegressor(), numeric_data("regression", 29))
+    add("knn_reg_uniform_k12", "neighbors", lambda: neighbors.KNeighborsRegressor(n_neighbors=12, algorithm="kd_tree"), numeric_data("regression", 35))
+    add("knn_clf_two_outputs", "neighbors", lambda: neighbors.KNeighborsClassifier(n_neighbors=5, weights="distance"), numeric_data("multi2", 36))
     add("knn_reg_distance_k10", "neighbors", lambda: neighbors.KNeighborsRegressor(n_neighbors=10, weights="distance"), numeric_data("regression", 30))
     add("knn_reg_multi_brute", "neighbors", lambda: neighbors.KNeighborsRegressor(n_neighbors=8, algorithm="brute"), numeric_data("regression2", 31))
     add("knn_reg_ties_kd", "neighbors", lambda: neighbors.KNeighborsRegressor(n_neighbors=3, algorithm="kd_tree", leaf_size=3), numeric_data("regression", 32, integer=True))
@@ -355,6 +362,7 @@ def cases():
     add("ohe_min_frequency", "one-hot-encoder", lambda: preprocessing.OneHotEncoder(min_frequency=20, handle_unknown="infrequent_if_exist", **ohe_dense), mixed_data(None, 56, cats))
     add("ohe_max_categories", "one-hot-encoder", lambda: preprocessing.OneHotEncoder(max_categories=3, handle_unknown="ignore", **ohe_dense), mixed_data(None, 57, cats))
     add("ohe_infrequent_drop_first", "one-hot-encoder", lambda: preprocessing.OneHotEncoder(max_categories=4, drop="first", handle_unknown="infrequent_if_exist", **ohe_dense), mixed_data(None, 58, ["color", "size"]))
+    add("ohe_pandas_names", "one-hot-encoder", lambda: preprocessing.OneHotEncoder(max_categories=3, drop="first", handle_unknown="ignore", **ohe_dense).set_output(transform="pandas"), mixed_data(None, 66, cats))
     add("ohe_numeric_float", "one-hot-encoder", lambda: preprocessing.OneHotEncoder(handle_unknown="ignore", **ohe_dense), mixed_data(None, 59, ["code", "count"]))
     add("ordinal_error", "ordinal-encoder", lambda: preprocessing.OrdinalEncoder(), mixed_data(None, 60, cats))
     add("ordinal_unknown_value", "ordinal-encoder", lambda: preprocessing.OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1), mixed_data(None, 61, cats))
@@ -389,6 +397,7 @@ def cases():
     add("poly_range_2_3", "polynomial-features", lambda: preprocessing.PolynomialFeatures((2, 3)), numeric_data(None, 92, nan_batch=False))
     add("pca3", "pca", lambda: decomposition.PCA(n_components=3), numeric_data(None, 93, f32=True))
     add("pca_whiten", "pca", lambda: decomposition.PCA(n_components=4, whiten=True, svd_solver="full"), numeric_data(None, 94))
+    add("pca_pandas", "pca", lambda: decomposition.PCA(n_components=2).set_output(transform="pandas"), numeric_data(None, 98))
     add("pipe_pca_lr", "pca", lambda: pipeline.make_pipeline(preprocessing.StandardScaler(), decomposition.PCA(whiten=True), linear_model.LogisticRegression()), numeric_data("multi_str", 95))
     add("function_identity_lr", "function-transformer", lambda: pipeline.make_pipeline(preprocessing.FunctionTransformer(), linear_model.LogisticRegression()), numeric_data("binary", 96))
     add("function_identity_validate", "function-transformer", lambda: preprocessing.FunctionTransformer(validate=True), numeric_data(None, 97))
@@ -421,6 +430,10 @@ def cases():
     add("ct_not_verbose_pandas", "column-transformer", lambda: compose.ColumnTransformer(
         [("cat", preprocessing.OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1), ["size"]),
          ("poly", preprocessing.PolynomialFeatures(2), ["weight", "count"])], verbose_feature_names_out=False).set_output(transform="pandas"), mixed_data(None, 109))
+    if VERSION >= (1, 6):
+        add("ct_format_names_pandas", "column-transformer", lambda: compose.ColumnTransformer(
+            [("ord", preprocessing.OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1), ["color", "size"]),
+             ("mm", preprocessing.MaxAbsScaler(), ["count"])], verbose_feature_names_out="{feature_name}:{transformer_name}").set_output(transform="pandas"), mixed_data(None, 112))
     add("ct_dictvectorizer", "column-transformer", lambda: pipeline.make_pipeline(compose.ColumnTransformer(
         [("dv", feature_extraction.DictVectorizer(), "feats"), ("x", "passthrough", ["x"])]), linear_model.LogisticRegression()), dicts_data(110))
     add("ct_dictvectorizer_dense", "column-transformer", lambda: compose.ColumnTransformer(
@@ -471,10 +484,9 @@ def run_case(out, case):
             if not hasattr(model, m):
                 continue
             fn = getattr(model, m)
-            if case.family == "label-encoder":
-                record[m] = outcome(lambda A: fn(A.iloc[:, 0]), Xb)
-            else:
-                record[m] = outcome(fn, Xb)
+            answer = outcome(lambda A: fn(A.iloc[:, 0]), Xb) if case.family == "label-encoder" else outcome(fn, Xb)
+            if answer is not None:
+                record[m] = answer
         entry["batches"][batch] = record
     with open(os.path.join(out, f"{case.name}.pickle.pkl"), "wb") as f:
         pickle.dump(model, f)

@@ -183,6 +183,8 @@ export async function compareCase(dir: string, c: MoreCase, file: string): Promi
       const where = `${c.name} ${batchName}.${method}`;
       const key = METHODS[method];
       if (method === 'predict_joint_log_proba' && estimator[key] === undefined) continue; // pyfunc never calls it unless it exists
+      // a method flowgate lacks is refused at load; sklearn failing on this batch tells nothing more
+      if ('error' in expected && estimator[key] === undefined) continue;
       expect(estimator[key], `${where}: flowgate has it`).toBeTypeOf('function');
       if ('error' in expected) {
         await expect((async () => answer(estimator, method, X))(), `${where} fails as sklearn did: ${expected.error}`).rejects.toThrow();
