@@ -41,3 +41,9 @@ export function modelNames(root: string, prefix: string): string[] {
   if (!existsSync(join(root, 'models'))) return [];
   return readdirSync(join(root, 'models')).filter((n) => n.startsWith(prefix)).sort();
 }
+
+/** A TensorFlow SavedModel fixture (recorded as `saved_model` in its expected file) needs the optional tfjs-node addon. */
+export function needsTfjsNode(root: string, name: string): boolean {
+  const expected = join(root, 'expected', `${name}.json`);
+  return existsSync(expected) && (JSON.parse(readFileSync(expected, 'utf8')) as { saved_model?: unknown }).saved_model != null;
+}

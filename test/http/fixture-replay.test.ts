@@ -5,14 +5,14 @@
  * (ONNX has its own replay file; a flavor flowgate does not serve is skipped by name, and
  * TensorFlow SavedModels are skipped where the optional tfjs-node addon is not built.)
  */
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import { supportedFlavors } from '../../flavors/index.js';
 import { readMLmodel, servingFlavorName } from '../../src/model/mlmodel.js';
 import type { RunningServer } from '../../src/server.js';
-import { HAVE_SHARED, invocationExchanges, MLFLOW_REAL, MLFLOW_REAL_TF, modelNames, servingExchanges, type Exchange } from '../helpers/fixtures.js';
+import { HAVE_SHARED, invocationExchanges, MLFLOW_REAL, MLFLOW_REAL_TF, modelNames, needsTfjsNode, servingExchanges, type Exchange } from '../helpers/fixtures.js';
 import { expectSameAnswer, send } from '../helpers/replay.js';
 import { startFlowgate } from '../helpers/server.js';
 import { HAVE_TFJS_NODE } from '../flavors/tensorflow/helpers.js';
@@ -22,12 +22,6 @@ const supported = new Set(supportedFlavors());
 
 async function flavorOf(dir: string): Promise<string> {
   return servingFlavorName(await readMLmodel(dir));
-}
-
-/** A TensorFlow SavedModel (recorded as `saved_model` in the fixture's expected file) needs tfjs-node. */
-function needsTfjsNode(root: string, name: string): boolean {
-  const expected = join(root, 'expected', `${name}.json`);
-  return existsSync(expected) && (JSON.parse(readFileSync(expected, 'utf8')) as { saved_model?: unknown }).saved_model != null;
 }
 
 const models = HAVE_SHARED
