@@ -59,9 +59,13 @@ function selectionOf(spec: PyValue, fitNames: readonly string[] | null, nFeature
       const to = isNone(stop) ? nFeatures - 1 : named(stop as string);
       return { indices: range(from, to + 1), scalar: false, byName: true };
     }
-    const from = isNone(start) ? 0 : Math.min(nFeatures, Math.max(0, asNumber(start, what) < 0 ? nFeatures + asNumber(start, what) : asNumber(start, what)));
-    const to = isNone(stop) ? nFeatures : Math.min(nFeatures, Math.max(0, asNumber(stop, what) < 0 ? nFeatures + asNumber(stop, what) : asNumber(stop, what)));
-    return { indices: range(from, to), scalar: false, byName: false };
+    // Python's slice bounds: negative counts from the end, out of range clamps
+    const bound = (v: PyValue, otherwise: number): number => {
+      if (isNone(v)) return otherwise;
+      const n = asNumber(v, what);
+      return Math.min(nFeatures, Math.max(0, n < 0 ? nFeatures + n : n));
+    };
+    return { indices: range(bound(start, 0), bound(stop, nFeatures)), scalar: false, byName: false };
   }
   // a list, tuple, array, or the list subclass sklearn 1.5-1.7 kept remainder columns in
   const items = spec instanceof PyObject ? spec.listItems : asSequence(spec, what);
