@@ -15,8 +15,8 @@ import { sklearnMeta } from './sklearn-meta.js';
 export { parseXgboostModel } from './parse.js';
 export { XgboostModel } from './model.js';
 
-const API_BY_CLASS: Record<string, XgbApi> = {
-  'xgboost.core.Booster': 'booster',
+/** The XGBoost scikit-learn wrapper classes, also met pickled inside sklearn models. */
+export const SKLEARN_API_BY_CLASS: Readonly<Record<string, XgbApi>> = {
   'xgboost.sklearn.XGBClassifier': 'classifier',
   'xgboost.sklearn.XGBRFClassifier': 'classifier',
   'xgboost.sklearn.XGBRegressor': 'regressor',
@@ -24,6 +24,8 @@ const API_BY_CLASS: Record<string, XgbApi> = {
   'xgboost.sklearn.XGBRanker': 'regressor',
   'xgboost.sklearn.XGBModel': 'regressor',
 };
+
+const API_BY_CLASS: Readonly<Record<string, XgbApi>> = { 'xgboost.core.Booster': 'booster', ...SKLEARN_API_BY_CLASS };
 
 async function load(modelDir: string, mlmodel: MLmodel): Promise<LoadedModel> {
   const config = mlmodel.flavors.xgboost ?? {};

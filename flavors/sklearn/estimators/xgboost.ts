@@ -8,21 +8,15 @@ import type { Tensor } from '../../../src/model/data.js';
 import { Attributes, NDArray, PyObject, asNumber } from '../../../src/pickle/index.js';
 import { compileBooster, type XgbBooster } from '../../xgboost/booster.js';
 import { partsFromDocument } from '../../xgboost/document.js';
-import { XgboostModel, type XgbApi } from '../../xgboost/model.js';
+import { XgboostModel } from '../../xgboost/model.js';
 import { detectFormat, parseXgboostModel } from '../../xgboost/parse.js';
+import { SKLEARN_API_BY_CLASS } from '../../xgboost/index.js';
 import { sklearnMeta, type SklearnMeta } from '../../xgboost/sklearn-meta.js';
 import { decodeUbjson } from '../../xgboost/ubjson.js';
 import type { Estimator, EstimatorFamily } from '../estimator.js';
 import { modelInputOf, type Table } from '../table.js';
 
-const API: Record<string, XgbApi> = {
-  'xgboost.sklearn.XGBClassifier': 'classifier',
-  'xgboost.sklearn.XGBRFClassifier': 'classifier',
-  'xgboost.sklearn.XGBRegressor': 'regressor',
-  'xgboost.sklearn.XGBRFRegressor': 'regressor',
-  'xgboost.sklearn.XGBRanker': 'regressor',
-  'xgboost.sklearn.XGBModel': 'regressor',
-};
+const API = SKLEARN_API_BY_CLASS;
 
 /** The booster in `Booster.__getstate__()['handle']`. */
 function boosterOf(handle: Uint8Array): XgbBooster {
