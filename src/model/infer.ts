@@ -64,9 +64,12 @@ export function tensorFromNested(value: unknown, dtype?: DType): Tensor {
     return { dtype: target, shape, values };
   }
   const out = new Float64Array(flat.length);
+  const float32 = target === 'float32';
+  const float = float32 || target === 'float64';
   for (let i = 0; i < flat.length; i++) {
     const v = flat[i];
-    out[i] = dtype === undefined && (v === null || v === undefined) ? NaN : (castValue(v ?? null, target) as number);
+    if (float && typeof v === 'number') out[i] = float32 ? Math.fround(v) : v; // the common case, without the general cast
+    else out[i] = dtype === undefined && (v === null || v === undefined) ? NaN : (castValue(v ?? null, target) as number);
   }
   return { dtype: target, shape, values: out };
 }

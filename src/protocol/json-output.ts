@@ -8,22 +8,17 @@ import { elementCount, isFloatDType, type Column, type DType, type ModelOutput, 
 
 /** Python's repr() of a float. */
 export function formatFloat(x: number): string {
+  const abs = Math.abs(x);
+  // Fast path: in [1e-4, 1e16) both languages write the shortest round-trip digits in
+  // positional notation; Python only adds ".0" to integral values.
+  if (abs >= 1e-4 && abs < 1e16) {
+    const s = String(x);
+    return s.includes('.') ? s : `${s}.0`;
+  }
   if (Number.isNaN(x)) return 'NaN';
   if (x === Infinity) return 'Infinity';
   if (x === -Infinity) return '-Infinity';
   if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
-  const exp = Math.floor(Math.log10(Math.abs(x)));
-  // Python switches to scientific notation outside 1e-4 <= |x| < 1e16; log10 can be off by
-  // one near powers of ten, so confirm with the exact shortest representation.
-  if (exp >= -5 && exp <= 16) {
-    const sci = x.toExponential();
-    const e = Number(sci.slice(sci.indexOf('e') + 1));
-    if (e >= -4 && e < 16) {
-      const s = String(x);
-      return s.includes('.') || s.includes('e') ? s : `${s}.0`;
-    }
-    return pythonScientific(sci);
-  }
   return pythonScientific(x.toExponential());
 }
 
@@ -86,17 +81,23 @@ function formatCell(dtype: DType, values: Values, i: number): string {
 
 function formatTensor(dtype: DType, shape: readonly number[], values: Values): string {
   if (shape.length === 0) return formatCell(dtype, values, 0);
+  // One formatter per element kind, chosen once: this loop writes every number of a response.
+  const cell: (i: number) => string =
+    values instanceof Float64Array
+      ? isFloatDType(dtype)
+        ? (i) => formatFloat(values[i]!)
+        : (i) => formatNumber(dtype, values[i]!)
+      : (i) => formatJsonValue(values[i]);
   const write = (dim: number, offset: number, stride: number): string => {
     const n = shape[dim]!;
     const inner = stride / (n || 1);
+    let out = '[';
     if (dim === shape.length - 1) {
-      const cells: string[] = new Array(n);
-      for (let i = 0; i < n; i++) cells[i] = formatCell(dtype, values, offset + i);
-      return `[${cells.join(', ')}]`;
+      for (let i = 0; i < n; i++) out += i === 0 ? cell(offset + i) : `, ${cell(offset + i)}`;
+    } else {
+      for (let i = 0; i < n; i++) out += (i === 0 ? '' : ', ') + write(dim + 1, offset + i * inner, inner);
     }
-    const rows: string[] = new Array(n);
-    for (let i = 0; i < n; i++) rows[i] = write(dim + 1, offset + i * inner, inner);
-    return `[${rows.join(', ')}]`;
+    return `${out}]`;
   };
   return write(0, 0, elementCount(shape));
 }
