@@ -6,8 +6,7 @@ import { text } from 'node:stream/consumers';
 import { serveConfig } from '../config.js';
 import { MlflowError } from '../errors.js';
 import { createLogger } from '../logging.js';
-import { decodeCsvRequest } from '../protocol/csv-request.js';
-import { decodeJsonRequest } from '../protocol/json-request.js';
+import { decodeScoringRequest, scoringResponseBody } from '../protocol/scoring-request.js';
 import { formatOutput } from '../protocol/json-output.js';
 import { fetchModelFiles, resolveModelVersion } from '../registry/index.js';
 import { registryOptions } from '../server.js';
@@ -41,11 +40,8 @@ export async function runPredict(flags: PredictFlags): Promise<number> {
   const version = await ModelVersion.load(identityOf(ref, await fetchModelFiles(ref, registry)), logger);
   try {
     const body = flags.inputPath === '-' ? await text(process.stdin) : await readFile(flags.inputPath, 'utf8');
-    const schema = version.mlmodel.signatureFromTypeHint ? null : (version.signature?.inputs ?? null);
-    const request =
-      format === 'json' ? decodeJsonRequest(body, version.signature) : { input: decodeCsvRequest(body, schema), params: null, unwrapped: false };
-    const output = formatOutput(await version.predict(request.input, request.params));
-    const result = `${request.unwrapped ? output : `{"predictions": ${output}}`}\n`;
+    const request = decodeScoringRequest(format, body, version.mlmodel);
+    const result = `${scoringResponseBody(request, formatOutput(await version.predict(request.input, request.params)))}\n`;
     if (flags.outputPath) await writeFile(flags.outputPath, result);
     else process.stdout.write(result);
     return 0;

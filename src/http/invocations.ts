@@ -11,8 +11,8 @@ import { sendToShadows } from '../endpoints/shadowing.js';
 import { MlflowError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import { requestFormat, UnsupportedContentType, type RequestFormat } from '../protocol/content-type.js';
-import { decodeCsvRequest } from '../protocol/csv-request.js';
-import { decodeJsonDocument, decodeJsonRequest, parseJsonBody, type ScoringRequest } from '../protocol/json-request.js';
+import { parseJsonBody } from '../protocol/json-request.js';
+import { decodeScoringRequest, scoringResponseBody } from '../protocol/scoring-request.js';
 import { formatOutput } from '../protocol/json-output.js';
 import type { ModelVersion } from '../serving/model-version.js';
 import { readBodyText } from './body.js';
@@ -33,14 +33,6 @@ export function mlflowErrorResponse(err: MlflowError): Response {
 
 export function notReady(): Response {
   return mlflowErrorResponse(new MlflowError('TEMPORARILY_UNAVAILABLE', 'No model is loaded yet.'));
-}
-
-function decode(format: RequestFormat, body: string, doc: unknown, version: ModelVersion): ScoringRequest {
-  if (format === 'csv') {
-    const schema = version.mlmodel.signatureFromTypeHint ? null : (version.signature?.inputs ?? null);
-    return { input: decodeCsvRequest(body, schema), params: null, unwrapped: false };
-  }
-  return doc === undefined ? decodeJsonRequest(body, version.signature) : decodeJsonDocument(doc, version.signature);
 }
 
 export async function invocations(c: Context, endpoint: Endpoint, deps: InvocationsDeps): Promise<Response> {
@@ -78,9 +70,9 @@ export async function invocations(c: Context, endpoint: Endpoint, deps: Invocati
   let errorCode: string | null = null;
   try {
     const text = await withDeadline(deps.timeoutSeconds * 1000, async () => {
-      const request = decode(format, body, doc, version);
+      const request = decodeScoringRequest(format, body, version.mlmodel, doc);
       predictions = formatOutput(await version.predict(request.input, request.params));
-      return request.unwrapped ? predictions : `{"predictions": ${predictions}}`;
+      return scoringResponseBody(request, predictions);
     });
     response = respond(c, text, 200, headers);
   } catch (err) {
@@ -97,7 +89,7 @@ export async function invocations(c: Context, endpoint: Endpoint, deps: Invocati
   observeVariant(deps.metrics, endpoint, variant, version, response.status, (performance.now() - started) / 1000, errorCode);
   if (errorCode === null && endpoint.shadows.length > 0) {
     sendToShadows(
-      { endpoint, decode: (v) => decode(format, body, doc, v), primary: predictions, requestId: c.get('requestId' as never) ?? '' },
+      { endpoint, decode: (v) => decodeScoringRequest(format, body, v.mlmodel, doc), primary: predictions, requestId: c.get('requestId' as never) ?? '' },
       deps.metrics,
       deps.logger,
     );
