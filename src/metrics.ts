@@ -31,6 +31,10 @@ export class Metrics {
   readonly shadowLatency: SeriesHistogram;
   readonly shadowDropped: SeriesCounter;
   readonly configReloads: Counter<'outcome'>;
+  /** flowgate's own bugs (500 INTERNAL_ERROR), apart from the requests' faults */
+  readonly internalErrors: Counter;
+  /** requests whose client went away before sending the whole body */
+  readonly clientClosed: Counter;
   /** how many followed URIs serve each model version now (several URIs can name one version) */
   private readonly servedBy = new Map<string, number>();
   private readonly requestSeries = new Map<string, { count: CounterSeries; latency: HistogramSeries }>();
@@ -53,6 +57,8 @@ export class Metrics {
     this.shadowRequests = new SeriesCounter('flowgate_shadow_requests_total', 'Shadow requests by outcome: agree (same predictions as the primary), disagree, error', [...variant, 'outcome'], r);
     this.shadowLatency = new SeriesHistogram('flowgate_shadow_request_duration_seconds', 'Shadow prediction latency in seconds', variant, LATENCY_BUCKETS, r);
     this.shadowDropped = new SeriesCounter('flowgate_shadow_dropped_total', 'Shadow requests dropped because the shadow queue was full', variant, r);
+    this.internalErrors = new Counter({ name: 'flowgate_internal_errors_total', help: "Requests that failed on flowgate's own bug (500 INTERNAL_ERROR, logged with a stack)", registers });
+    this.clientClosed = new Counter({ name: 'flowgate_client_closed_total', help: 'Requests whose client closed the connection before sending the whole body', registers });
     this.configReloads = new Counter({ name: 'flowgate_config_reloads_total', help: 'Re-reads of a changed endpoints file, by outcome (applied, rejected)', labelNames: ['outcome'], registers });
   }
 

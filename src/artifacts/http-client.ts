@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { Logger } from 'pino';
-import { MlflowError } from '../errors.js';
+import { MlflowError, toErrorCode } from '../errors.js';
 
 export type TrackingAuth =
   | { kind: 'none' }
@@ -249,7 +249,7 @@ export class TrackingServerClient {
     if (res.status === 403) {
       return new MlflowError('PERMISSION_DENIED', `Tracking server refused ${where} (HTTP 403 Forbidden): these credentials lack permission for it.${serverSaid}`);
     }
-    if (mlflow !== null) return new MlflowError(mlflow.error_code, mlflow.message, { status: res.status });
+    if (mlflow !== null) return new MlflowError(toErrorCode(mlflow.error_code), mlflow.message, { status: res.status });
     if (res.status === 404) {
       const proxy = path.includes('mlflow-artifacts') ? ' serving artifacts (mlflow server --serve-artifacts)' : '';
       return new MlflowError('ENDPOINT_NOT_FOUND', `${where} returned HTTP 404: is this an MLflow tracking server${proxy}?${serverSaid}`);

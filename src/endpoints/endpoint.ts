@@ -7,19 +7,14 @@ import { MlflowError } from '../errors.js';
 import { WeightedSplit } from '../routing/split.js';
 import { keyAtPath, type StickySource } from '../routing/sticky-key.js';
 import { ShadowQueue } from '../routing/shadow-queue.js';
-import type { ModelVersion } from '../serving/model-version.js';
+import type { HeaderReader, ScoringEndpoint, ScoringVariant, VariantLabels } from '../serving/scoring-endpoint.js';
 import type { EndpointSpec } from './config.js';
 import type { FollowedModel } from './model-pool.js';
 
 /** The request header that forces a variant. */
 export const VARIANT_HEADER = 'x-flowgate-variant';
 
-export type VariantLabels = {
-  endpoint: string;
-  variant: string;
-};
-
-export interface Variant {
+export interface Variant extends ScoringVariant {
   readonly name: string;
   readonly weight: number;
   readonly uri: string;
@@ -33,10 +28,7 @@ export interface Shadow extends Variant {
   readonly queue: ShadowQueue;
 }
 
-/** Reads a request header by lower-case name. */
-export type HeaderReader = (name: string) => string | undefined;
-
-export class Endpoint {
+export class Endpoint implements ScoringEndpoint {
   readonly name: string;
   readonly variants: readonly Variant[];
   readonly shadows: readonly Shadow[];
@@ -92,13 +84,16 @@ export class Endpoint {
     );
   }
 
-  /** The variant serving registry version `version` now (a pinned request), or null. */
-  servingVersion(version: string): { variant: Variant; version: ModelVersion } | null {
+  /** The variant serving registry version `version` now (a pinned request). */
+  pinnedVariant(version: string): Variant {
     for (const variant of this.variants) {
-      const current = variant.model.served.current();
-      if (current !== null && current.identity.version === version) return { variant, version: current };
+      if (variant.model.served.current()?.identity.version === version) return variant;
     }
-    return null;
+    const served = this.servedVersions();
+    throw new MlflowError(
+      'RESOURCE_DOES_NOT_EXIST',
+      `Model '${this.name}' version '${version}' is not served here (versions served: ${served.length > 0 ? served.join(', ') : 'none'}).`,
+    );
   }
 
   /** The registry versions the variants serve now, in variant order, without repeats. */

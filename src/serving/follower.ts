@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import { fetchModelFiles, resolveModelVersion, type ModelVersionRef, type RegistryOptions } from '../registry/index.js';
 import type { Metrics } from '../metrics.js';
-import { ModelVersion, type ModelIdentity } from './model-version.js';
+import { LoadedVersion, type ModelIdentity } from './loaded-version.js';
 import type { ServedModel } from './served-model.js';
 import { warmUp } from './warmup.js';
 
@@ -28,10 +28,10 @@ export function identityOf(ref: ModelVersionRef, localPath: string): ModelIdenti
 }
 
 /** Resolve, download, load and warm up one version of `uri`. */
-export async function loadVersion(ref: ModelVersionRef, options: Pick<FollowerOptions, 'registry' | 'logger' | 'metrics'>): Promise<ModelVersion> {
+export async function loadVersion(ref: ModelVersionRef, options: Pick<FollowerOptions, 'registry' | 'logger' | 'metrics'>): Promise<LoadedVersion> {
   const started = process.hrtime.bigint();
   const localPath = await fetchModelFiles(ref, options.registry);
-  const version = await ModelVersion.load(identityOf(ref, localPath), options.logger);
+  const version = await LoadedVersion.load(identityOf(ref, localPath), options.logger);
   try {
     await warmUp(version);
   } catch (err) {

@@ -1,0 +1,147 @@
+/**
+ * The request path, written once for every protocol (as MLServer's DataPlane is for REST
+ * and gRPC): parse → route → lease the version → deadline → decode → enforce → predict →
+ * encode → metrics → shadows. Protocols plug in as codecs (codec.ts); the HTTP routes
+ * only read the body, find the endpoint and render the outcome in their protocol's shape.
+ *
+ * Failures are typed: an MlflowError is the request's fault (or a state such as "not
+ * loaded yet") and keeps its code; a Timeout is DEADLINE_EXCEEDED; anything else is our
+ * own bug: INTERNAL_ERROR, logged with its stack and counted in flowgate_internal_errors_total.
+ */
+import type { Logger } from 'pino';
+import { MlflowError } from '../errors.js';
+import type { Metrics } from '../metrics.js';
+import { formatOutput } from '../protocol/json-output.js';
+import { runPipeline, type Codec, type DecodedRequest } from './codec.js';
+import { Timeout, withDeadline } from './deadline.js';
+import type { Lease, LoadedVersion } from './loaded-version.js';
+import type { HeaderReader, ScoringEndpoint, ScoringShadow, ScoringVariant } from './scoring-endpoint.js';
+import { observeVariant } from './variant-metrics.js';
+
+export interface ScoreRequest<P, D extends DecodedRequest> {
+  endpoint: ScoringEndpoint;
+  codec: Codec<P, D>;
+  body: string;
+  header: HeaderReader;
+  requestId: string;
+  /** the registry version the request names (V2 `versions/{v}`) */
+  pinned?: string | undefined;
+}
+
+/** Who answered: the variant and the version (null when the request failed before one was chosen). */
+export interface Answered {
+  variant: ScoringVariant;
+  version: LoadedVersion;
+}
+
+export type ScoreOutcome =
+  | { ok: true; body: string; answered: Answered }
+  | { ok: false; error: MlflowError; answered: Answered | null };
+
+export interface ScorerOptions {
+  metrics: Metrics;
+  logger: Logger;
+  timeoutSeconds: number;
+}
+
+export class Scorer {
+  constructor(private readonly options: ScorerOptions) {}
+
+  async score<P, D extends DecodedRequest>(request: ScoreRequest<P, D>): Promise<ScoreOutcome> {
+    const started = performance.now();
+    const { endpoint, codec } = request;
+    let parsed: P;
+    let variant: ScoringVariant;
+    try {
+      parsed = codec.parse(request.body, endpoint.stickyPath !== null);
+      variant = request.pinned !== undefined ? endpoint.pinnedVariant(request.pinned) : endpoint.route(request.header, codec.routingDoc(parsed));
+    } catch (err) {
+      return { ok: false, error: this.failure(err, request.requestId), answered: null };
+    }
+    const lease = variant.model.served.acquire();
+    if (lease === null) {
+      return { ok: false, error: new MlflowError('TEMPORARILY_UNAVAILABLE', `Model '${endpoint.name}' is not loaded yet.`), answered: null };
+    }
+    const version = lease.version;
+    const shadowed = endpoint.shadows.length > 0;
+    const work = runPipeline(codec, parsed, version, endpoint.name, shadowed);
+    // The lease holds until the work has ended, even when the deadline answered first.
+    work.then(
+      () => lease.release(),
+      () => lease.release(),
+    );
+    const answered = { variant, version };
+    let outcome: ScoreOutcome;
+    try {
+      const { body, predictions } = await withDeadline(this.options.timeoutSeconds * 1000, work, started);
+      outcome = { ok: true, body, answered };
+      if (shadowed) this.sendToShadows(endpoint, codec, parsed, predictions!, request.requestId);
+    } catch (err) {
+      outcome = { ok: false, error: this.failure(err, request.requestId), answered };
+    }
+    const status = outcome.ok ? 200 : outcome.error.status;
+    observeVariant(this.options.metrics, variant, version, status, (performance.now() - started) / 1000, outcome.ok ? null : outcome.error.errorCode);
+    return outcome;
+  }
+
+  /** The typed error of a failure: an MlflowError as it is, a timeout, or our own bug. */
+  private failure(err: unknown, requestId: string): MlflowError {
+    if (err instanceof MlflowError) return err;
+    if (err instanceof Timeout) return new MlflowError('DEADLINE_EXCEEDED', 'Request processing time exceeded limit');
+    this.options.metrics.internalErrors.inc();
+    this.options.logger.error({ err, reqId: requestId }, 'internal error while scoring a request');
+    return new MlflowError('INTERNAL_ERROR', `Internal error: ${(err as Error)?.message ?? String(err)}`);
+  }
+
+  /** Offers an answered request to every shadow that samples it; outcomes go to metrics and logs only. */
+  private sendToShadows<P, D extends DecodedRequest>(endpoint: ScoringEndpoint, codec: Codec<P, D>, parsed: P, primary: string, requestId: string): void {
+    const { metrics } = this.options;
+    for (const shadow of endpoint.shadows) {
+      if (shadow.sample < 1 && Math.random() >= shadow.sample) continue;
+      const accepted = shadow.queue.offer(() => this.runShadow(shadow, endpoint.name, codec, parsed, primary, requestId));
+      if (!accepted) metrics.shadowDropped.with(shadow.labels).inc();
+    }
+  }
+
+  private async runShadow<P, D extends DecodedRequest>(
+    shadow: ScoringShadow,
+    endpoint: string,
+    codec: Codec<P, D>,
+    parsed: P,
+    primary: string,
+    requestId: string,
+  ): Promise<void> {
+    const { metrics, logger } = this.options;
+    const lease: Lease | null = shadow.model.served.acquire();
+    const started = performance.now();
+    let outcome: 'agree' | 'disagree' | 'error';
+    let error: string | undefined;
+    try {
+      if (lease === null) throw new Error('the shadow model is not loaded');
+      const decoded = codec.decode(parsed, lease.version);
+      const predictions = formatOutput(await lease.version.predict(decoded.input, decoded.params));
+      outcome = predictions === primary ? 'agree' : 'disagree';
+    } catch (err) {
+      outcome = 'error';
+      error = (err as Error).message;
+    } finally {
+      lease?.release();
+    }
+    const seconds = (performance.now() - started) / 1000;
+    metrics.shadowRequests.with({ ...shadow.labels, outcome }).inc();
+    metrics.shadowLatency.with(shadow.labels).observe(seconds);
+    logger.info(
+      {
+        reqId: requestId,
+        endpoint,
+        shadow: shadow.name,
+        model: lease?.version.identity.name,
+        version: lease?.version.identity.version ?? '',
+        ms: Math.round(seconds * 1e6) / 1e3,
+        outcome,
+        error,
+      },
+      'shadow',
+    );
+  }
+}
