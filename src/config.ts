@@ -3,7 +3,7 @@
  * one zod-validated object that is passed down. No other module reads process.env,
  * except the registry's own credentials builder, called from here.
  */
-import { homedir } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 
@@ -22,6 +22,8 @@ export const serveConfigSchema = z.object({
   registryUri: z.string().nullable(),
   cacheDir: z.string().min(1),
   pollIntervalSeconds: z.coerce.number().min(0),
+  /** -w/--workers: replica threads running CPU-bound models; 0 runs everything on the main thread */
+  workers: z.coerce.number().int().min(0).max(256),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 }).refine((c) => c.modelUri !== '' || c.configPath !== null, {
   path: ['modelUri'],
@@ -39,6 +41,7 @@ export interface ServeFlags {
   trackingUri?: string | undefined;
   cacheDir?: string | undefined;
   pollInterval?: string | undefined;
+  workers?: string | undefined;
   logLevel?: string | undefined;
 }
 
@@ -75,6 +78,7 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeCon
     registryUri: env.MLFLOW_REGISTRY_URI ?? null,
     cacheDir: flags.cacheDir ?? env.FLOWGATE_CACHE_DIR ?? defaultCacheDir(env),
     pollIntervalSeconds: flags.pollInterval ?? env.FLOWGATE_POLL_INTERVAL ?? 30,
+    workers: flags.workers ?? env.MLFLOW_MODELS_WORKERS ?? availableParallelism(),
     logLevel: flags.logLevel ?? env.FLOWGATE_LOG_LEVEL ?? 'info',
   });
   if (!parsed.success) {

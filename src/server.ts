@@ -17,6 +17,7 @@ import { createApp } from './http/app.js';
 import { Metrics } from './metrics.js';
 import { createProgressReporter, registryOptionsFromEnv, type RegistryOptions } from './registry/index.js';
 import type { Follower } from './serving/follower.js';
+import { ReplicaPool } from './serving/replicas.js';
 import type { ServedModel } from './serving/served-model.js';
 
 export interface RunningServer {
@@ -44,14 +45,22 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
   const metrics = new Metrics();
   const file = config.configPath === null ? null : await readConfigFile(config.configPath);
   const spec = file?.spec ?? singleModelSpec(config.modelUri);
+  const replicas = config.workers > 0 ? new ReplicaPool(config.workers, logger) : null;
   const pool = new ModelPool({
     registry,
     logger,
     metrics,
     pollIntervalSeconds: config.pollIntervalSeconds,
     onProgress: createProgressReporter({ stream: process.stderr, logger }),
+    replicas,
   });
-  const gateway = await Gateway.start(spec, pool, logger);
+  let gateway: Gateway;
+  try {
+    gateway = await Gateway.start(spec, pool, logger);
+  } catch (err) {
+    await replicas?.close();
+    throw err;
+  }
   const reloader = file === null ? null : new ConfigReloader(config.configPath!, file.text, gateway, logger, metrics);
   reloader?.watch();
   const first = gateway.endpoints.defaultEndpoint.variants[0]!.model;
@@ -66,6 +75,7 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
   } catch (err) {
     reloader?.stop();
     await gateway.close();
+    await replicas?.close();
     throw err;
   }
   const address = server.address() as AddressInfo;
@@ -82,6 +92,7 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
       reloader?.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await gateway.close();
+      await replicas?.close();
     },
   };
 }

@@ -125,4 +125,4 @@ async function load(modelDir: string, mlmodel: MLmodel, options: LoadOptions): P
   return new OnnxModel(session, inputs);
 }
 
-export const onnxFlavor: Flavor = { name: 'onnx', load };
+export const onnxFlavor: Flavor = { name: 'onnx', cpuBound: false, load };

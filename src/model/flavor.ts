@@ -24,6 +24,13 @@ export interface LoadedModel {
 export interface Flavor {
   /** The MLmodel flavor key and the pyfunc loader_module suffix (mlflow.<name>). */
   readonly name: string;
+  /**
+   * true: the JS thread computes predict (pure-JS or wasm models), so serving runs it on
+   * worker threads holding replicas of the model; false: predict already runs outside the
+   * JS thread (onnxruntime's own threads, Python worker processes), so it stays on the main
+   * thread and is not replicated.
+   */
+  readonly cpuBound: boolean;
   /** Reads the model files once; fails with a FlavorError naming what it cannot serve. */
   load(modelDir: string, mlmodel: MLmodel, options: LoadOptions): Promise<LoadedModel>;
 }

@@ -33,6 +33,8 @@ export interface EncodeContext {
  * every shadow, which may have another signature); `encode` writes the response body.
  */
 export interface Codec<Parsed, Decoded extends DecodedRequest = DecodedRequest> {
+  /** its key in CODECS (a replica thread finds it by name) */
+  readonly name: CodecName;
   /** `wantDoc`: routing needs the parsed JSON document (a sticky key in the body). */
   parse(body: string, wantDoc: boolean): Parsed;
   /** The parsed JSON document for routing, when there is one. */
@@ -55,6 +57,7 @@ type ScoringDecoded = DecodedRequest & { unwrapped: boolean };
 
 function scoringCodec(format: RequestFormat): Codec<ScoringBody, ScoringDecoded> {
   return {
+    name: format,
     parse(text, wantDoc) {
       let doc: unknown;
       if (wantDoc && format === 'json') {
@@ -85,6 +88,7 @@ interface V2Body {
 }
 
 export const V2_CODEC: Codec<V2Body> = {
+  name: 'v2',
   parse(text) {
     let doc: unknown;
     try {
@@ -102,6 +106,16 @@ export const V2_CODEC: Codec<V2Body> = {
   },
 };
 
+export type CodecName = RequestFormat | 'v2';
+
+export const CODECS: Record<CodecName, Codec<any, DecodedRequest>> = { ...SCORING_CODECS, v2: V2_CODEC };
+
+export interface PipelineResult {
+  body: string;
+  /** formatOutput(output), when asked for (to compare with shadows) */
+  predictions: string | null;
+}
+
 /** decode → predict (enforcement included) → encode on one version: the model-side pipeline. */
 export async function runPipeline<P, D extends DecodedRequest>(
   codec: Codec<P, D>,
@@ -109,7 +123,7 @@ export async function runPipeline<P, D extends DecodedRequest>(
   version: LoadedVersion,
   endpoint: string,
   wantPredictions: boolean,
-): Promise<{ body: string; predictions: string | null }> {
+): Promise<PipelineResult> {
   const decoded = codec.decode(parsed, version);
   const output = await version.predict(decoded.input, decoded.params);
   const predictions = wantPredictions ? formatOutput(output) : null;

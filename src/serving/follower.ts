@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { fetchModelFiles, resolveModelVersion, type ModelVersionRef, type RegistryOptions } from '../registry/index.js';
 import type { Metrics } from '../metrics.js';
 import { LoadedVersion, type ModelIdentity } from './loaded-version.js';
+import type { ReplicaPool } from './replicas.js';
 import type { ServedModel } from './served-model.js';
 import { warmUp } from './warmup.js';
 
@@ -18,6 +19,8 @@ export interface FollowerOptions {
   intervalSeconds: number;
   logger: Logger;
   metrics: Metrics;
+  /** the serving replica threads (-w N), which load CPU-bound versions too */
+  replicas: ReplicaPool | null;
 }
 
 const MAX_BACKOFF_EXPONENT = 10;
@@ -28,10 +31,10 @@ export function identityOf(ref: ModelVersionRef, localPath: string): ModelIdenti
 }
 
 /** Resolve, download, load and warm up one version of `uri`. */
-export async function loadVersion(ref: ModelVersionRef, options: Pick<FollowerOptions, 'registry' | 'logger' | 'metrics'>): Promise<LoadedVersion> {
+export async function loadVersion(ref: ModelVersionRef, options: Pick<FollowerOptions, 'registry' | 'logger' | 'metrics' | 'replicas'>): Promise<LoadedVersion> {
   const started = process.hrtime.bigint();
   const localPath = await fetchModelFiles(ref, options.registry);
-  const version = await LoadedVersion.load(identityOf(ref, localPath), options.logger);
+  const version = await LoadedVersion.load(identityOf(ref, localPath), options.logger, options.replicas);
   try {
     await warmUp(version);
   } catch (err) {
@@ -70,7 +73,7 @@ export class Follower {
 
   /** One poll: returns after a swap, a failure, or nothing to do. */
   async poll(): Promise<void> {
-    const { uri, served, logger, metrics, registry } = this.options;
+    const { uri, served, logger, metrics, registry, replicas } = this.options;
     const model = served.name;
     let ref: ModelVersionRef;
     try {
@@ -86,7 +89,7 @@ export class Follower {
     }
     logger.info({ uri, from: this.servedRef.version, to: ref.version }, `${uri} now points at version ${ref.version}: loading it`);
     try {
-      const next = await loadVersion(ref, { registry, logger, metrics });
+      const next = await loadVersion(ref, { registry, logger, metrics, replicas });
       if (this.stopped) return void (await next.retire());
       const previous = served.current();
       this.servedRef = ref;

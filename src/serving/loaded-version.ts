@@ -8,6 +8,9 @@
  * reference and gives it up with `retire()`; every prediction holds a `Lease` from
  * `lease()` until its work has ended (even past a timeout's answer). The flavor's model is
  * disposed when the last reference goes.
+ *
+ * A version of a CPU-bound flavor loaded with replica threads (`-w N`) is loaded in each of
+ * them too; `offload` runs a whole request on one of them.
  */
 import type { Logger } from 'pino';
 import { flavorFor } from '../../flavors/index.js';
@@ -19,7 +22,9 @@ import type { LoadedModel } from '../model/flavor.js';
 import { readMLmodel, servingFlavorName, type MLmodel } from '../model/mlmodel.js';
 import { enforceParams } from '../model/params.js';
 import type { Schema } from '../model/signature.js';
+import type { CodecName } from './codec.js';
 import { isOwnBug } from './failure.js';
+import type { ReplicaJob, ReplicaPool } from './replicas.js';
 
 export interface ModelIdentity {
   /** registered model name, or the directory name for a plain path */
@@ -58,14 +63,17 @@ export class LoadedVersion {
     readonly mlmodel: MLmodel,
     readonly flavor: string,
     private readonly model: LoadedModel,
+    /** its replicas' key in the pool, when it has replicas */
+    private readonly replicas: { pool: ReplicaPool; key: number } | null,
   ) {
     this.disposed = new Promise<void>((resolve, reject) => {
-      this.dispose = () => model.dispose().then(resolve, reject);
+      this.dispose = () => Promise.all([model.dispose(), replicas?.pool.drop(replicas.key)]).then(() => resolve(), reject);
     });
     this.disposed.catch(() => undefined); // awaited by retire(); never an unhandled rejection
   }
 
-  static async load(identity: ModelIdentity, logger: Logger): Promise<LoadedVersion> {
+  /** `replicas`: the serving replica threads, which load it too when its flavor is CPU-bound. */
+  static async load(identity: ModelIdentity, logger: Logger, replicas: ReplicaPool | null = null): Promise<LoadedVersion> {
     const mlmodel = await readMLmodel(identity.localPath);
     if (mlmodel.metadata?.['mlflow.model.isExternal'] === true) {
       throw new MlflowError('BAD_REQUEST', 'This model was logged as an external model reference and cannot be loaded for serving.');
@@ -73,7 +81,19 @@ export class LoadedVersion {
     const flavorName = servingFlavorName(mlmodel);
     const flavor = await flavorFor(flavorName);
     const model = await flavor.load(identity.localPath, mlmodel, { logger });
-    return new LoadedVersion(identity, mlmodel, flavor.name, model);
+    if (replicas === null || !flavor.cpuBound) return new LoadedVersion(identity, mlmodel, flavor.name, model, null);
+    try {
+      return new LoadedVersion(identity, mlmodel, flavor.name, model, { pool: replicas, key: await replicas.load(identity) });
+    } catch (err) {
+      // The main thread loaded it: serve it there (a native addon may refuse worker threads).
+      logger.warn({ err, model: identity.name, version: identity.version }, 'replica threads cannot load this version: it is served on the main thread only');
+      return new LoadedVersion(identity, mlmodel, flavor.name, model, null);
+    }
+  }
+
+  /** Runs a whole request (a body in `codec`'s protocol) on a replica thread; null without replicas. */
+  offload(codec: CodecName, body: string, endpoint: string, wantPredictions: boolean): ReplicaJob | null {
+    return this.replicas === null ? null : this.replicas.pool.score(this.replicas.key, codec, body, endpoint, wantPredictions);
   }
 
   get signature(): MLmodel['signature'] {

@@ -11,8 +11,7 @@
 import type { Logger } from 'pino';
 import { MlflowError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
-import { formatOutput } from '../protocol/json-output.js';
-import { runPipeline, type Codec, type DecodedRequest } from './codec.js';
+import { runPipeline, type Codec, type DecodedRequest, type PipelineResult } from './codec.js';
 import { Timeout, withDeadline } from './deadline.js';
 import type { Lease, LoadedVersion } from './loaded-version.js';
 import type { HeaderReader, ScoringEndpoint, ScoringShadow, ScoringVariant } from './scoring-endpoint.js';
@@ -44,17 +43,46 @@ export interface ScorerOptions {
   timeoutSeconds: number;
 }
 
+/**
+ * Bodies from this size on run on a replica thread when their version has replicas
+ * (CPU-bound flavors with -w N ≥ 1); smaller ones are scored inline, where the hop to a
+ * thread would cost more than it frees (measured in bench/README.md).
+ */
+const INLINE_MAX_BYTES = 16 * 1024;
+
+/** A request body, parsed on the main thread at most once, and only when a step there needs it. */
+class RequestBody<P> {
+  private parsed: { value: P } | null = null;
+
+  constructor(
+    readonly text: string,
+    private readonly codec: Codec<P, DecodedRequest>,
+  ) {}
+
+  get(wantDoc: boolean): P {
+    this.parsed ??= { value: this.codec.parse(this.text, wantDoc) };
+    return this.parsed.value;
+  }
+}
+
+interface Work {
+  done: Promise<PipelineResult>;
+  /** frees the work's compute when nobody waits for it anymore */
+  abandon(): void;
+}
+
 export class Scorer {
   constructor(private readonly options: ScorerOptions) {}
 
   async score<P, D extends DecodedRequest>(request: ScoreRequest<P, D>): Promise<ScoreOutcome> {
     const started = performance.now();
     const { endpoint, codec } = request;
-    let parsed: P;
+    const body = new RequestBody(request.body, codec);
     let variant: ScoringVariant;
     try {
-      parsed = codec.parse(request.body, endpoint.stickyPath !== null);
-      variant = request.pinned !== undefined ? endpoint.pinnedVariant(request.pinned) : endpoint.route(request.header, codec.routingDoc(parsed));
+      // Only a sticky key in the body makes the main thread parse it before routing.
+      const doc = endpoint.stickyPath !== null ? codec.routingDoc(body.get(true)) : undefined;
+      variant = request.pinned !== undefined ? endpoint.pinnedVariant(request.pinned) : endpoint.route(request.header, doc);
     } catch (err) {
       return { ok: false, error: this.failure(err, request.requestId), answered: null };
     }
@@ -64,24 +92,35 @@ export class Scorer {
     }
     const version = lease.version;
     const shadowed = endpoint.shadows.length > 0;
-    const work = runPipeline(codec, parsed, version, endpoint.name, shadowed);
+    const work = this.execute(version, codec, body, endpoint.name, shadowed);
     // The lease holds until the work has ended, even when the deadline answered first.
-    work.then(
+    work.done.then(
       () => lease.release(),
       () => lease.release(),
     );
     const answered = { variant, version };
     let outcome: ScoreOutcome;
     try {
-      const { body, predictions } = await withDeadline(this.options.timeoutSeconds * 1000, work, started);
-      outcome = { ok: true, body, answered };
-      if (shadowed) this.sendToShadows(endpoint, codec, parsed, predictions!, request.requestId);
+      const { body: answer, predictions } = await withDeadline(this.options.timeoutSeconds * 1000, work.done, started);
+      outcome = { ok: true, body: answer, answered };
+      if (shadowed) this.sendToShadows(endpoint, codec, body, predictions!, request.requestId);
     } catch (err) {
+      if (err instanceof Timeout) work.abandon();
       outcome = { ok: false, error: this.failure(err, request.requestId), answered };
     }
     const status = outcome.ok ? 200 : outcome.error.status;
     observeVariant(this.options.metrics, variant, version, status, (performance.now() - started) / 1000, outcome.ok ? null : outcome.error.errorCode);
     return outcome;
+  }
+
+  /** The pipeline on `version`: on a replica thread for a large body when it has replicas, else inline. */
+  private execute<P, D extends DecodedRequest>(version: LoadedVersion, codec: Codec<P, D>, body: RequestBody<P>, endpoint: string, wantPredictions: boolean): Work {
+    if (body.text.length >= INLINE_MAX_BYTES) {
+      const job = version.offload(codec.name, body.text, endpoint, wantPredictions);
+      if (job !== null) return job;
+    }
+    const done = (async () => runPipeline(codec, body.get(false), version, endpoint, wantPredictions))();
+    return { done, abandon: () => undefined }; // inline work is small: it ends on its own
   }
 
   /** The typed error of a failure: an MlflowError as it is, a timeout, or our own bug. */
@@ -94,11 +133,11 @@ export class Scorer {
   }
 
   /** Offers an answered request to every shadow that samples it; outcomes go to metrics and logs only. */
-  private sendToShadows<P, D extends DecodedRequest>(endpoint: ScoringEndpoint, codec: Codec<P, D>, parsed: P, primary: string, requestId: string): void {
+  private sendToShadows<P, D extends DecodedRequest>(endpoint: ScoringEndpoint, codec: Codec<P, D>, body: RequestBody<P>, primary: string, requestId: string): void {
     const { metrics } = this.options;
     for (const shadow of endpoint.shadows) {
       if (shadow.sample < 1 && Math.random() >= shadow.sample) continue;
-      const accepted = shadow.queue.offer(() => this.runShadow(shadow, endpoint.name, codec, parsed, primary, requestId));
+      const accepted = shadow.queue.offer(() => this.runShadow(shadow, endpoint.name, codec, body, primary, requestId));
       if (!accepted) metrics.shadowDropped.with(shadow.labels).inc();
     }
   }
@@ -107,7 +146,7 @@ export class Scorer {
     shadow: ScoringShadow,
     endpoint: string,
     codec: Codec<P, D>,
-    parsed: P,
+    body: RequestBody<P>,
     primary: string,
     requestId: string,
   ): Promise<void> {
@@ -118,8 +157,7 @@ export class Scorer {
     let error: string | undefined;
     try {
       if (lease === null) throw new Error('the shadow model is not loaded');
-      const decoded = codec.decode(parsed, lease.version);
-      const predictions = formatOutput(await lease.version.predict(decoded.input, decoded.params));
+      const { predictions } = await this.execute(lease.version, codec, body, endpoint, true).done;
       outcome = predictions === primary ? 'agree' : 'disagree';
     } catch (err) {
       outcome = 'error';
