@@ -24,6 +24,8 @@ export const serveConfigSchema = z.object({
   pollIntervalSeconds: z.coerce.number().min(0),
   /** -w/--workers: replica threads running CPU-bound models; 0 runs everything on the main thread */
   workers: z.coerce.number().int().min(0).max(256),
+  /** --max-queue: requests in flight per model (running or waiting) before 503s */
+  maxQueue: z.coerce.number().int().min(1),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 }).refine((c) => c.modelUri !== '' || c.configPath !== null, {
   path: ['modelUri'],
@@ -42,6 +44,7 @@ export interface ServeFlags {
   cacheDir?: string | undefined;
   pollInterval?: string | undefined;
   workers?: string | undefined;
+  maxQueue?: string | undefined;
   logLevel?: string | undefined;
 }
 
@@ -79,6 +82,7 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeCon
     cacheDir: flags.cacheDir ?? env.FLOWGATE_CACHE_DIR ?? defaultCacheDir(env),
     pollIntervalSeconds: flags.pollInterval ?? env.FLOWGATE_POLL_INTERVAL ?? 30,
     workers: flags.workers ?? env.MLFLOW_MODELS_WORKERS ?? availableParallelism(),
+    maxQueue: flags.maxQueue ?? env.FLOWGATE_MAX_QUEUE ?? 128,
     logLevel: flags.logLevel ?? env.FLOWGATE_LOG_LEVEL ?? 'info',
   });
   if (!parsed.success) {

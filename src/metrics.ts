@@ -35,6 +35,8 @@ export class Metrics {
   readonly internalErrors: Counter;
   /** requests whose client went away before sending the whole body */
   readonly clientClosed: Counter;
+  /** requests refused because their model's queue was full */
+  readonly queueFull: Counter<'model'>;
   /** how many followed URIs serve each model version now (several URIs can name one version) */
   private readonly servedBy = new Map<string, number>();
   private readonly requestSeries = new Map<string, { count: CounterSeries; latency: HistogramSeries }>();
@@ -59,6 +61,7 @@ export class Metrics {
     this.shadowDropped = new SeriesCounter('flowgate_shadow_dropped_total', 'Shadow requests dropped because the shadow queue was full', variant, r);
     this.internalErrors = new Counter({ name: 'flowgate_internal_errors_total', help: "Requests that failed on flowgate's own bug (500 INTERNAL_ERROR, logged with a stack)", registers });
     this.clientClosed = new Counter({ name: 'flowgate_client_closed_total', help: 'Requests whose client closed the connection before sending the whole body', registers });
+    this.queueFull = new Counter({ name: 'flowgate_queue_full_total', help: "Requests refused with 503 because their model had --max-queue requests in flight", labelNames: ['model'], registers });
     this.configReloads = new Counter({ name: 'flowgate_config_reloads_total', help: 'Re-reads of a changed endpoints file, by outcome (applied, rejected)', labelNames: ['outcome'], registers });
   }
 

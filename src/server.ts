@@ -65,7 +65,7 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
   reloader?.watch();
   const first = gateway.endpoints.defaultEndpoint.variants[0]!.model;
 
-  const app = createApp({ gateway, metrics, logger, timeoutSeconds: config.timeoutSeconds });
+  const app = createApp({ gateway, metrics, logger, timeoutSeconds: config.timeoutSeconds, maxQueue: config.maxQueue });
   let server: ServerType;
   try {
     server = await new Promise((resolve, reject) => {

@@ -41,6 +41,7 @@ Options:
   -h, --host HOST         address to bind (default 127.0.0.1)                             [env MLFLOW_HOST]
   -t, --timeout SECONDS   per-request timeout, answered with 504 (default 60)             [env MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT]
   -w, --workers N         threads running CPU-bound models (sklearn, trees, Keras); 0: all on the main thread (default: cores) [env MLFLOW_MODELS_WORKERS]
+      --max-queue N       requests in flight per model before 503 + Retry-After (default 128) [env FLOWGATE_MAX_QUEUE]
       --tracking-uri URI  MLflow tracking/registry: a path, file:, sqlite:///, http(s)://   [env MLFLOW_TRACKING_URI]
       --cache-dir DIR     where remote model versions are downloaded (default ~/.cache/flowgate) [env FLOWGATE_CACHE_DIR]
       --poll-interval S   re-resolve the URI every S seconds and hot-swap new versions; 0 disables (default 30) [env FLOWGATE_POLL_INTERVAL]
@@ -109,6 +110,7 @@ async function main(argv: string[]): Promise<number> {
         host: { type: 'string', short: 'h' },
         timeout: { type: 'string', short: 't' },
         workers: { type: 'string', short: 'w' },
+        'max-queue': { type: 'string' },
         'poll-interval': { type: 'string' },
         'log-level': { type: 'string' },
       });
@@ -120,6 +122,7 @@ async function main(argv: string[]): Promise<number> {
         host: values.host as string | undefined,
         timeout: values.timeout as string | undefined,
         workers: values.workers as string | undefined,
+        maxQueue: values['max-queue'] as string | undefined,
         trackingUri: values['tracking-uri'] as string | undefined,
         cacheDir: values['cache-dir'] as string | undefined,
         pollInterval: values['poll-interval'] as string | undefined,

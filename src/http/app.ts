@@ -25,13 +25,15 @@ export interface AppOptions {
   logger: Logger;
   /** MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT, in seconds */
   timeoutSeconds: number;
+  /** requests in flight per model before 503s */
+  maxQueue: number;
 }
 
 const JSON_TYPE = { 'Content-Type': 'application/json' };
 
-export function createApp({ gateway, metrics, logger, timeoutSeconds }: AppOptions): Hono<AppEnv> {
+export function createApp({ gateway, metrics, logger, timeoutSeconds, maxQueue }: AppOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const deps = { scorer: new Scorer({ metrics, logger, timeoutSeconds }), metrics, logger };
+  const deps = { scorer: new Scorer({ metrics, logger, timeoutSeconds, maxQueue }), metrics, logger };
 
   // Request id, access log and metrics around every request.
   app.use('*', async (c, next) => {

@@ -67,7 +67,9 @@ function respondScored(c: Context<AppEnv>, outcome: ScoreOutcome, render: ErrorR
         : { 'Content-Type': 'application/json', 'x-flowgate-endpoint': variant.labels.endpoint, 'x-flowgate-variant': variant.name, 'x-flowgate-model': version.identity.name, 'x-flowgate-version': number, 'x-request-id': id };
   }
   c.set('requestIdSent', true);
-  return outcome.ok ? new Response(outcome.body, { status: 200, headers }) : render(outcome.error, headers);
+  if (outcome.ok) return new Response(outcome.body, { status: 200, headers });
+  if (outcome.error.status === 503) headers['Retry-After'] = '1'; // a full queue, or a model not loaded yet
+  return render(outcome.error, headers);
 }
 
 /** Request headers by lower-case name, read from the parsed Node headers without building a web Headers. */

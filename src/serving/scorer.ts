@@ -14,6 +14,7 @@ import type { Metrics } from '../metrics.js';
 import { runPipeline, type Codec, type DecodedRequest, type PipelineResult } from './codec.js';
 import { Timeout, withDeadline } from './deadline.js';
 import type { Lease, LoadedVersion } from './loaded-version.js';
+import type { ServedModel } from './served-model.js';
 import type { HeaderReader, ScoringEndpoint, ScoringShadow, ScoringVariant } from './scoring-endpoint.js';
 import { observeVariant } from './variant-metrics.js';
 
@@ -41,6 +42,8 @@ export interface ScorerOptions {
   metrics: Metrics;
   logger: Logger;
   timeoutSeconds: number;
+  /** requests in flight per served model (running or waiting for a thread) before 503s */
+  maxQueue: number;
 }
 
 /**
@@ -72,6 +75,9 @@ interface Work {
 }
 
 export class Scorer {
+  /** requests in flight per served model: the bounded queue */
+  private readonly inFlight = new WeakMap<ServedModel, number>();
+
   constructor(private readonly options: ScorerOptions) {}
 
   async score<P, D extends DecodedRequest>(request: ScoreRequest<P, D>): Promise<ScoreOutcome> {
@@ -86,18 +92,27 @@ export class Scorer {
     } catch (err) {
       return { ok: false, error: this.failure(err, request.requestId), answered: null };
     }
-    const lease = variant.model.served.acquire();
+    const served = variant.model.served;
+    const queued = this.inFlight.get(served) ?? 0;
+    if (queued >= this.options.maxQueue) {
+      this.options.metrics.queueFull.inc({ model: served.name });
+      const error = new MlflowError('TEMPORARILY_UNAVAILABLE', `Model '${served.name}' has ${queued} requests in flight, its queue's bound (--max-queue): retry later.`);
+      return { ok: false, error, answered: null };
+    }
+    const lease = served.acquire();
     if (lease === null) {
       return { ok: false, error: new MlflowError('TEMPORARILY_UNAVAILABLE', `Model '${endpoint.name}' is not loaded yet.`), answered: null };
     }
+    this.inFlight.set(served, queued + 1);
     const version = lease.version;
     const shadowed = endpoint.shadows.length > 0;
     const work = this.execute(version, codec, body, endpoint.name, shadowed);
-    // The lease holds until the work has ended, even when the deadline answered first.
-    work.done.then(
-      () => lease.release(),
-      () => lease.release(),
-    );
+    // The lease (and the queue's place) holds until the work has ended, even when the deadline answered first.
+    const ended = () => {
+      lease.release();
+      this.inFlight.set(served, this.inFlight.get(served)! - 1);
+    };
+    work.done.then(ended, ended);
     const answered = { variant, version };
     let outcome: ScoreOutcome;
     try {

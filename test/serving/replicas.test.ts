@@ -94,4 +94,25 @@ describe.skipIf(!HAVE_SHARED)('replica threads on a RandomForest', () => {
     const small = await post(server, rfBody(10));
     expect(small.status).toBe(200);
   }, 120_000);
+
+  test('--max-queue 1: past the bound, 503 in MLflow\'s shape with Retry-After, counted; the queue empties after', async () => {
+    server = await startFlowgate(RF, { workers: '1', maxQueue: '1' });
+    const body = rfBody(20_000);
+    const answers = await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        const res = await fetch(`${server!.url}/invocations`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+        return { status: res.status, retryAfter: res.headers.get('retry-after'), json: await res.json() };
+      }),
+    );
+    const refused = answers.filter((a) => a.status === 503);
+    expect(answers.filter((a) => a.status === 200).length).toBeGreaterThanOrEqual(1);
+    expect(refused.length).toBeGreaterThanOrEqual(1);
+    for (const a of refused) {
+      expect(a.retryAfter).toBe('1');
+      expect(a.json).toEqual({ error_code: 'TEMPORARILY_UNAVAILABLE', message: expect.stringMatching(/queue's bound \(--max-queue\)/) });
+    }
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(Number(/flowgate_queue_full_total\{[^}]*\} (\d+)/.exec(metrics)?.[1])).toBe(refused.length);
+    expect((await post(server, rfBody(10))).status).toBe(200);
+  }, 120_000);
 });

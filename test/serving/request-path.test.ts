@@ -64,7 +64,7 @@ describe('leases and the scorer', () => {
     const logged: unknown[] = [];
     const logger = { ...quietLogger, error: (obj: unknown) => logged.push(obj), info: () => undefined } as unknown as typeof quietLogger;
     const metrics = new Metrics();
-    const scorer = new Scorer({ metrics, logger, timeoutSeconds: 5 });
+    const scorer = new Scorer({ metrics, logger, timeoutSeconds: 5, maxQueue: 8 });
     const buggy: Codec<string> = {
       ...(SCORING_CODECS.json as unknown as Codec<string>),
       parse: (text) => text,
