@@ -10,6 +10,7 @@
  * tensorCell) raises, and so does flowgate, with the library's message.
  */
 import { invalidInput } from '../../src/errors.js';
+import { castValue } from '../../src/model/cast.js';
 import { elementCount, isNumericDType, type Column, type DType, type Frame, type ModelInput, type Values } from '../../src/model/data.js';
 
 export interface FeatureSpec {
@@ -45,23 +46,11 @@ export function objectColumns(input: Frame): string[] {
 }
 
 /**
- * Python's float() of a numpy str cell (what `astype(float)` does): decimal and exponent
- * forms, digit-group underscores, nan, inf and infinity, surrounding whitespace; anything else raises.
+ * A cell of a numpy str/object ndarray as `astype(float)` reads it (Python's float(): numbers as
+ * text, nan/inf spellings; None is NaN); anything else raises as numpy does.
  */
 export function parseFloatCell(v: unknown): number {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'boolean') return v ? 1 : 0;
-  if (v === null || v === undefined) return NaN;
-  if (typeof v === 'string') {
-    let t = v.trim();
-    // Python allows one underscore between digits ("1_000").
-    if (t.includes('_') && !/(^|\D)_|_(\D|$)/.test(t)) t = t.replace(/_/g, '');
-    if (/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(t)) return Number(t);
-    const special = /^([+-]?)(nan|inf|infinity)$/i.exec(t);
-    if (special !== null) return special[2]!.toLowerCase() === 'nan' ? NaN : special[1] === '-' ? -Infinity : Infinity;
-    throw new LibraryInputError(`could not convert string to float: '${v}'`);
-  }
-  throw new LibraryInputError(`float() argument must be a string or a real number, not '${Array.isArray(v) ? 'list' : typeof v === 'object' ? 'dict' : typeof v}'`, 'TypeError');
+  return castValue(v, 'float64') as number;
 }
 
 export interface InputMatrix {
