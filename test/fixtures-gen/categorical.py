@@ -285,14 +285,13 @@ def gen_lightgbm(out_dir):
 
 
 def main():
-    kind, out_dir = sys.argv[1], sys.argv[2]
+    kind, out_dir = sys.argv[1:3]
     out = os.path.join(out_dir, kind)
     os.makedirs(out, exist_ok=True)
-    cases = gen_xgboost(out) if kind == "xgboost" else gen_lightgbm(out)
-    with open(os.path.join(out, "requests.json"), "w") as f:
-        json.dump(REQUESTS, f, indent=1)
-    with open(os.path.join(out, "index.json"), "w") as f:
-        json.dump({"cases": cases}, f, indent=1)
+    cases = {"xgboost": gen_xgboost, "lightgbm": gen_lightgbm}[kind](out)
+    for file, value in (("requests.json", REQUESTS), ("index.json", {"cases": cases})):
+        with open(os.path.join(out, file), "w") as f:
+            json.dump(value, f, indent=1)
     print(f"{kind}: {len(cases)} categorical cases in {out}")
 
 
