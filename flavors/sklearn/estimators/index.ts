@@ -1,5 +1,7 @@
 /** Every estimator family the sklearn flavor serves: one line each. */
 import type { EstimatorFamily } from '../estimator.js';
+import { adaBoost } from './adaboost.js';
+import { bagging } from './bagging.js';
 import { columnTransformer } from './column-transformer.js';
 import { decisionTrees } from './decision-tree.js';
 import { dictVectorizer } from './dict-vectorizer.js';
@@ -14,6 +16,7 @@ import { linearClassifiers } from './linear-classifier.js';
 import { linearRegressors } from './linear-regression.js';
 import { linearSvms } from './linear-svm.js';
 import { gaussianNB } from './naive-bayes.js';
+import { multilayerPerceptrons } from './mlp.js';
 import { kNeighbors } from './neighbors.js';
 import { normalizer } from './normalizer.js';
 import { oneHotEncoder } from './one-hot-encoder.js';
@@ -54,4 +57,7 @@ export const FAMILIES: readonly EstimatorFamily[] = [
   pca,
   dictVectorizer,
   functionTransformer,
+  multilayerPerceptrons,
+  adaBoost,
+  bagging,
 ];

@@ -36,6 +36,7 @@ interface Batch {
   predict_proba?: Outcome;
   predict_log_proba?: Outcome;
   predict_joint_log_proba?: Outcome;
+  decision_function?: Outcome;
   transform?: Outcome;
 }
 
@@ -62,12 +63,13 @@ interface Generated {
   refusals: Refusal[];
 }
 
-export function generatedMore(): Generated[] {
-  if (!existsSync(GENERATED_MORE)) return [];
-  return readdirSync(GENERATED_MORE)
-    .filter((d) => d.startsWith('sk') && existsSync(join(GENERATED_MORE, d, 'cases.json')))
+/** The fixtures under `root` (sklearn-more.sh's by default; sklearn-wild.sh writes the same format). */
+export function generatedMore(root = GENERATED_MORE): Generated[] {
+  if (!existsSync(root)) return [];
+  return readdirSync(root)
+    .filter((d) => d.startsWith('sk') && existsSync(join(root, d, 'cases.json')))
     .map((d) => {
-      const dir = join(GENERATED_MORE, d);
+      const dir = join(root, d);
       const meta = JSON.parse(readFileSync(join(dir, 'cases.json'), 'utf8')) as { cases: MoreCase[]; refusals: Refusal[] };
       return { dir, version: d, cases: meta.cases, refusals: meta.refusals };
     });
@@ -159,6 +161,7 @@ const METHODS = {
   predict_proba: 'predictProba',
   predict_log_proba: 'predictLogProba',
   predict_joint_log_proba: 'predictJointLogProba',
+  decision_function: 'decisionFunction',
   transform: 'transform',
 } as const;
 
@@ -182,7 +185,8 @@ export async function compareCase(dir: string, c: MoreCase, file: string): Promi
       if (expected === undefined) continue;
       const where = `${c.name} ${batchName}.${method}`;
       const key = METHODS[method];
-      if (method === 'predict_joint_log_proba' && estimator[key] === undefined) continue; // pyfunc never calls it unless it exists
+      // pyfunc never calls these unless they exist
+      if ((method === 'predict_joint_log_proba' || method === 'decision_function') && estimator[key] === undefined) continue;
       // a method flowgate lacks is refused at load; sklearn failing on this batch tells nothing more
       if ('error' in expected && estimator[key] === undefined) continue;
       expect(estimator[key], `${where}: flowgate has it`).toBeTypeOf('function');
@@ -203,10 +207,10 @@ export async function compareCase(dir: string, c: MoreCase, file: string): Promi
 }
 
 /** One differential suite for the cases of the given families, in every generated version. */
-export function describeFamily(title: string, families: readonly string[]): void {
-  const generated = generatedMore();
+export function describeFamily(title: string, families: readonly string[], root = GENERATED_MORE, absent = NO_GENERATED_MORE): void {
+  const generated = generatedMore(root);
   describe.skipIf(generated.length === 0)(`${title} vs scikit-learn (differential)`, () => {
-    if (generated.length === 0) it.skip(NO_GENERATED_MORE, () => {});
+    if (generated.length === 0) it.skip(absent, () => {});
     for (const { dir, version, cases } of generated) {
       for (const c of cases.filter((x) => families.includes(x.family))) {
         for (const [format, file] of Object.entries(c.files)) {
