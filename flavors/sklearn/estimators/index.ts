@@ -2,6 +2,8 @@
 import type { EstimatorFamily } from '../estimator.js';
 import { adaBoost } from './adaboost.js';
 import { bagging } from './bagging.js';
+import { stacking } from './stacking.js';
+import { voting } from './voting.js';
 import { columnTransformer } from './column-transformer.js';
 import { decisionTrees } from './decision-tree.js';
 import { dictVectorizer } from './dict-vectorizer.js';
@@ -60,4 +62,6 @@ export const FAMILIES: readonly EstimatorFamily[] = [
   multilayerPerceptrons,
   adaBoost,
   bagging,
+  voting,
+  stacking,
 ];

@@ -49,3 +49,6 @@ export function numbersOf(t: Tensor, what: string): Float64Array {
   if (t.values instanceof Float64Array) return t.values;
   throw new TypeError(`${what} answered ${t.dtype} values where numbers were expected`);
 }
+
+/** `named_estimators_`: a dict subclass kept in voting and stacking pickles (read by nothing here). */
+export const BUNCH = ['sklearn.utils._bunch.Bunch', 'sklearn.utils.Bunch'];

@@ -27,7 +27,7 @@ function buildPipeline(obj: PyObject, ctx: BuildContext): Estimator {
   const through = (X: Table): Table => transformers.reduce((Xt, t) => t.transform!(Xt), X);
 
   const pipeline: Estimator = { name: final === null ? 'Pipeline' : `Pipeline(${final.name})` };
-  const methods = ['predict', 'predictProba', 'predictLogProba', 'predictJointLogProba'] as const;
+  const methods = ['predict', 'predictProba', 'predictLogProba', 'predictJointLogProba', 'decisionFunction'] as const;
   const out: Record<string, unknown> = { ...pipeline };
   for (const m of methods) {
     const f = final?.[m];
