@@ -4,6 +4,7 @@ import { adaBoost } from './adaboost.js';
 import { bagging } from './bagging.js';
 import { stacking } from './stacking.js';
 import { voting } from './voting.js';
+import { calibratedClassifiers } from './calibration.js';
 import { columnTransformer } from './column-transformer.js';
 import { decisionTrees } from './decision-tree.js';
 import { dictVectorizer } from './dict-vectorizer.js';
@@ -64,4 +65,5 @@ export const FAMILIES: readonly EstimatorFamily[] = [
   bagging,
   voting,
   stacking,
+  calibratedClassifiers,
 ];
