@@ -5,6 +5,8 @@ import { bagging } from './bagging.js';
 import { stacking } from './stacking.js';
 import { voting } from './voting.js';
 import { calibratedClassifiers } from './calibration.js';
+import { isolationForest } from './iforest.js';
+import { kMeans } from './kmeans.js';
 import { columnTransformer } from './column-transformer.js';
 import { decisionTrees } from './decision-tree.js';
 import { dictVectorizer } from './dict-vectorizer.js';
@@ -66,4 +68,6 @@ export const FAMILIES: readonly EstimatorFamily[] = [
   voting,
   stacking,
   calibratedClassifiers,
+  isolationForest,
+  kMeans,
 ];
