@@ -7,6 +7,7 @@ import { voting } from './voting.js';
 import { calibratedClassifiers } from './calibration.js';
 import { isolationForest } from './iforest.js';
 import { kMeans } from './kmeans.js';
+import { quantilePowerTransformers } from './quantile-power.js';
 import { columnTransformer } from './column-transformer.js';
 import { decisionTrees } from './decision-tree.js';
 import { dictVectorizer } from './dict-vectorizer.js';
@@ -70,4 +71,5 @@ export const FAMILIES: readonly EstimatorFamily[] = [
   calibratedClassifiers,
   isolationForest,
   kMeans,
+  quantilePowerTransformers,
 ];
