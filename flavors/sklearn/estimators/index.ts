@@ -8,6 +8,7 @@ import { calibratedClassifiers } from './calibration.js';
 import { isolationForest } from './iforest.js';
 import { kMeans } from './kmeans.js';
 import { quantilePowerTransformers } from './quantile-power.js';
+import { textVectorizers } from './text.js';
 import { columnTransformer } from './column-transformer.js';
 import { decisionTrees } from './decision-tree.js';
 import { dictVectorizer } from './dict-vectorizer.js';
@@ -21,7 +22,7 @@ import { lightgbmEstimators } from './lightgbm.js';
 import { linearClassifiers } from './linear-classifier.js';
 import { linearRegressors } from './linear-regression.js';
 import { linearSvms } from './linear-svm.js';
-import { gaussianNB } from './naive-bayes.js';
+import { discreteNB, gaussianNB } from './naive-bayes.js';
 import { multilayerPerceptrons } from './mlp.js';
 import { kNeighbors } from './neighbors.js';
 import { normalizer } from './normalizer.js';
@@ -72,4 +73,6 @@ export const FAMILIES: readonly EstimatorFamily[] = [
   isolationForest,
   kMeans,
   quantilePowerTransformers,
+  textVectorizers,
+  discreteNB,
 ];
