@@ -261,7 +261,7 @@ def write_refusals(out):
     save("function_cumsum", preprocessing.FunctionTransformer(np.cumsum).fit(X), ["numpy.cumsum"])
     save("function_ufunc_kwargs", preprocessing.FunctionTransformer(np.log, kw_args={"where": X > 1}).fit(X), ["FunctionTransformer", "kw_args", "--runtime python"])
     save("function_lambda", preprocessing.FunctionTransformer(lambda A: A * 2).fit(X), ["--runtime python"])
-    save("vectorizer_callable_analyzer", feature_extraction.text.CountVectorizer(analyzer=str.split).fit(["a b", "c d"]), ["split"])
+    save("vectorizer_callable_analyzer", feature_extraction.text.CountVectorizer(analyzer=str.split).fit(["a b", "c d"]), ["builtins.getattr"])
     save("bagging_onnx_hint", ensemble.BaggingClassifier(linear_model.RidgeClassifierCV(), n_estimators=2, random_state=0).fit(X, y), ["RidgeClassifierCV", "skl2onnx", "--runtime python"])
     return refusals
 

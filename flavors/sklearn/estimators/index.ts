@@ -9,6 +9,7 @@ import { isolationForest } from './iforest.js';
 import { kMeans } from './kmeans.js';
 import { quantilePowerTransformers } from './quantile-power.js';
 import { textVectorizers } from './text.js';
+import { transformedTarget } from './transformed-target.js';
 import { columnTransformer } from './column-transformer.js';
 import { decisionTrees } from './decision-tree.js';
 import { dictVectorizer } from './dict-vectorizer.js';
@@ -75,4 +76,5 @@ export const FAMILIES: readonly EstimatorFamily[] = [
   quantilePowerTransformers,
   textVectorizers,
   discreteNB,
+  transformedTarget,
 ];

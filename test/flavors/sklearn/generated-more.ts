@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { Column, DType, Tensor } from '../../../src/model/data.js';
 import type { Estimator } from '../../../flavors/sklearn/estimator.js';
 import { readSklearnModel } from '../../../flavors/sklearn/index.js';
+import { FlavorError } from '../../../src/errors.js';
 import type { Table } from '../../../flavors/sklearn/table.js';
 
 export const GENERATED_MORE = 'test/.generated/sklearn-more';
@@ -227,6 +228,30 @@ export function describeFamily(title: string, families: readonly string[], root 
             expect(await compareCase(dir, c, file)).toBeGreaterThan(0);
           });
         }
+      }
+    }
+  });
+}
+
+/** Every refusal a generator recorded: the load fails with a FlavorError naming the words it lists. */
+export function describeRefusals(title: string, root = GENERATED_MORE, absent = NO_GENERATED_MORE): void {
+  const generated = generatedMore(root);
+  describe.skipIf(generated.length === 0)(title, () => {
+    if (generated.length === 0) it.skip(absent, () => {});
+    for (const { dir, version, refusals } of generated) {
+      for (const r of refusals) {
+        it(`${version} ${r.name}`, () => {
+          let error: unknown = null;
+          try {
+            readSklearnModel(readFileSync(join(dir, r.file)), r.file);
+          } catch (err) {
+            error = err;
+          }
+          expect(error, `${r.name} is refused`).toBeInstanceOf(FlavorError);
+          const message = (error as Error).message;
+          expect(message.startsWith('flavor sklearn: '), message).toBe(true);
+          for (const word of r.words) expect(message.toLowerCase()).toContain(word.toLowerCase());
+        });
       }
     }
   });
