@@ -6,13 +6,14 @@
  * (numpy's logaddexp) when they have them. The regressor averages the members' predictions.
  * Members are summed in order, as sklearn's single-job path does.
  */
+import type { Tensor } from '../../../src/model/data.js';
 import { Attributes, asNumbers, asObject, type PyObject } from '../../../src/pickle/index.js';
 import { qualified, type BuildContext, type Estimator, type EstimatorFamily } from '../estimator.js';
 import { featureCheckOf } from '../features.js';
-import { argmax, logInPlace } from '../numeric.js';
-import { float64Tensor, takeLabels } from '../output.js';
+import { logInPlace } from '../numeric.js';
+import { float64Tensor } from '../output.js';
 import type { Table } from '../table.js';
-import { answer, memberInput, numbersOf, requireMethod, selectColumns } from './members.js';
+import { answer, fromProbabilities, memberInput, numbersOf, requireMethod, selectColumns, type MemberMethod } from './members.js';
 
 /** numpy's npy_logaddexp. */
 export function logAddExp(x: number, y: number): number {
@@ -110,32 +111,11 @@ function buildClassifier(obj: PyObject, ctx: BuildContext): Estimator {
   };
 
   const estimator: Estimator = {
-    name: obj.name,
-    predict(X) {
-      const p = proba(X);
-      return takeLabels(classes, Int32Array.from({ length: X.rows }, (_, i) => argmax(p, i * K, K)));
-    },
-    predictProba: (X) => float64Tensor(proba(X), [X.rows, K]),
+    ...fromProbabilities(obj.name, classes, proba),
     predictLogProba: (X) => float64Tensor(logProba(X), [X.rows, K]),
   };
   if (members.every((m) => typeof m.estimator.decisionFunction === 'function')) {
-    estimator.decisionFunction = (X) => {
-      const Xa = input(X);
-      let sum: Float64Array | null = null;
-      let shape: number[] = [X.rows];
-      for (const m of members) {
-        const d = answer(m.estimator, 'decisionFunction', selectColumns(Xa, m.features), obj.name);
-        const v = numbersOf(d, `${obj.name} member`);
-        if (sum === null) {
-          sum = Float64Array.from(v);
-          shape = d.shape;
-        } else {
-          for (let i = 0; i < sum.length; i++) sum[i]! += v[i]!;
-        }
-      }
-      for (let i = 0; i < sum!.length; i++) sum![i]! /= nEstimators;
-      return float64Tensor(sum!, shape);
-    };
+    estimator.decisionFunction = (X) => meanAnswer(obj, members, 'decisionFunction', input(X), nEstimators);
   }
   return estimator;
 }
@@ -148,24 +128,26 @@ function buildRegressor(obj: PyObject, ctx: BuildContext): Estimator {
   const check = featureCheckOf(obj);
   return {
     name: obj.name,
-    predict(X) {
-      const Xa = memberInput(X, check, { allowInfinite: true });
-      let sum: Float64Array | null = null;
-      let shape: number[] = [X.rows];
-      for (const m of members) {
-        const t = answer(m.estimator, 'predict', selectColumns(Xa, m.features), obj.name);
-        const y = numbersOf(t, `${obj.name} member`);
-        if (sum === null) {
-          sum = Float64Array.from(y);
-          shape = t.shape;
-        } else {
-          for (let i = 0; i < sum.length; i++) sum[i]! += y[i]!;
-        }
-      }
-      for (let i = 0; i < sum!.length; i++) sum![i]! /= nEstimators;
-      return float64Tensor(sum!, shape);
-    },
+    predict: (X) => meanAnswer(obj, members, 'predict', memberInput(X, check, { allowInfinite: true }), nEstimators),
   };
+}
+
+/** The members' answers on their columns, summed in order, divided by n_estimators. */
+function meanAnswer(obj: PyObject, members: readonly Member[], method: MemberMethod, Xa: Table, nEstimators: number): Tensor {
+  let sum: Float64Array | null = null;
+  let shape: number[] = [Xa.rows];
+  for (const m of members) {
+    const t = answer(m.estimator, method, selectColumns(Xa, m.features), obj.name);
+    const v = numbersOf(t, `${obj.name} member`);
+    if (sum === null) {
+      sum = Float64Array.from(v);
+      shape = t.shape;
+    } else {
+      for (let i = 0; i < sum.length; i++) sum[i]! += v[i]!;
+    }
+  }
+  for (let i = 0; i < sum!.length; i++) sum![i]! /= nEstimators;
+  return float64Tensor(sum!, shape);
 }
 
 export const bagging: EstimatorFamily = {

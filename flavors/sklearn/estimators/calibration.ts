@@ -9,11 +9,10 @@
 import type { Tensor } from '../../../src/model/data.js';
 import { Attributes, PyObject, asObject, asSequence, type NDArray, type PyValue } from '../../../src/pickle/index.js';
 import { qualified, type BuildContext, type Estimator, type EstimatorFamily } from '../estimator.js';
-import { argmax, expit, npSum, softmaxRows } from '../numeric.js';
-import { float64Tensor, takeLabels } from '../output.js';
+import { expit, npSum, softmaxRows } from '../numeric.js';
 import type { Table } from '../table.js';
 import { pythonEquals } from './table-values.js';
-import { answer, numbersOf, requireMethod, type MemberMethod } from './members.js';
+import { answer, fromProbabilities, numbersOf, requireMethod, type MemberMethod } from './members.js';
 
 /** Classes whose scikit-learn version has a decision_function flowgate's does not implement: refused, never read otherwise. */
 const DECISION_NOT_IMPLEMENTED = new Set(['GradientBoostingClassifier', 'HistGradientBoostingClassifier']);
@@ -191,14 +190,7 @@ function buildCalibratedClassifier(obj: PyObject, ctx: BuildContext): Estimator 
     for (let i = 0; i < mean.length; i++) mean[i]! /= members.length;
     return mean;
   };
-  return {
-    name: obj.name,
-    predict(X) {
-      const p = proba(X);
-      return takeLabels(classes, Int32Array.from({ length: X.rows }, (_, i) => argmax(p, i * K, K)));
-    },
-    predictProba: (X) => float64Tensor(proba(X), [X.rows, K]),
-  };
+  return fromProbabilities(obj.name, classes, proba);
 }
 
 export const calibratedClassifiers: EstimatorFamily = {

@@ -4,7 +4,9 @@
  * member never checks names), column subsets of it, and a member's answer read right away.
  */
 import type { Tensor } from '../../../src/model/data.js';
+import type { NDArray } from '../../../src/pickle/index.js';
 import { now, type Estimator } from '../estimator.js';
+import { argmaxLabels, float64Tensor } from '../output.js';
 import { type FeatureCheck, type NumericOptions, numericFeatures } from '../features.js';
 import { arrayDType } from './table-values.js';
 import type { Table } from '../table.js';
@@ -52,3 +54,12 @@ export function numbersOf(t: Tensor, what: string): Float64Array {
 
 /** `named_estimators_`: a dict subclass kept in voting and stacking pickles (read by nothing here). */
 export const BUNCH = ['sklearn.utils._bunch.Bunch', 'sklearn.utils.Bunch'];
+
+/** A classifier known by its probabilities: predict is the first most probable class. */
+export function fromProbabilities(name: string, classes: NDArray, proba: (X: Table) => Float64Array): Estimator {
+  return {
+    name,
+    predict: (X) => argmaxLabels(classes, proba(X), X.rows),
+    predictProba: (X) => float64Tensor(proba(X), [X.rows, classes.size]),
+  };
+}

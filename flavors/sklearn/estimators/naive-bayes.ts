@@ -6,8 +6,8 @@
 import { Attributes, isNone, type NDArray, type PyObject } from '../../../src/pickle/index.js';
 import type { Estimator, EstimatorFamily } from '../estimator.js';
 import { featureCheckOf, numericFeatures } from '../features.js';
-import { argmax, logSumExp, npSum } from '../numeric.js';
-import { float64Tensor, takeLabels } from '../output.js';
+import { logSumExp, npSum } from '../numeric.js';
+import { argmaxLabels, float64Tensor } from '../output.js';
 import type { Table } from '../table.js';
 import { atLeast, versionOf } from '../version.js';
 
@@ -83,8 +83,7 @@ function naiveBayesMethods(obj: PyObject, classes: NDArray, jll: (X: Table) => F
   return {
     name: obj.name,
     predict(X) {
-      const scores = jll(X);
-      return takeLabels(classes, Int32Array.from({ length: X.rows }, (_, i) => argmax(scores, i * k, k)));
+      return argmaxLabels(classes, jll(X), X.rows);
     },
     predictLogProba: (X) => float64Tensor(logProba(X), [X.rows, k]),
     predictProba: (X) => float64Tensor(logProba(X).map(Math.exp), [X.rows, k]),

@@ -10,7 +10,7 @@ import { qualified, type BuildContext, type Estimator, type EstimatorFamily } fr
 import { argmax } from '../numeric.js';
 import { float64Tensor, takeLabels } from '../output.js';
 import type { Table } from '../table.js';
-import { BUNCH, answer, numbersOf, requireMethod } from './members.js';
+import { BUNCH, answer, fromProbabilities, numbersOf, requireMethod } from './members.js';
 
 /** The weights of the members kept (`_weights_not_none`), or null for equal weights. */
 function keptWeights(a: Attributes, members: number): Float64Array | null {
@@ -72,12 +72,7 @@ function buildClassifier(obj: PyObject, ctx: BuildContext): Estimator {
     };
   }
   return {
-    name: obj.name,
-    predict(X) {
-      const p = proba(X);
-      return takeLabels(classes, Int32Array.from({ length: X.rows }, (_, i) => argmax(p, i * K, K)));
-    },
-    predictProba: (X) => float64Tensor(proba(X), [X.rows, K]),
+    ...fromProbabilities(obj.name, classes, proba),
     transform(X) {
       // flatten_transform=True: the members' probabilities side by side
       if (a.raw('flatten_transform') === false) throw new Error(`${obj.name} with flatten_transform=False transforms into a 3-D array, which flowgate does not return`);
