@@ -138,7 +138,35 @@ async function download(
   return { files: files.length, bytes };
 }
 
+/** Errors of the cache directory itself (full, read-only, not ours), told as such. */
+const CACHE_DIR_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM']);
+
+function cacheDirError(cacheDir: string, err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === undefined || !CACHE_DIR_ERRORS.has(code)) return err;
+  const why = code === 'ENOSPC' || code === 'EDQUOT' ? 'it is full' : code === 'EROFS' ? 'it is read-only' : 'it is not writable by this user';
+  return new MlflowError(
+    'INTERNAL_ERROR',
+    `Cannot download into the model cache ${cacheDir} (--cache-dir, FLOWGATE_CACHE_DIR): ${why} (${(err as Error).message}); nothing partial is kept.`,
+    { cause: err },
+  );
+}
+
 async function fill(
+  cacheDir: string,
+  finalDir: string,
+  makeSource: () => ArtifactSource,
+  logger: Logger,
+  onProgress: ProgressCallback | undefined,
+): Promise<string> {
+  try {
+    return await fillOnce(cacheDir, finalDir, makeSource, logger, onProgress);
+  } catch (err) {
+    throw cacheDirError(cacheDir, err);
+  }
+}
+
+async function fillOnce(
   cacheDir: string,
   finalDir: string,
   makeSource: () => ArtifactSource,
