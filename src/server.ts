@@ -75,6 +75,7 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
+  logger.info({ url }, `listening on ${url}`);
   gateway.firstLoad.then(() => logServing(gateway, url, logger), () => undefined);
   const running: RunningServer = {
     url,
