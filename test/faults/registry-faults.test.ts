@@ -207,6 +207,25 @@ describe.skipIf(!HAVE_SHARED)('registry faults', () => {
       expect(JSON.stringify(line)).toContain(`${registry.url}/api/2.0/mlflow/registered-models/alias failed with HTTP 503`);
     });
 
+    test.each([
+      ['a ../ path', '../../../../../../tmp/flowgate-pwned', /Refusing artifact path .*contains '\.\.'/],
+      ['an absolute path', '/etc/cron.d/flowgate-pwned', /Refusing artifact path .*is absolute/],
+    ])('an artifact listing with %s: refused, nothing written outside the cache, version 2 serves', async (_label, path, message) => {
+      const s = await startThenMove();
+      const before = cacheEntries();
+      inject((p) => p.startsWith('/api/2.0/mlflow-artifacts/artifacts?'), {
+        kind: 'body',
+        contentType: 'application/json',
+        body: JSON.stringify({ files: [{ path: 'MLmodel', is_dir: false, file_size: 10 }, { path, is_dir: false, file_size: 10 }] }),
+      });
+      await s.follower.poll();
+      expect(await predict(s)).toEqual({ status: 200, version: '2' });
+      expect(s.follower.pending()!.error).toMatch(message);
+      expect(cacheEntries()).toEqual(before);
+      expect(existsSync('/tmp/flowgate-pwned') || existsSync('/etc/cron.d/flowgate-pwned')).toBe(false);
+      expect(registry.log.some((l) => l.path.includes('pwned'))).toBe(false);
+    });
+
     test.each<[string, Fault, RegExp]>([
       ['cut mid-way', { kind: 'cut', afterBytes: 64 }, /aborted|ECONNRESET|socket hang up|terminated|truncated|premature/i],
       ['longer than it is (wrong Content-Length)', { kind: 'length', extra: 10 }, /aborted|ECONNRESET|socket hang up|terminated|truncated|premature/i],
