@@ -117,6 +117,8 @@ export class Follower {
   /** the local directory of the pending version, once known */
   private pendingPath: string | null = null;
   private registryFailures = 0;
+  /** the registry has answered this URI at least once */
+  private resolvedOnce = false;
   private lastError: unknown = null;
   private running: Promise<void> | null = null;
   private pendingLabels: Record<string, string> | null = null;
@@ -194,6 +196,7 @@ export class Follower {
     try {
       ref = await resolveModelVersion(uri, registry);
       this.registryFailures = 0;
+      this.resolvedOnce = true;
     } catch (err) {
       const last = first ? await lastKnownModel(uri, registry, err) : null;
       if (last === null) return this.registryFailed(err, first);
@@ -281,7 +284,7 @@ export class Follower {
       const since = this.pendingVersion?.since ?? new Date();
       this.setPending(null, { version: null, state: 'failed', error: firstLine(err), failures: this.registryFailures, since, nextRetry: new Date(Date.now() + wait * 1000) });
       // The registry never answered this URI: a wrong URI, server or credentials, not a blip to wait out.
-      if (this.registryFailures === 1) this.settleReady.reject(new FirstLoadError(uri, err));
+      if (!this.resolvedOnce) this.settleReady.reject(new FirstLoadError(uri, err));
     }
     this.schedule(wait);
   }

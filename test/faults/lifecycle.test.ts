@@ -109,6 +109,7 @@ describe('flowgate serve: first loads', () => {
       ping = (await fetch(`${url}/ping`)).status;
     }
     expect(ping).toBe(200);
+    for (let i = 0; i < 100 && !output().includes('flowgate is serving at'); i++) await new Promise((r) => setTimeout(r, 50));
     expect(output()).toMatch(/flowgate is serving at/);
   });
 });

@@ -106,6 +106,18 @@ describe.skipIf(!HAVE_SHARED)('registry faults', () => {
       expect(err?.message).toMatch(new RegExp(`(Tracking server ${registry.url} answered GET /api/2.0/mlflow/registered-models/alias with invalid JSON|Unexpected registered-models/alias answer from the tracking server)`));
     });
 
+    test('slow (each call 1 s, longer than the poll interval): the port answers at once, /ping 503 until the model serves', async () => {
+      inject(IS_REGISTRY, { kind: 'delay', ms: 1000 });
+      const started = Date.now();
+      const s = await start({ pollInterval: '0.2' }, false);
+      expect((await fetch(`${s.url}/health`)).status).toBe(200);
+      expect((await fetch(`${s.url}/ping`)).status).toBe(503);
+      expect(Date.now() - started).toBeLessThan(1000);
+      await s.ready;
+      expect(await predict(s)).toEqual({ status: 200, version: '2' });
+      expect((await fetch(`${s.url}/ping`)).status).toBe(200);
+    });
+
     test('5xx, then recovering: the retries carry the start through', async () => {
       let failures = 2;
       registry.fault = (path) => (IS_REGISTRY(path) && failures-- > 0 ? { kind: 'status', status: 503 } : null);
