@@ -37,7 +37,7 @@ export const serveConfigSchema = z.object({
   /** --cache-keep / FLOWGATE_CACHE_KEEP: cached versions kept besides those in use */
   cacheKeep: z.coerce.number().int().min(0),
   /** --cache-max-size / FLOWGATE_CACHE_MAX_SIZE: bytes, null for no cap */
-  cacheMaxBytes: z.union([z.null(), z.string().transform(byteSize)]),
+  cacheMaxBytes: z.string().nullable().transform((text, ctx) => (text === null ? null : byteSize(text, ctx))),
   pollIntervalSeconds: z.coerce.number().min(0),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 }).refine((c) => c.modelUri !== '' || c.configPath !== null, {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { pruneCache } from '../../src/artifacts/cache.js';
+import { serveConfig } from '../../src/config.js';
 
 let dir: string;
 const logger = pino({ level: 'silent' });
@@ -67,5 +68,17 @@ describe('pruneCache', () => {
     entry('old-v1', 10, 100);
     await pruneCache(dir, [], { keep: 0, maxBytes: 0 }, logger);
     expect(names()).toEqual(['.tmp-abc123', 'my-notes', 'refs', 'stray-0123456789abcdef']);
+  });
+});
+
+describe('cache limits from flags and environment', () => {
+  test('--cache-keep and --cache-max-size win over FLOWGATE_CACHE_KEEP / FLOWGATE_CACHE_MAX_SIZE; sizes take units', () => {
+    const base = { modelUri: 'models:/x/1' };
+    expect(serveConfig(base, {})).toMatchObject({ cacheKeep: 2, cacheMaxBytes: null });
+    expect(serveConfig(base, { FLOWGATE_CACHE_KEEP: '5', FLOWGATE_CACHE_MAX_SIZE: '1.5GiB' })).toMatchObject({ cacheKeep: 5, cacheMaxBytes: 1.5 * 2 ** 30 });
+    expect(serveConfig({ ...base, cacheKeep: '0', cacheMaxSize: '500MB' }, { FLOWGATE_CACHE_KEEP: '5' })).toMatchObject({ cacheKeep: 0, cacheMaxBytes: 500e6 });
+    expect(serveConfig({ ...base, cacheMaxSize: '1234' }, {}).cacheMaxBytes).toBe(1234);
+    expect(() => serveConfig({ ...base, cacheMaxSize: 'lots' }, {})).toThrow(/cacheMaxBytes: expected a size such as 2GiB/);
+    expect(() => serveConfig({ ...base, cacheKeep: '-1' }, {})).toThrow(/cacheKeep/);
   });
 });
