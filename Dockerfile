@@ -54,6 +54,7 @@ COPY examples/mlruns ./examples/mlruns
 COPY scripts/docker-entrypoint.sh /usr/local/bin/flowgate-entrypoint
 USER node
 EXPOSE 8080
+# /health (the process answers), not /ping (a model is loaded): a slow first download must not mark it unhealthy.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.MLFLOW_PORT||8080)+'/ping').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.MLFLOW_PORT||8080)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 ENTRYPOINT ["flowgate-entrypoint"]

@@ -8,6 +8,19 @@ import { join } from 'node:path';
 import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65535);
+
+const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, ki: 2 ** 10, kib: 2 ** 10, mi: 2 ** 20, mib: 2 ** 20, gi: 2 ** 30, gib: 2 ** 30, ti: 2 ** 40, tib: 2 ** 40 };
+
+/** `1500000000`, `2GiB`, `1.5G`, `500MB` → bytes. */
+function byteSize(text: string, ctx: z.RefinementCtx): number {
+  const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
+  const unit = m === null ? undefined : BYTE_UNITS[m[2]!.toLowerCase()];
+  if (m === null || unit === undefined) {
+    ctx.addIssue({ code: 'custom', message: `expected a size such as 2GiB, 500MB or 1500000000 (got ${JSON.stringify(text)})` });
+    return z.NEVER;
+  }
+  return Math.floor(Number(m[1]) * unit);
+}
 const seconds = z.coerce.number().positive();
 
 export const serveConfigSchema = z.object({
@@ -21,6 +34,10 @@ export const serveConfigSchema = z.object({
   trackingUri: z.string().nullable(),
   registryUri: z.string().nullable(),
   cacheDir: z.string().min(1),
+  /** --cache-keep / FLOWGATE_CACHE_KEEP: cached versions kept besides those in use */
+  cacheKeep: z.coerce.number().int().min(0),
+  /** --cache-max-size / FLOWGATE_CACHE_MAX_SIZE: bytes, null for no cap */
+  cacheMaxBytes: z.string().nullable().transform((text, ctx) => (text === null ? null : byteSize(text, ctx))),
   pollIntervalSeconds: z.coerce.number().min(0),
   /** -w/--workers: replica threads running CPU-bound models; 0 runs everything on the main thread */
   workers: z.coerce.number().int().min(0).max(256),
@@ -42,6 +59,8 @@ export interface ServeFlags {
   timeout?: string | undefined;
   trackingUri?: string | undefined;
   cacheDir?: string | undefined;
+  cacheKeep?: string | undefined;
+  cacheMaxSize?: string | undefined;
   pollInterval?: string | undefined;
   workers?: string | undefined;
   maxQueue?: string | undefined;
@@ -80,6 +99,8 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeCon
     trackingUri: flags.trackingUri ?? env.MLFLOW_TRACKING_URI ?? null,
     registryUri: env.MLFLOW_REGISTRY_URI ?? null,
     cacheDir: flags.cacheDir ?? env.FLOWGATE_CACHE_DIR ?? defaultCacheDir(env),
+    cacheKeep: flags.cacheKeep ?? env.FLOWGATE_CACHE_KEEP ?? 2,
+    cacheMaxBytes: flags.cacheMaxSize ?? (env.FLOWGATE_CACHE_MAX_SIZE || null),
     pollIntervalSeconds: flags.pollInterval ?? env.FLOWGATE_POLL_INTERVAL ?? 30,
     workers: flags.workers ?? env.MLFLOW_MODELS_WORKERS ?? availableParallelism(),
     maxQueue: flags.maxQueue ?? env.FLOWGATE_MAX_QUEUE ?? 128,

@@ -23,6 +23,7 @@ export class Metrics {
   readonly reloads: Counter<'model' | 'outcome'>;
   readonly pollErrors: Counter<'model'>;
   readonly loadSeconds: Histogram<'model'>;
+  readonly pendingVersions: Gauge<'uri' | 'version' | 'state'>;
   // Per endpoint and variant (what an A/B comparison reads), updated on the hot path through held series.
   readonly endpointRequests: SeriesCounter;
   readonly endpointLatency: SeriesHistogram;
@@ -51,6 +52,12 @@ export class Metrics {
     this.reloads = new Counter({ name: 'flowgate_model_reloads_total', help: 'Attempts to load a new version of a followed URI, by outcome', labelNames: ['model', 'outcome'], registers });
     this.pollErrors = new Counter({ name: 'flowgate_registry_poll_errors_total', help: 'Registry polls that failed (serving continued)', labelNames: ['model'], registers });
     this.loadSeconds = new Histogram({ name: 'flowgate_model_load_seconds', help: 'Time to download, load and warm up a model version', labelNames: ['model'], buckets: LOAD_BUCKETS, registers });
+    this.pendingVersions = new Gauge({
+      name: 'flowgate_model_pending',
+      help: 'A version a followed URI is loading or failing to load (1 while pending; state loading or failed)',
+      labelNames: ['uri', 'version', 'state'],
+      registers,
+    });
     const variant = ['endpoint', 'variant'];
     const r = this.registry;
     this.endpointRequests = new SeriesCounter('flowgate_endpoint_requests_total', 'Prediction requests by endpoint, variant, model version and status code', [...variant, 'model', 'version', 'code'], r);

@@ -1,8 +1,8 @@
 /**
  * Composition root of `flowgate serve`: read what to serve (`-m URI`, or an endpoints file),
- * load every model it names, serve the endpoints over HTTP, keep following each model URI
- * (a new stage/alias target is loaded, then swapped in), and re-apply the endpoints file
- * when it changes.
+ * bind the port at once (/health answers while models load; /ping says 503 until they
+ * serve), load every model it names, keep following each model URI (a new stage/alias
+ * target is loaded, then swapped in), and re-apply the endpoints file when it changes.
  */
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
@@ -26,6 +26,8 @@ export interface RunningServer {
   /** the first variant of the default endpoint as started: with `-m URI`, the one model served */
   served: ServedModel;
   follower: Follower;
+  /** Resolves once every model serves; rejects on a first load that retrying cannot fix (see Follower.ready). */
+  ready: Promise<void>;
   /** Re-reads the endpoints file and applies it (SIGHUP); `unchanged` without one. */
   reload(): Promise<ReloadResult>;
   close(): Promise<void>;
@@ -40,7 +42,8 @@ export function registryOptions(config: ServeConfig, env: NodeJS.ProcessEnv, log
   });
 }
 
-export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, logger: Logger): Promise<RunningServer> {
+/** Starts serving; with `waitForModels` (the default) returns once the models serve, else as soon as the port is bound. */
+export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, logger: Logger, options: { waitForModels?: boolean } = {}): Promise<RunningServer> {
   const registry = registryOptions(config, env, logger);
   const metrics = new Metrics();
   const file = config.configPath === null ? null : await readConfigFile(config.configPath);
@@ -51,12 +54,13 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
     logger,
     metrics,
     pollIntervalSeconds: config.pollIntervalSeconds,
+    cache: { keep: config.cacheKeep, maxBytes: config.cacheMaxBytes },
     onProgress: createProgressReporter({ stream: process.stderr, logger }),
     replicas,
   });
   let gateway: Gateway;
   try {
-    gateway = await Gateway.start(spec, pool, logger);
+    gateway = Gateway.start(spec, pool, logger);
   } catch (err) {
     await replicas?.close();
     throw err;
@@ -81,12 +85,14 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
-  logServing(gateway, url, logger);
-  return {
+  logger.info({ url }, `listening on ${url}`);
+  gateway.firstLoad.then(() => logServing(gateway, url, logger), () => undefined);
+  const running: RunningServer = {
     url,
     gateway,
     served: first.served,
     follower: first.follower,
+    ready: gateway.firstLoad,
     reload: async () => (reloader === null ? { outcome: 'unchanged' } : reloader.reload()),
     async close() {
       reloader?.stop();
@@ -95,6 +101,15 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
       await replicas?.close();
     },
   };
+  if (options.waitForModels !== false) {
+    try {
+      await gateway.firstLoad;
+    } catch (err) {
+      await running.close();
+      throw err;
+    }
+  }
+  return running;
 }
 
 /** One line per variant: what each endpoint serves, and where. */

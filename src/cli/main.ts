@@ -45,6 +45,8 @@ Options:
       --tracking-uri URI  MLflow tracking/registry: a path, file:, sqlite:///, http(s)://   [env MLFLOW_TRACKING_URI]
       --cache-dir DIR     where remote model versions are downloaded (default ~/.cache/flowgate) [env FLOWGATE_CACHE_DIR]
       --poll-interval S   re-resolve the URI every S seconds and hot-swap new versions; 0 disables (default 30) [env FLOWGATE_POLL_INTERVAL]
+      --cache-keep N      cached versions kept besides those served (default 2) [env FLOWGATE_CACHE_KEEP]
+      --cache-max-size SZ cap on the download cache, e.g. 1.5GiB; versions served are never removed (default: none) [env FLOWGATE_CACHE_MAX_SIZE]
       --log-level LEVEL   fatal|error|warn|info|debug|trace|silent (default info)       [env FLOWGATE_LOG_LEVEL]
       --help              show this help
 `;
@@ -112,6 +114,8 @@ async function main(argv: string[]): Promise<number> {
         workers: { type: 'string', short: 'w' },
         'max-queue': { type: 'string' },
         'poll-interval': { type: 'string' },
+        'cache-keep': { type: 'string' },
+        'cache-max-size': { type: 'string' },
         'log-level': { type: 'string' },
       });
       if (values.help) return help(SERVE_HELP);
@@ -126,6 +130,8 @@ async function main(argv: string[]): Promise<number> {
         trackingUri: values['tracking-uri'] as string | undefined,
         cacheDir: values['cache-dir'] as string | undefined,
         pollInterval: values['poll-interval'] as string | undefined,
+        cacheKeep: values['cache-keep'] as string | undefined,
+        cacheMaxSize: values['cache-max-size'] as string | undefined,
         logLevel: values['log-level'] as string | undefined,
       });
     }
