@@ -4,6 +4,7 @@
  * (metric-series.ts): a request adds numbers, it does not hash labels.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { pythonWorkerMemory } from '../flavors/python/live.js';
 import { SeriesCounter, SeriesHistogram, type CounterSeries, type HistogramSeries } from './metric-series.js';
 
 // From 0.5 ms: a tree or linear model answers in well under a millisecond.
@@ -53,6 +54,16 @@ export class Metrics {
     this.shadowRequests = new SeriesCounter('flowgate_shadow_requests_total', 'Shadow requests by outcome: agree (same predictions as the primary), disagree, error', [...variant, 'outcome'], r);
     this.shadowLatency = new SeriesHistogram('flowgate_shadow_request_duration_seconds', 'Shadow prediction latency in seconds', variant, LATENCY_BUCKETS, r);
     this.shadowDropped = new SeriesCounter('flowgate_shadow_dropped_total', 'Shadow requests dropped because the shadow queue was full', variant, r);
+    new Gauge({
+      name: 'flowgate_python_worker_resident_memory_bytes',
+      help: 'Resident memory of each Python worker process (the Python runtime), by model and pid',
+      labelNames: ['model', 'pid'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const w of await pythonWorkerMemory()) this.set({ model: w.model, pid: String(w.pid) }, w.bytes);
+      },
+    });
     this.configReloads = new Counter({ name: 'flowgate_config_reloads_total', help: 'Re-reads of a changed endpoints file, by outcome (applied, rejected)', labelNames: ['outcome'], registers });
   }
 

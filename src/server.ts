@@ -7,7 +7,7 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { ServeConfig } from './config.js';
+import { runtimeOptions, type ServeConfig } from './config.js';
 import { singleModelSpec } from './endpoints/config.js';
 import { readConfigFile } from './endpoints/config-file.js';
 import { ConfigReloader, type ReloadResult } from './endpoints/config-reloader.js';
@@ -50,6 +50,7 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
     metrics,
     pollIntervalSeconds: config.pollIntervalSeconds,
     onProgress: createProgressReporter({ stream: process.stderr, logger }),
+    runtime: runtimeOptions(config),
   });
   const gateway = await Gateway.start(spec, pool, logger);
   const reloader = file === null ? null : new ConfigReloader(config.configPath!, file.text, gateway, logger, metrics);

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 import { resolveModel, type ProgressCallback, type RegistryOptions } from '../registry/index.js';
 import { Follower, loadVersion } from '../serving/follower.js';
+import type { RuntimeOptions } from '../model/flavor.js';
 import { ServedModel } from '../serving/served-model.js';
 
 export interface PoolOptions {
@@ -16,6 +17,8 @@ export interface PoolOptions {
   pollIntervalSeconds: number;
   /** download progress of first loads */
   onProgress?: ProgressCallback;
+  /** how model versions are run */
+  runtime?: RuntimeOptions;
 }
 
 /** One followed model URI. */
@@ -59,15 +62,15 @@ export class ModelPool {
   }
 
   private async load(uri: string): Promise<FollowedModel> {
-    const { registry, logger, metrics, pollIntervalSeconds, onProgress } = this.options;
+    const { registry, logger, metrics, pollIntervalSeconds, onProgress, runtime } = this.options;
     // resolveModel downloads with progress and, when the registry is unreachable, falls
     // back to the version this URI resolved to last time (from the cache).
     const ref = await resolveModel(uri, registry, onProgress);
-    const version = await loadVersion(ref, { registry, logger, metrics });
+    const version = await loadVersion(ref, { registry, logger, metrics, runtime });
     const served = new ServedModel(version.identity.name);
     await served.swap(version);
     metrics.markServed(version);
-    const follower = new Follower({ uri, served, registry, intervalSeconds: pollIntervalSeconds, logger, metrics }, ref);
+    const follower = new Follower({ uri, served, registry, intervalSeconds: pollIntervalSeconds, logger, metrics, runtime }, ref);
     follower.start();
     return new FollowedModel(uri, served, follower);
   }

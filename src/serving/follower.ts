@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import { fetchModelFiles, resolveModelVersion, type ModelVersionRef, type RegistryOptions } from '../registry/index.js';
 import type { Metrics } from '../metrics.js';
+import type { RuntimeOptions } from '../model/flavor.js';
 import { ModelVersion, type ModelIdentity } from './model-version.js';
 import type { ServedModel } from './served-model.js';
 import { warmUp } from './warmup.js';
@@ -18,6 +19,8 @@ export interface FollowerOptions {
   intervalSeconds: number;
   logger: Logger;
   metrics: Metrics;
+  /** how its versions are run */
+  runtime?: RuntimeOptions;
 }
 
 const MAX_BACKOFF_EXPONENT = 10;
@@ -28,10 +31,10 @@ export function identityOf(ref: ModelVersionRef, localPath: string): ModelIdenti
 }
 
 /** Resolve, download, load and warm up one version of `uri`. */
-export async function loadVersion(ref: ModelVersionRef, options: Pick<FollowerOptions, 'registry' | 'logger' | 'metrics'>): Promise<ModelVersion> {
+export async function loadVersion(ref: ModelVersionRef, options: Pick<FollowerOptions, 'registry' | 'logger' | 'metrics' | 'runtime'>): Promise<ModelVersion> {
   const started = process.hrtime.bigint();
   const localPath = await fetchModelFiles(ref, options.registry);
-  const version = await ModelVersion.load(identityOf(ref, localPath), options.logger);
+  const version = await ModelVersion.load(identityOf(ref, localPath), options.logger, options.runtime);
   try {
     await warmUp(version);
   } catch (err) {
@@ -86,7 +89,7 @@ export class Follower {
     }
     logger.info({ uri, from: this.servedRef.version, to: ref.version }, `${uri} now points at version ${ref.version}: loading it`);
     try {
-      const next = await loadVersion(ref, { registry, logger, metrics });
+      const next = await loadVersion(ref, this.options);
       if (this.stopped) return void (await next.retire());
       const previous = served.current();
       this.servedRef = ref;

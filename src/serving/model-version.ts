@@ -4,13 +4,13 @@
  * and MLflow's mapping of failures to error bodies.
  */
 import type { Logger } from 'pino';
-import { flavorFor } from '../../flavors/index.js';
+import { flavorForModel } from '../../flavors/index.js';
 import { MlflowError } from '../errors.js';
 import type { ModelInput, ModelOutput } from '../model/data.js';
 import { describeInput } from '../model/describe.js';
 import { enforceSchema } from '../model/enforce.js';
-import type { LoadedModel } from '../model/flavor.js';
-import { readMLmodel, servingFlavorName, type MLmodel } from '../model/mlmodel.js';
+import type { LoadedModel, RuntimeOptions } from '../model/flavor.js';
+import { readMLmodel, type MLmodel } from '../model/mlmodel.js';
 import { enforceParams } from '../model/params.js';
 
 export interface ModelIdentity {
@@ -36,14 +36,13 @@ export class ModelVersion {
     private readonly model: LoadedModel,
   ) {}
 
-  static async load(identity: ModelIdentity, logger: Logger): Promise<ModelVersion> {
+  static async load(identity: ModelIdentity, logger: Logger, options: RuntimeOptions = {}): Promise<ModelVersion> {
     const mlmodel = await readMLmodel(identity.localPath);
     if (mlmodel.metadata?.['mlflow.model.isExternal'] === true) {
       throw new MlflowError('BAD_REQUEST', 'This model was logged as an external model reference and cannot be loaded for serving.');
     }
-    const flavorName = servingFlavorName(mlmodel);
-    const flavor = await flavorFor(flavorName);
-    const model = await flavor.load(identity.localPath, mlmodel, { logger });
+    const flavor = await flavorForModel(mlmodel, options.runtime);
+    const model = await flavor.load(identity.localPath, mlmodel, { ...options, logger, modelName: identity.name });
     return new ModelVersion(identity, mlmodel, flavor.name, model);
   }
 
