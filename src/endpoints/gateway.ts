@@ -6,6 +6,7 @@
  * leaves the current one serving.
  */
 import type { Logger } from 'pino';
+import type { Runtime } from '../model/flavor.js';
 import type { GatewaySpec } from './config.js';
 import { Endpoint } from './endpoint.js';
 import type { FollowedModel, ModelPool } from './model-pool.js';
@@ -79,12 +80,12 @@ interface Built {
 }
 
 async function build(spec: GatewaySpec, pool: ModelPool): Promise<Built> {
-  const uses: { where: string; uri: string }[] = [];
+  const uses: { where: string; uri: string; runtime?: Runtime | undefined }[] = [];
   for (const e of spec.endpoints) {
-    for (const v of e.variants) uses.push({ where: `endpoint ${e.name}, variant ${v.name}`, uri: v.model });
-    for (const s of e.shadows) uses.push({ where: `endpoint ${e.name}, shadow ${s.name}`, uri: s.model });
+    for (const v of e.variants) uses.push({ where: `endpoint ${e.name}, variant ${v.name}`, uri: v.model, runtime: v.runtime });
+    for (const s of e.shadows) uses.push({ where: `endpoint ${e.name}, shadow ${s.name}`, uri: s.model, runtime: s.runtime });
   }
-  const results = await Promise.allSettled(uses.map((u) => pool.acquire(u.uri)));
+  const results = await Promise.allSettled(uses.map((u) => pool.acquire(u.uri, u.runtime)));
   const models: FollowedModel[] = [];
   const failures: { where: string; uri: string; error: Error }[] = [];
   results.forEach((r, i) => {
@@ -96,7 +97,7 @@ async function build(spec: GatewaySpec, pool: ModelPool): Promise<Built> {
     // One model (`-m URI`): its own error says it all.
     throw uses.length === 1 ? failures[0]!.error : new GatewayLoadError(failures);
   }
-  const byUri = new Map(models.map((m) => [m.uri, m]));
+  const byUri = new Map(models.map((m) => [m.key, m]));
   const list = spec.endpoints.map((e) => new Endpoint(e, byUri));
   const byName = new Map(list.map((e) => [e.name, e]));
   return { models, table: { list, byName, defaultEndpoint: byName.get(spec.defaultEndpoint)! } };
