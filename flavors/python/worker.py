@@ -103,8 +103,14 @@ def _array(encoded, buffers):
 def decode_input(encoded, buffers):
     kind = encoded["kind"]
     if kind == "frame":
-        columns = {name: _array(col, buffers) for name, col in zip(encoded["names"], encoded["columns"])}
-        return pd.DataFrame(columns, columns=encoded["names"], index=pd.RangeIndex(encoded["rows"]))
+        names = encoded["names"]
+        if not names or len(set(names)) < len(names):
+            columns = [_array(col, buffers) for col in encoded["columns"]]
+            frame = pd.DataFrame(dict(enumerate(columns)), index=pd.RangeIndex(encoded["rows"]))
+            frame.columns = names
+            return frame
+        # A dict in column order, without columns=/index= (which make pandas realign: ~6x slower).
+        return pd.DataFrame({name: _array(col, buffers) for name, col in zip(names, encoded["columns"])}, copy=False)
     if kind == "tensor":
         return _array(encoded["tensor"], buffers)
     if kind == "tensors":
