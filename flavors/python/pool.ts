@@ -105,8 +105,7 @@ export class WorkerPool {
     try {
       reply = await worker.load(this.spec.load);
     } catch (err) {
-      const how = err instanceof WorkerExit ? err.how : (err as Error).message;
-      throw new WorkerLoadError(null, `the Python worker ${how} before it loaded the model`);
+      throw new WorkerLoadError(null, `the Python worker ${(err as Error).message} before it loaded the model (its output is in the log)`);
     }
     if (!reply.ok) {
       await worker.stop();
@@ -139,7 +138,7 @@ export class WorkerPool {
             job,
             new MlflowError(
               'INTERNAL_ERROR',
-              `the Python worker (pid ${exit?.pid ?? worker.pid}) running model ${this.options.modelName} ${exit?.how ?? err.message} ` +
+              `the Python worker (pid ${exit?.pid ?? worker.pid}) running model ${this.options.modelName} ${err.message} ` +
                 'while predicting this request; it is being restarted',
             ),
           );
@@ -183,7 +182,7 @@ export class WorkerPool {
     if (at >= 0) this.idle.splice(at, 1);
     if (this.closing) return;
     this.restarts++;
-    this.spec.logger.error({ pid: exit.pid, how: exit.how }, `Python worker ${exit.how}: starting a replacement`);
+    this.spec.logger.error({ pid: exit.pid, how: exit.how }, `Python worker ${exit.message}: starting a replacement`);
     this.restart();
   }
 

@@ -34,8 +34,9 @@ export interface LoadReply {
 
 /** The process ended; carries how, for the error of the requests it was running. */
 export class WorkerExit extends Error {
+  /** `how`: "exit code 1", "signal SIGKILL", or "could not be started: <reason>" */
   constructor(readonly pid: number | undefined, readonly how: string) {
-    super(`exited (${how})`);
+    super(how.startsWith('could not') ? how : `exited (${how})`);
   }
 }
 

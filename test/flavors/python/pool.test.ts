@@ -80,7 +80,7 @@ describe.skipIf(PLAIN_PYTHON === null)('Python worker pool', () => {
     const crash = await invoke(s.url, [-1]);
     expect(crash.status).toBe(500);
     expect(crash.body.error_code).toBe('INTERNAL_ERROR');
-    expect(crash.body.message).toMatch(/exit code 3 while predicting this request; it is being restarted/);
+    expect(crash.body.message).toMatch(/exited \(exit code 3\) while predicting this request; it is being restarted/);
 
     const after = await invoke(s.url, [3]);
     expect(after.status).toBe(200);
