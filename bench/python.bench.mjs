@@ -13,11 +13,11 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { freePort } from './ports.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -39,17 +39,6 @@ if (!existsSync(join(MODEL, 'MLmodel'))) {
 if (spawnSync(PYTHON, ['-c', 'import mlflow.pyfunc'], { stdio: 'ignore' }).status !== 0) {
   console.log(`skipped: \`import mlflow\` fails in ${PYTHON} (run \`. ../shared/tools/real-mlflow/env.sh\`, or set FLOWGATE_PYTHON)`);
   process.exit(0);
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const children = [];
