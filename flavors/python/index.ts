@@ -47,14 +47,6 @@ class PythonModel implements LoadedModel {
     this.unregister = registerPool({ modelName, rss: () => pool.rss() });
   }
 
-  get workerPids(): number[] {
-    return this.pool.pids();
-  }
-
-  get restarts(): number {
-    return this.pool.restarts;
-  }
-
   async predict(input: ModelInput, params: Params): Promise<ModelOutput> {
     // MLflow passes params=None to a model without a params schema.
     const sent = !this.hasParamsSchema && Object.keys(params).length === 0 ? null : params;
@@ -62,6 +54,9 @@ class PythonModel implements LoadedModel {
     const header = reply.header as { ok: boolean; output?: Record<string, unknown>; error?: PythonError };
     if (header.ok) return decodeOutput(header.output!, reply.buffers);
     const error = header.error!;
+    if (error.internal !== undefined) {
+      throw new MlflowError('INTERNAL_ERROR', `flowgate's Python worker failed to ${error.internal} the data of model ${this.modelName}: ${error.type}: ${error.message}`);
+    }
     if (error.error_code !== undefined) throw new MlflowError(error.error_code, error.message);
     // The model's own exception: MLflow answers 400 "unexpected error" with the traceback.
     this.logger.warn({ traceback: error.traceback }, `predict raised ${error.type}: ${error.message}`);
@@ -81,6 +76,8 @@ interface PythonError {
   message: string;
   error_code?: string;
   traceback?: string;
+  /** set when flowgate's own decoding or encoding failed, not the model */
+  internal?: 'decode' | 'encode';
 }
 
 export const pythonFlavor: Flavor = {

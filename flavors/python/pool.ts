@@ -44,8 +44,6 @@ export class WorkerPool {
   private restartFailures = 0;
   /** the first worker's load reply: which Python, which loader */
   loadInfo: LoadReply | null = null;
-  /** worker restarts since start (crashes and timeouts), for logs and tests */
-  restarts = 0;
 
   private constructor(
     private readonly spec: WorkerSpec,
@@ -181,7 +179,6 @@ export class WorkerPool {
     const at = this.idle.indexOf(worker);
     if (at >= 0) this.idle.splice(at, 1);
     if (this.closing) return;
-    this.restarts++;
     this.spec.logger.error({ pid: exit.pid, how: exit.how }, `Python worker ${exit.message}: starting a replacement`);
     this.restart();
   }

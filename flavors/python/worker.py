@@ -213,12 +213,14 @@ class LoadFailure(Exception):
         self.info = info
 
 
-def _load_with_mlflow(model_dir, model_config):
-    import mlflow.pyfunc
+def _import_mlflow():
+    """mlflow.pyfunc, or the ImportError that importing it raised."""
+    try:
+        import mlflow.pyfunc
 
-    model = mlflow.pyfunc.load_model(model_dir, model_config=model_config or None)
-    predict_fn = model._predict_fn
-    return model, predict_fn, mlflow.__version__
+        return mlflow, None
+    except ImportError as err:
+        return None, err
 
 
 def _load_without_mlflow(model_dir, conf, model_config):
@@ -245,17 +247,19 @@ def load(header):
         raise LoadFailure({"type": "ModuleNotFoundError", "module": _MISSING.name, "message": str(_MISSING),
                            "traceback": "flowgate's worker needs numpy and pandas"})
     try:
-        try:
-            _, predict_fn, mlflow_version = _load_with_mlflow(model_dir, model_config)
-            how = "mlflow.pyfunc.load_model"
-        except ModuleNotFoundError as err:
-            if err.name != "mlflow" and not (err.name or "").startswith("mlflow."):
-                raise
-            if loader_module == "mlflow" or loader_module.startswith("mlflow."):
-                raise
+        mlflow, import_error = _import_mlflow()
+        if mlflow is not None:
+            model = mlflow.pyfunc.load_model(model_dir, model_config=model_config or None)
+            predict_fn, mlflow_version, how = model._predict_fn, mlflow.__version__, "mlflow.pyfunc.load_model"
+        elif loader_module == "mlflow" or loader_module.startswith("mlflow."):
+            raise import_error
+        else:
+            # A custom flavor loads without mlflow, as MLflow itself would load it.
+            if not (isinstance(import_error, ModuleNotFoundError) and import_error.name == "mlflow"):
+                print(f"flowgate worker: mlflow is installed but cannot be imported ({import_error}); "
+                      f"loading {loader_module} without it", file=sys.stderr)
             predict_fn = _load_without_mlflow(model_dir, conf, model_config)[1]
-            mlflow_version = None
-            how = f"{loader_module}._load_pyfunc (mlflow is not installed)"
+            mlflow_version, how = None, f"{loader_module}._load_pyfunc (without mlflow)"
     except ModuleNotFoundError as err:
         raise LoadFailure(
             {"type": "ModuleNotFoundError", "module": err.name, "message": str(err), "traceback": traceback.format_exc()}
@@ -315,15 +319,22 @@ def main():
                 channel.send(request_id, {"ok": False, "error": failure.info, "python": sys.executable,
                                           "python_version": sys.version.split()[0]})
         elif op == "predict":
+            # The model's own failures are the request's (MLflow's 400); decoding and encoding are flowgate's (500).
+            stage = "decode"
             try:
                 data = decode_input(header["input"], buffers)
                 params = _typed_params(header.get("params"), param_specs)
+                stage = "predict"
                 result = predict_fn(data, params=params) if takes_params else predict_fn(data)
+                stage = "encode"
                 output = Output()
                 encoded = output.encode(result)
                 channel.send(request_id, {"ok": True, "output": encoded}, output.buffers)
-            except Exception as err:  # noqa: BLE001 - the model's failures go back to the request
-                channel.send(request_id, {"ok": False, "error": _error(err)})
+            except Exception as err:  # noqa: BLE001 - every failure goes back to its request
+                info = _error(err)
+                if stage != "predict":
+                    info["internal"] = stage
+                channel.send(request_id, {"ok": False, "error": info})
         else:
             channel.send(request_id, {"ok": False, "error": {"type": "ValueError", "message": f"unknown op {op!r}"}})
 
