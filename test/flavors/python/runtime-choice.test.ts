@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { parseConfigText } from '../../../src/endpoints/config-file.js';
 import { MLFLOW_REAL } from '../../helpers/fixtures.js';
 import { invoke, startGateway, type GatewayUnderTest } from '../../routing/helpers.js';
 import { findPython, MLFLOW_PYTHON, NO_MLFLOW_PYTHON } from './helpers.js';
@@ -41,5 +42,19 @@ endpoints:
     expect(python.variant).toBe('python');
     expect(python.body).toBe(native.body);
     expect(JSON.parse(python.body).predictions).toHaveLength(JSON.parse(body).dataframe_split.data.length);
+  });
+});
+
+describe('runtime in flowgate.yaml', () => {
+  test('a variant or shadow may force python; anything else is refused with its line', () => {
+    const spec = parseConfigText(
+      'endpoints:\n  e:\n    variants:\n      - { model: ./m, runtime: python }\n    shadow:\n      - { name: s, model: ./m }\n',
+      'flowgate.yaml',
+    );
+    expect(spec.endpoints[0]!.variants[0]!.runtime).toBe('python');
+    expect(spec.endpoints[0]!.shadows[0]!.runtime).toBeUndefined();
+    expect(() => parseConfigText('endpoints:\n  e:\n    variants:\n      - { model: ./m, runtime: java }\n', 'flowgate.yaml')).toThrow(
+      /flowgate\.yaml:4.*runtime.*must be auto or python/s,
+    );
   });
 });
