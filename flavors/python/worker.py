@@ -41,7 +41,8 @@ _NUMERIC = {
 class Channel:
     def __init__(self, fd_in, fd_out):
         self._in = os.fdopen(fd_in, "rb", buffering=1 << 16)
-        self._out = os.fdopen(fd_out, "wb", buffering=0)
+        # Buffered: a raw write to a pipe may be partial; BufferedWriter writes it all, then flush() sends it.
+        self._out = os.fdopen(fd_out, "wb", buffering=1 << 16)
 
     def _read_exactly(self, n):
         data = self._in.read(n)
@@ -66,6 +67,7 @@ class Channel:
         header_bytes = json.dumps(header, allow_nan=True, default=_json_default).encode("utf-8")
         size = 8 + len(header_bytes) + sum(len(b) for b in buffers)
         self._out.write(b"".join([_HEAD.pack(size, request_id, len(header_bytes)), header_bytes, *buffers]))
+        self._out.flush()
 
 
 # ---- input: flowgate's columnar data -> pandas / numpy, with the dtypes MLflow's schema enforcement gives

@@ -93,6 +93,16 @@ describe.skipIf(PLAIN_PYTHON === null)('Python model outputs, as MLflow serialis
     expect(await predict('matrix')).toBe('{"predictions": [[0, 1, 2], [3, 4, 5]]}');
   });
 
+  test('20,000 rows cross the pipes in many chunks both ways, every value intact', async () => {
+    const n = 20_000;
+    const ints = Array.from({ length: n }, (_, i) => i * 7919);
+    const doubles = Array.from({ length: n }, (_, i) => i / 3);
+    const body = JSON.parse(await predict('echo', { n: ints, f: doubles })) as { predictions: { n: number; f: number }[] };
+    expect(body.predictions).toHaveLength(n);
+    expect(body.predictions.map((r) => r.n)).toEqual(ints);
+    expect(body.predictions.map((r) => r.f)).toEqual(doubles);
+  }, 60_000);
+
   test('a model without a params schema gets params=None, as in MLflow', async () => {
     expect(await predict('params')).toBe('{"predictions": ["none"]}');
   });
