@@ -6,6 +6,7 @@
 import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { RuntimeOptions } from './model/flavor.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 
@@ -44,6 +45,12 @@ export const serveConfigSchema = z.object({
   /** --max-queue: requests in flight per model (running or waiting) before 503s */
   maxQueue: z.coerce.number().int().min(1),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  /** --runtime: `auto` (native flavors first, Python for the rest) or `python` for every model */
+  runtime: z.enum(['auto', 'python']),
+  /** --python / FLOWGATE_PYTHON: the Python that runs models in the Python runtime */
+  python: z.string().min(1),
+  pythonWorkers: z.coerce.number().int().min(1).max(64),
+  envManager: z.enum(['local', 'virtualenv']),
 }).refine((c) => c.modelUri !== '' || c.configPath !== null, {
   path: ['modelUri'],
   message: 'a model URI is required (-m/--model-uri), or an endpoints file (--config)',
@@ -65,6 +72,10 @@ export interface ServeFlags {
   workers?: string | undefined;
   maxQueue?: string | undefined;
   logLevel?: string | undefined;
+  runtime?: string | undefined;
+  python?: string | undefined;
+  pythonWorkers?: string | undefined;
+  envManager?: string | undefined;
 }
 
 /** The OS cache dir (XDG on Linux), where remote model versions are downloaded. */
@@ -105,9 +116,27 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeCon
     workers: flags.workers ?? env.MLFLOW_MODELS_WORKERS ?? availableParallelism(),
     maxQueue: flags.maxQueue ?? env.FLOWGATE_MAX_QUEUE ?? 128,
     logLevel: flags.logLevel ?? env.FLOWGATE_LOG_LEVEL ?? 'info',
+    runtime: flags.runtime ?? env.FLOWGATE_RUNTIME ?? 'auto',
+    python: flags.python ?? env.FLOWGATE_PYTHON ?? 'python3',
+    pythonWorkers: flags.pythonWorkers ?? env.FLOWGATE_PYTHON_WORKERS ?? 1,
+    envManager: flags.envManager ?? env.FLOWGATE_ENV_MANAGER ?? 'local',
   });
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   }
   return parsed.data;
+}
+
+/** How the flavors run models: the Python runtime's settings and the request timeout. */
+export function runtimeOptions(config: ServeConfig): RuntimeOptions {
+  return {
+    runtime: config.runtime,
+    timeoutSeconds: config.timeoutSeconds,
+    python: {
+      executable: config.python,
+      workers: config.pythonWorkers,
+      envManager: config.envManager,
+      envCacheDir: join(config.cacheDir, 'python-envs'),
+    },
+  };
 }

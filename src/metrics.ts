@@ -4,6 +4,7 @@
  * (metric-series.ts): a request adds numbers, it does not hash labels.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { pythonWorkerMemory } from '../flavors/python/live.js';
 import { SeriesCounter, SeriesHistogram, type CounterSeries, type HistogramSeries } from './metric-series.js';
 
 // From 0.5 ms: a tree or linear model answers in well under a millisecond.
@@ -69,6 +70,16 @@ export class Metrics {
     this.internalErrors = new Counter({ name: 'flowgate_internal_errors_total', help: "Requests that failed on flowgate's own bug (500 INTERNAL_ERROR, logged with a stack)", registers });
     this.clientClosed = new Counter({ name: 'flowgate_client_closed_total', help: 'Requests whose client closed the connection before sending the whole body', registers });
     this.queueFull = new Counter({ name: 'flowgate_queue_full_total', help: "Requests refused with 503 because their model had --max-queue requests in flight", labelNames: ['model'], registers });
+    new Gauge({
+      name: 'flowgate_python_worker_resident_memory_bytes',
+      help: 'Resident memory of each Python worker process (the Python runtime), by model and pid',
+      labelNames: ['model', 'pid'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const w of await pythonWorkerMemory()) this.set({ model: w.model, pid: String(w.pid) }, w.bytes);
+      },
+    });
     this.configReloads = new Counter({ name: 'flowgate_config_reloads_total', help: 'Re-reads of a changed endpoints file, by outcome (applied, rejected)', labelNames: ['outcome'], registers });
   }
 

@@ -7,7 +7,7 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { ServeConfig } from './config.js';
+import { runtimeOptions, type ServeConfig } from './config.js';
 import { singleModelSpec } from './endpoints/config.js';
 import { readConfigFile } from './endpoints/config-file.js';
 import { ConfigReloader, type ReloadResult } from './endpoints/config-reloader.js';
@@ -57,6 +57,7 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
     cache: { keep: config.cacheKeep, maxBytes: config.cacheMaxBytes },
     onProgress: createProgressReporter({ stream: process.stderr, logger }),
     replicas,
+    runtime: runtimeOptions(config),
   });
   let gateway: Gateway;
   try {

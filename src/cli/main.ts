@@ -48,6 +48,10 @@ Options:
       --cache-keep N      cached versions kept besides those served (default 2) [env FLOWGATE_CACHE_KEEP]
       --cache-max-size SZ cap on the download cache, e.g. 1.5GiB; versions served are never removed (default: none) [env FLOWGATE_CACHE_MAX_SIZE]
       --log-level LEVEL   fatal|error|warn|info|debug|trace|silent (default info)       [env FLOWGATE_LOG_LEVEL]
+      --runtime RUNTIME   auto: native flavors, Python workers for other pyfunc models; python: Python for all (default auto) [env FLOWGATE_RUNTIME]
+      --python PATH       the Python that runs models in Python workers (default python3) [env FLOWGATE_PYTHON]
+      --python-workers N  Python worker processes per model version (default 1)         [env FLOWGATE_PYTHON_WORKERS]
+      --env-manager M     local: use --python as is; virtualenv: a venv per model from its requirements (default local) [env FLOWGATE_ENV_MANAGER]
       --help              show this help
 `;
 
@@ -63,6 +67,8 @@ Options:
       --tracking-uri URI   as for serve                                              [env MLFLOW_TRACKING_URI]
       --cache-dir DIR      as for serve
       --help               show this help
+
+The Python runtime is configured as for serve, through FLOWGATE_RUNTIME, FLOWGATE_PYTHON and FLOWGATE_ENV_MANAGER.
 `;
 
 const VALIDATE_HELP = `Usage: flowgate validate FILE [--resolve] [--tracking-uri URI]
@@ -117,6 +123,10 @@ async function main(argv: string[]): Promise<number> {
         'cache-keep': { type: 'string' },
         'cache-max-size': { type: 'string' },
         'log-level': { type: 'string' },
+        runtime: { type: 'string' },
+        python: { type: 'string' },
+        'python-workers': { type: 'string' },
+        'env-manager': { type: 'string' },
       });
       if (values.help) return help(SERVE_HELP);
       return runServe({
@@ -133,6 +143,10 @@ async function main(argv: string[]): Promise<number> {
         cacheKeep: values['cache-keep'] as string | undefined,
         cacheMaxSize: values['cache-max-size'] as string | undefined,
         logLevel: values['log-level'] as string | undefined,
+        runtime: values.runtime as string | undefined,
+        python: values.python as string | undefined,
+        pythonWorkers: values['python-workers'] as string | undefined,
+        envManager: values['env-manager'] as string | undefined,
       });
     }
     case 'predict': {

@@ -4,7 +4,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
-import { serveConfig } from '../config.js';
+import { runtimeOptions, serveConfig } from '../config.js';
 import { MlflowError } from '../errors.js';
 import { createLogger } from '../logging.js';
 import { fetchModelFiles, resolveModelVersion } from '../registry/index.js';
@@ -37,7 +37,7 @@ export async function runPredict(flags: PredictFlags): Promise<number> {
   const logger = createLogger(config.logLevel, 2);
   const registry = registryOptions(config, process.env, logger);
   const ref = await resolveModelVersion(config.modelUri, registry);
-  const version = await LoadedVersion.load(identityOf(ref, await fetchModelFiles(ref, registry)), logger);
+  const version = await LoadedVersion.load(identityOf(ref, await fetchModelFiles(ref, registry)), logger, null, runtimeOptions(config));
   try {
     const body = flags.inputPath === '-' ? await text(process.stdin) : await readFile(flags.inputPath, 'utf8');
     const codec = SCORING_CODECS[format];

@@ -9,7 +9,8 @@ import { keyAtPath, type StickySource } from '../routing/sticky-key.js';
 import { ShadowQueue } from '../routing/shadow-queue.js';
 import type { HeaderReader, ScoringEndpoint, ScoringVariant, VariantLabels } from '../serving/scoring-endpoint.js';
 import type { EndpointSpec } from './config.js';
-import type { FollowedModel } from './model-pool.js';
+import { modelKey, type FollowedModel } from './model-pool.js';
+import type { Runtime } from '../model/flavor.js';
 
 /** The request header that forces a variant. */
 export const VARIANT_HEADER = 'x-flowgate-variant';
@@ -42,13 +43,13 @@ export class Endpoint implements ScoringEndpoint {
   /** `models` holds the loaded model of every variant and shadow URI of `spec`. */
   constructor(spec: EndpointSpec, models: ReadonlyMap<string, FollowedModel>) {
     this.name = spec.name;
-    const modelOf = (uri: string): FollowedModel => models.get(uri)!;
-    this.variants = spec.variants.map((v) => ({ name: v.name, weight: v.weight, uri: v.model, model: modelOf(v.model), labels: { endpoint: spec.name, variant: v.name } }));
+    const modelOf = (v: { model: string; runtime?: Runtime | undefined }): FollowedModel => models.get(modelKey(v.model, v.runtime))!;
+    this.variants = spec.variants.map((v) => ({ name: v.name, weight: v.weight, uri: v.model, model: modelOf(v), labels: { endpoint: spec.name, variant: v.name } }));
     this.shadows = spec.shadows.map((s) => ({
       name: s.name,
       weight: 0,
       uri: s.model,
-      model: modelOf(s.model),
+      model: modelOf(s),
       labels: { endpoint: spec.name, variant: s.name },
       sample: s.sample,
       queue: new ShadowQueue(s.maxQueue, s.concurrency),

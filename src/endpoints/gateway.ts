@@ -7,6 +7,7 @@
  * A spec that cannot load leaves the current one serving.
  */
 import type { Logger } from 'pino';
+import type { Runtime } from '../model/flavor.js';
 import type { GatewaySpec } from './config.js';
 import { Endpoint } from './endpoint.js';
 import type { FollowedModel, ModelPool } from './model-pool.js';
@@ -87,19 +88,19 @@ interface Built {
   models: FollowedModel[];
 }
 
-function uses(spec: GatewaySpec): { where: string; uri: string }[] {
-  const out: { where: string; uri: string }[] = [];
+function uses(spec: GatewaySpec): { where: string; uri: string; runtime?: Runtime | undefined }[] {
+  const out: { where: string; uri: string; runtime?: Runtime | undefined }[] = [];
   for (const e of spec.endpoints) {
-    for (const v of e.variants) out.push({ where: `endpoint ${e.name}, variant ${v.name}`, uri: v.model });
-    for (const s of e.shadows) out.push({ where: `endpoint ${e.name}, shadow ${s.name}`, uri: s.model });
+    for (const v of e.variants) out.push({ where: `endpoint ${e.name}, variant ${v.name}`, uri: v.model, runtime: v.runtime });
+    for (const s of e.shadows) out.push({ where: `endpoint ${e.name}, shadow ${s.name}`, uri: s.model, runtime: s.runtime });
   }
   return out;
 }
 
 /** The table of `spec`, taking a pool reference per use; models still loading serve nothing yet. */
 function build(spec: GatewaySpec, pool: ModelPool): Built {
-  const models = uses(spec).map((u) => pool.acquire(u.uri));
-  const byUri = new Map(models.map((m) => [m.uri, m]));
+  const models = uses(spec).map((u) => pool.acquire(u.uri, u.runtime));
+  const byUri = new Map(models.map((m) => [m.key, m]));
   const list = spec.endpoints.map((e) => new Endpoint(e, byUri));
   const byName = new Map(list.map((e) => [e.name, e]));
   return { models, table: { list, byName, defaultEndpoint: byName.get(spec.defaultEndpoint)! } };

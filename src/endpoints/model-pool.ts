@@ -8,6 +8,7 @@
 import type { Logger } from 'pino';
 import { pruneCache, type CacheLimits } from '../artifacts/index.js';
 import type { Metrics } from '../metrics.js';
+import type { Runtime, RuntimeOptions } from '../model/flavor.js';
 import type { ProgressCallback, RegistryOptions } from '../registry/index.js';
 import { parseModelsUri, uriScheme } from '../registry/uri.js';
 import { Follower } from '../serving/follower.js';
@@ -25,6 +26,13 @@ export interface PoolOptions {
   cache?: CacheLimits;
   /** download progress of first loads */
   onProgress?: ProgressCallback;
+  /** how model versions are run */
+  runtime?: RuntimeOptions;
+}
+
+/** Variants name a model by its URI and, when they force one, the runtime that runs it. */
+export function modelKey(uri: string, runtime: Runtime | undefined): string {
+  return runtime === undefined ? uri : `${uri}\u0000${runtime}`;
 }
 
 /** One followed model URI. */
@@ -33,6 +41,7 @@ export class FollowedModel {
   refs = 0;
 
   constructor(
+    readonly key: string,
     readonly uri: string,
     readonly served: ServedModel,
     readonly follower: Follower,
@@ -59,11 +68,12 @@ export class ModelPool {
   constructor(private readonly options: PoolOptions) {}
 
   /** The model of `uri`, its first load started on first use; each call takes a reference. */
-  acquire(uri: string): FollowedModel {
-    let model = this.models.get(uri);
+  acquire(uri: string, runtime?: Runtime): FollowedModel {
+    const key = modelKey(uri, runtime);
+    let model = this.models.get(key);
     if (model === undefined) {
-      model = this.follow(uri);
-      this.models.set(uri, model);
+      model = this.follow(key, uri, runtime);
+      this.models.set(key, model);
     }
     model.refs++;
     return model;
@@ -72,7 +82,7 @@ export class ModelPool {
   /** Drops a reference; the last one stops following the URI and retires the model after its requests drain. */
   async release(model: FollowedModel): Promise<void> {
     if (--model.refs > 0) return;
-    if (this.models.get(model.uri) === model) this.models.delete(model.uri);
+    if (this.models.get(model.key) === model) this.models.delete(model.key);
     model.follower.stop();
     const version = model.served.current();
     await model.served.close();
@@ -92,8 +102,9 @@ export class ModelPool {
     return this.pruning;
   }
 
-  private follow(uri: string): FollowedModel {
+  private follow(key: string, uri: string, forced: Runtime | undefined): FollowedModel {
     const { registry, logger, metrics, pollIntervalSeconds, onProgress, replicas } = this.options;
+    const runtime = forced === undefined ? this.options.runtime : { ...this.options.runtime, runtime: forced };
     const served = new ServedModel(labelOf(uri));
     const follower = new Follower({
       uri,
@@ -104,9 +115,10 @@ export class ModelPool {
       metrics,
       onProgress,
       replicas,
+      runtime,
       onSwap: () => void this.prune(),
     });
     follower.start();
-    return new FollowedModel(uri, served, follower);
+    return new FollowedModel(key, uri, served, follower);
   }
 }

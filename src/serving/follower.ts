@@ -11,6 +11,7 @@
  */
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
+import type { RuntimeOptions } from '../model/flavor.js';
 import {
   fetchModelFiles,
   lastKnownModel,
@@ -36,6 +37,8 @@ export interface FollowerOptions {
   metrics: Metrics;
   /** the serving replica threads (-w N), which load CPU-bound versions too */
   replicas: ReplicaPool | null;
+  /** how its versions are run */
+  runtime?: RuntimeOptions;
   /** download progress of the first load */
   onProgress?: ProgressCallback;
   /** after each swap (the old version has been released) */
@@ -64,8 +67,8 @@ export function identityOf(ref: ModelVersionRef, localPath: string): ModelIdenti
 }
 
 /** Load and warm up the version whose files are at `localPath`. */
-export async function loadVersion(ref: ModelVersionRef, localPath: string, logger: Logger, replicas: ReplicaPool | null): Promise<LoadedVersion> {
-  const version = await LoadedVersion.load(identityOf(ref, localPath), logger, replicas);
+export async function loadVersion(ref: ModelVersionRef, localPath: string, logger: Logger, replicas: ReplicaPool | null, runtime?: RuntimeOptions): Promise<LoadedVersion> {
+  const version = await LoadedVersion.load(identityOf(ref, localPath), logger, replicas, runtime);
   try {
     await warmUp(version);
   } catch (err) {
@@ -232,7 +235,7 @@ export class Follower {
       const localPath = knownPath ?? (await fetchModelFiles(ref, registry, first ? this.options.onProgress : undefined));
       this.pendingPath = localPath;
       stage = 'load';
-      next = await loadVersion(ref, localPath, logger, this.options.replicas);
+      next = await loadVersion(ref, localPath, logger, this.options.replicas, this.options.runtime);
       if (knownPath === null) await rememberModel(uri, registry, { ...ref, localPath });
     } catch (err) {
       return this.loadFailed(ref, err, failures + 1, since, first, first && stage === 'load' && isPinned(uri));

@@ -13,13 +13,13 @@
  * them too; `offload` runs a whole request on one of them.
  */
 import type { Logger } from 'pino';
-import { flavorFor } from '../../flavors/index.js';
+import { flavorForModel } from '../../flavors/index.js';
 import { MlflowError } from '../errors.js';
 import type { ModelInput, ModelOutput } from '../model/data.js';
 import { describeInput } from '../model/describe.js';
 import { enforceSchema } from '../model/enforce.js';
-import type { LoadedModel } from '../model/flavor.js';
-import { readMLmodel, servingFlavorName, type MLmodel } from '../model/mlmodel.js';
+import type { LoadedModel, RuntimeOptions } from '../model/flavor.js';
+import { readMLmodel, type MLmodel } from '../model/mlmodel.js';
 import { enforceParams } from '../model/params.js';
 import type { Schema } from '../model/signature.js';
 import type { CodecName } from './codec.js';
@@ -72,15 +72,14 @@ export class LoadedVersion {
     this.disposed.catch(() => undefined); // awaited by retire(); never an unhandled rejection
   }
 
-  /** `replicas`: the serving replica threads, which load it too when its flavor is CPU-bound. */
-  static async load(identity: ModelIdentity, logger: Logger, replicas: ReplicaPool | null = null): Promise<LoadedVersion> {
+  /** `replicas`: the serving replica threads, which load it too when its flavor is CPU-bound; `options`: how it is run. */
+  static async load(identity: ModelIdentity, logger: Logger, replicas: ReplicaPool | null = null, options: RuntimeOptions = {}): Promise<LoadedVersion> {
     const mlmodel = await readMLmodel(identity.localPath);
     if (mlmodel.metadata?.['mlflow.model.isExternal'] === true) {
       throw new MlflowError('BAD_REQUEST', 'This model was logged as an external model reference and cannot be loaded for serving.');
     }
-    const flavorName = servingFlavorName(mlmodel);
-    const flavor = await flavorFor(flavorName);
-    const model = await flavor.load(identity.localPath, mlmodel, { logger });
+    const flavor = await flavorForModel(mlmodel, options.runtime);
+    const model = await flavor.load(identity.localPath, mlmodel, { ...options, logger, modelName: identity.name });
     if (replicas === null || !flavor.cpuBound) return new LoadedVersion(identity, mlmodel, flavor.name, model, null);
     try {
       return new LoadedVersion(identity, mlmodel, flavor.name, model, { pool: replicas, key: await replicas.load(identity) });
