@@ -1,7 +1,7 @@
 /**
  * The MLmodel file (spec §3): YAML, parsed once at load into typed objects.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -116,23 +116,12 @@ export function parseMLmodel(text: string, where = 'MLmodel'): MLmodel {
   };
 }
 
-/**
- * MLmodel files are kilobytes; the YAML parser takes time quadratic in a file's size on the
- * thread loading it, so anything much larger is refused before it is read.
- */
-const MAX_MLMODEL_BYTES = 1024 * 1024;
-
 export async function readMLmodel(modelDir: string): Promise<MLmodel> {
   const path = join(modelDir, 'MLmodel');
   let text: string;
   try {
-    const { size } = await stat(path);
-    if (size > MAX_MLMODEL_BYTES) {
-      throw new MlflowError('INVALID_STATE', `${path} is ${size} bytes: an MLmodel file is a few kilobytes, and flowgate refuses one above ${MAX_MLMODEL_BYTES} bytes.`);
-    }
     text = await readFile(path, 'utf8');
   } catch (err) {
-    if (err instanceof MlflowError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     throw new MlflowError(
       'RESOURCE_DOES_NOT_EXIST',
