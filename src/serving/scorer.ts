@@ -1,8 +1,10 @@
 /**
  * The request path, written once for every protocol (as MLServer's DataPlane is for REST
- * and gRPC): parse → route → lease the version → deadline → decode → enforce → predict →
- * encode → metrics → shadows. Protocols plug in as codecs (codec.ts); the HTTP routes
- * only read the body, find the endpoint and render the outcome in their protocol's shape.
+ * and gRPC): route → bounded queue → lease the version → deadline → parse → decode →
+ * enforce → predict → encode → metrics → shadows. Protocols plug in as codecs (codec.ts);
+ * the HTTP routes only read the body, find the endpoint and render the outcome in their
+ * protocol's shape. The pipeline runs inline, or for a large body of a CPU-bound model on a
+ * replica thread (replicas.ts), which a missed deadline recycles.
  *
  * Failures are typed: an MlflowError is the request's fault (or a state such as "not
  * loaded yet") and keeps its code; a Timeout is DEADLINE_EXCEEDED; anything else is our
