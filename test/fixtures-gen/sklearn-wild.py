@@ -189,6 +189,8 @@ def cases():
     add("cal_sigmoid_lr_single", "calibration", lambda: calibration.CalibratedClassifierCV(scaled(linear_model.LogisticRegression()), cv=3, ensemble=False), numeric_data("multi4", 342))
     add("cal_isotonic_gnb_multi", "calibration", lambda: calibration.CalibratedClassifierCV(naive_bayes.GaussianNB(), method="isotonic", cv=3), numeric_data("multi_str", 343))
     add("cal_sigmoid_svc_binary_str", "calibration", lambda: calibration.CalibratedClassifierCV(scaled(svm.SVC()), cv=2), numeric_data("binary_str", 344))
+    add("cal_isotonic_gradient_boosting", "calibration", lambda: calibration.CalibratedClassifierCV(ensemble.GradientBoostingClassifier(n_estimators=15, random_state=0), method="isotonic", cv=3), numeric_data("multi", 346))
+    add("cal_sigmoid_hist_gradient_boosting", "calibration", lambda: calibration.CalibratedClassifierCV(ensemble.HistGradientBoostingClassifier(max_iter=15, random_state=0), cv=3), numeric_data("binary", 347))
     if VERSION >= (1, 8):
         add("cal_temperature_lr", "calibration", lambda: calibration.CalibratedClassifierCV(scaled(linear_model.LogisticRegression()), method="temperature", cv=3), numeric_data("multi", 345))
     # --- outlier detection and clustering
