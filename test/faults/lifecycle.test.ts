@@ -138,5 +138,8 @@ describe.skipIf(!HAVE_SHARED)('the download cache follows an alias through retra
     }
     // served: v1; kept: the most recently used other, v4; v2 and v3 removed
     expect(entries()).toEqual(['iris-lr-v1', 'iris-lr-v4']);
+    const bytes = Number(/^flowgate_cache_bytes (\d+)$/m.exec(await (await fetch(`${server.url}/metrics`)).text())?.[1]);
+    expect(bytes).toBeGreaterThan(10_000);
+    expect(bytes).toBeLessThan(200_000);
   });
 });
