@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { serveConfig } from '../../src/config.js';
 import { kubernetesTypeErrors, type K8sObject } from './k8s-schema.js';
 
 const repo = join(import.meta.dirname, '..', '..');
@@ -91,6 +92,14 @@ describe.skipIf(!hasKubectl)('k8s/ kustomize base', () => {
     const envFrom = byKind('Deployment').spec.template.spec.containers[0].envFrom;
     expect(envFrom).toContainEqual({ configMapRef: { name: configMap.metadata.name } });
     expect(envFrom).toContainEqual({ secretRef: { name: 'flowgate-credentials', optional: true } });
+  });
+
+  it('caps the download cache below the model-cache volume, so pruning runs before the pod is evicted', () => {
+    const cap = serveConfig({ modelUri: 'x' }, byKind('ConfigMap').data).cacheMaxBytes;
+    const volume = byKind('Deployment').spec.template.spec.volumes.find((v: { name: string }) => v.name === 'model-cache');
+    const limit = /^(\d+)Gi$/.exec(volume.emptyDir.sizeLimit);
+    expect(cap).not.toBeNull();
+    expect(cap!).toBeLessThan(Number(limit![1]) * 2 ** 30);
   });
 
   it('runs as a non-root user with a read-only root and writable cache and /tmp', () => {
