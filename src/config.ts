@@ -22,6 +22,10 @@ export const serveConfigSchema = z.object({
   registryUri: z.string().nullable(),
   cacheDir: z.string().min(1),
   pollIntervalSeconds: z.coerce.number().min(0),
+  /** on SIGTERM, seconds /ping answers 503 while the listener still serves */
+  shutdownDelaySeconds: z.coerce.number().min(0),
+  /** then, at most this many seconds for requests in flight to finish */
+  drainTimeoutSeconds: seconds,
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 }).refine((c) => c.modelUri !== '' || c.configPath !== null, {
   path: ['modelUri'],
@@ -40,6 +44,8 @@ export interface ServeFlags {
   cacheDir?: string | undefined;
   pollInterval?: string | undefined;
   logLevel?: string | undefined;
+  shutdownDelay?: string | undefined;
+  drainTimeout?: string | undefined;
 }
 
 /** The OS cache dir (XDG on Linux), where remote model versions are downloaded. */
@@ -76,6 +82,8 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeCon
     cacheDir: flags.cacheDir ?? env.FLOWGATE_CACHE_DIR ?? defaultCacheDir(env),
     pollIntervalSeconds: flags.pollInterval ?? env.FLOWGATE_POLL_INTERVAL ?? 30,
     logLevel: flags.logLevel ?? env.FLOWGATE_LOG_LEVEL ?? 'info',
+    shutdownDelaySeconds: flags.shutdownDelay ?? env.FLOWGATE_SHUTDOWN_DELAY ?? 5,
+    drainTimeoutSeconds: flags.drainTimeout ?? env.FLOWGATE_DRAIN_TIMEOUT ?? 20,
   });
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));

@@ -5,6 +5,7 @@
  * when it changes.
  */
 import { serve, type ServerType } from '@hono/node-server';
+import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { ServeConfig } from './config.js';
@@ -14,6 +15,7 @@ import { ConfigReloader, type ReloadResult } from './endpoints/config-reloader.j
 import { Gateway } from './endpoints/gateway.js';
 import { ModelPool } from './endpoints/model-pool.js';
 import { createApp } from './http/app.js';
+import { ListenerDrain } from './http/drain.js';
 import { Metrics } from './metrics.js';
 import { createProgressReporter, registryOptionsFromEnv, type RegistryOptions } from './registry/index.js';
 import type { Follower } from './serving/follower.js';
@@ -27,6 +29,12 @@ export interface RunningServer {
   follower: Follower;
   /** Re-reads the endpoints file and applies it (SIGHUP); `unchanged` without one. */
   reload(): Promise<ReloadResult>;
+  /**
+   * SIGTERM: /ping answers 503 at once while the listener keeps serving for
+   * `shutdownDelaySeconds` (load balancers take the replica out meanwhile), then the listener
+   * drains (at most `drainTimeoutSeconds`) and the models are released.
+   */
+  shutdown(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -58,9 +66,11 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
 
   const app = createApp({ gateway, metrics, logger, timeoutSeconds: config.timeoutSeconds });
   let server: ServerType;
+  let drain: ListenerDrain;
   try {
     server = await new Promise((resolve, reject) => {
       const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
+      drain = new ListenerDrain(s as HttpServer);
       s.once('error', reject);
     });
   } catch (err) {
@@ -78,6 +88,17 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
     served: first.served,
     follower: first.follower,
     reload: async () => (reloader === null ? { outcome: 'unchanged' } : reloader.reload()),
+    async shutdown() {
+      gateway.beginDrain();
+      logger.info({ inFlight: drain.inFlight(), delaySeconds: config.shutdownDelaySeconds }, 'shutting down: not ready (/ping 503), still serving');
+      await new Promise((resolve) => setTimeout(resolve, config.shutdownDelaySeconds * 1000));
+      reloader?.stop();
+      logger.info({ inFlight: drain.inFlight(), drainTimeoutSeconds: config.drainTimeoutSeconds }, 'shutting down: listener closed, draining connections');
+      const { cutConnections, cutRequests } = await drain.drain(config.drainTimeoutSeconds * 1000);
+      if (cutConnections > 0) logger.warn({ cutConnections, cutRequests }, `drain timeout: closed ${cutConnections} connections with ${cutRequests} requests in flight`);
+      await gateway.close();
+      logger.info('shut down');
+    },
     async close() {
       reloader?.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));

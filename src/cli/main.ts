@@ -44,7 +44,11 @@ Options:
       --cache-dir DIR     where remote model versions are downloaded (default ~/.cache/flowgate) [env FLOWGATE_CACHE_DIR]
       --poll-interval S   re-resolve the URI every S seconds and hot-swap new versions; 0 disables (default 30) [env FLOWGATE_POLL_INTERVAL]
       --log-level LEVEL   fatal|error|warn|info|debug|trace|silent (default info)       [env FLOWGATE_LOG_LEVEL]
+      --shutdown-delay S  on SIGTERM/SIGINT, answer /ping 503 but keep serving S seconds (default 5) [env FLOWGATE_SHUTDOWN_DELAY]
+      --drain-timeout S   then at most S seconds for requests in flight (default 20)    [env FLOWGATE_DRAIN_TIMEOUT]
       --help              show this help
+
+A second SIGTERM/SIGINT exits at once.
 `;
 
 const PREDICT_HELP = `Usage: flowgate predict -m URI -i FILE|- [-t json|csv] [-o FILE]
@@ -109,6 +113,8 @@ async function main(argv: string[]): Promise<number> {
         timeout: { type: 'string', short: 't' },
         'poll-interval': { type: 'string' },
         'log-level': { type: 'string' },
+        'shutdown-delay': { type: 'string' },
+        'drain-timeout': { type: 'string' },
       });
       if (values.help) return help(SERVE_HELP);
       return runServe({
@@ -121,6 +127,8 @@ async function main(argv: string[]): Promise<number> {
         cacheDir: values['cache-dir'] as string | undefined,
         pollInterval: values['poll-interval'] as string | undefined,
         logLevel: values['log-level'] as string | undefined,
+        shutdownDelay: values['shutdown-delay'] as string | undefined,
+        drainTimeout: values['drain-timeout'] as string | undefined,
       });
     }
     case 'predict': {

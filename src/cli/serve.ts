@@ -1,12 +1,13 @@
 /**
- * `flowgate serve`: start the server, re-read the endpoints file on SIGHUP, and stop
- * cleanly on SIGINT/SIGTERM.
+ * `flowgate serve`: start the server, re-read the endpoints file on SIGHUP, and drain on
+ * SIGINT/SIGTERM (server.ts's shutdown); a second signal exits at once.
  */
 import { ConfigError, serveConfig, type ServeFlags } from '../config.js';
 import { ConfigFileError } from '../endpoints/config-file.js';
 import { createLogger } from '../logging.js';
 import { startServer, type RunningServer } from '../server.js';
 import { readFile } from 'node:fs/promises';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { parseJsonLenient } from '../protocol/lenient-json.js';
 
@@ -45,16 +46,26 @@ export async function runServe(flags: ServeFlags): Promise<number> {
   process.on('SIGHUP', reload);
   process.stderr.write(await tryItLine(running));
   await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      logger.info({ signal }, 'shutting down: draining requests');
-      running.close().then(resolve, resolve);
+    const stop = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, `${signal}: shutting down (a second signal exits at once)`);
+      process.off('SIGINT', stop).off('SIGTERM', stop);
+      process.once('SIGINT', exitNow).once('SIGTERM', exitNow);
+      running.shutdown().then(resolve, (err: Error) => {
+        logger.error({ err }, `shutdown: ${err.message}`);
+        resolve();
+      });
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    process.on('SIGINT', stop).on('SIGTERM', stop);
   });
   process.off('SIGHUP', reload);
   logger.flush();
   return 0;
+}
+
+/** A second signal during a drain: exit now, with the shell's code for the signal. */
+function exitNow(signal: NodeJS.Signals): void {
+  process.stderr.write(`flowgate serve: ${signal} again, exiting without draining\n`);
+  process.exit(128 + constants.signals[signal]);
 }
 
 /** A ready-to-paste request for people at a terminal (stderr: stdout carries the JSON logs). */

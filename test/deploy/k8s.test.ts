@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { serveConfig } from '../../src/config.js';
 import { kubernetesTypeErrors, type K8sObject } from './k8s-schema.js';
 
 const repo = join(import.meta.dirname, '..', '..');
@@ -79,6 +80,19 @@ describe.skipIf(!hasKubectl)('k8s/ kustomize base', () => {
     // Liveness must not kill a pod that is still downloading its model.
     expect(container.startupProbe.httpGet.path).toBe('/ping');
     expect(container.startupProbe.periodSeconds * container.startupProbe.failureThreshold).toBeGreaterThanOrEqual(120);
+  });
+
+  it('drains within the grace period: shutdown delay + drain timeout < terminationGracePeriodSeconds, readiness drops inside the delay', () => {
+    const config = serveConfig({}, byKind('ConfigMap').data);
+    const pod = byKind('Deployment').spec.template.spec;
+    const container = pod.containers[0];
+    expect(config.shutdownDelaySeconds).toBe(serveConfig({ modelUri: 'x' }, {}).shutdownDelaySeconds);
+    expect(config.drainTimeoutSeconds).toBe(serveConfig({ modelUri: 'x' }, {}).drainTimeoutSeconds);
+    expect(config.shutdownDelaySeconds + config.drainTimeoutSeconds).toBeLessThan(pod.terminationGracePeriodSeconds);
+    const { periodSeconds, failureThreshold, timeoutSeconds } = container.readinessProbe;
+    expect(periodSeconds * failureThreshold + timeoutSeconds).toBeLessThanOrEqual(config.shutdownDelaySeconds);
+    // the delay is flowgate's own: a preStop sleep would add to it and eat the drain's share of the grace
+    expect(container.lifecycle?.preStop).toBeUndefined();
   });
 
   it('the Service maps port 80 to the container port', () => {
