@@ -33,6 +33,8 @@ export interface LoadOptions {
 
 export interface Load {
   attempts: Attempt[];
+  /** ms since the load started, on the attempts' clock */
+  now(): number;
   stop(): Promise<Attempt[]>;
   done: Promise<Attempt[]>;
 }
@@ -81,6 +83,7 @@ export function startLoad(options: LoadOptions): Load {
   return {
     attempts,
     done,
+    now: () => performance.now() - t0,
     async stop() {
       running = false;
       return done;
