@@ -8,6 +8,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { Gauge } from 'prom-client';
 import type { ServeConfig } from './config.js';
 import { singleModelSpec } from './endpoints/config.js';
 import { readConfigFile } from './endpoints/config-file.js';
@@ -78,6 +79,15 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
     await gateway.close();
     throw err;
   }
+  // Read at scrape time from the drain's own count: nothing added to the request path.
+  new Gauge({
+    name: 'flowgate_http_requests_in_flight',
+    help: 'HTTP requests being answered now, this scrape included (the autoscaling signal of k8s/components/hpa-custom)',
+    registers: [metrics.registry],
+    collect() {
+      this.set(drain.inFlight());
+    },
+  });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;

@@ -268,6 +268,9 @@ for (const k of KINDS) {
         const n = total(await scrape(victim.process.url), 'flowgate_registry_poll_errors_total');
         return n >= errorsBefore + 2 ? n : undefined;
       }, 30_000, 200);
+      // and keep the load on a while the replica is cut off
+      const sofar = load.attempts.length;
+      await until('answers while the registry is cut', async () => load.attempts.length > sofar + 300);
       const attempts = await load.stop();
       await restore();
       answeredThroughLb += attempts.filter((a) => a.status === 200).length;
