@@ -26,6 +26,8 @@ export const serveConfigSchema = z.object({
   shutdownDelaySeconds: z.coerce.number().min(0),
   /** then, at most this many seconds for requests in flight to finish */
   drainTimeoutSeconds: seconds,
+  /** --otel, or OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT set (and not OTEL_SDK_DISABLED=true): export traces */
+  otel: z.boolean(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 }).refine((c) => c.modelUri !== '' || c.configPath !== null, {
   path: ['modelUri'],
@@ -46,6 +48,7 @@ export interface ServeFlags {
   logLevel?: string | undefined;
   shutdownDelay?: string | undefined;
   drainTimeout?: string | undefined;
+  otel?: boolean | undefined;
 }
 
 /** The OS cache dir (XDG on Linux), where remote model versions are downloaded. */
@@ -84,6 +87,7 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeCon
     logLevel: flags.logLevel ?? env.FLOWGATE_LOG_LEVEL ?? 'info',
     shutdownDelaySeconds: flags.shutdownDelay ?? env.FLOWGATE_SHUTDOWN_DELAY ?? 5,
     drainTimeoutSeconds: flags.drainTimeout ?? env.FLOWGATE_DRAIN_TIMEOUT ?? 20,
+    otel: env.OTEL_SDK_DISABLED?.toLowerCase() !== 'true' && (flags.otel === true || Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)),
   });
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));

@@ -16,6 +16,7 @@ import { ConfigReloader, type ReloadResult } from './endpoints/config-reloader.j
 import { Gateway } from './endpoints/gateway.js';
 import { ModelPool } from './endpoints/model-pool.js';
 import { createApp } from './http/app.js';
+import { startTracing, stopTracing } from './tracing.js';
 import { ListenerDrain } from './http/drain.js';
 import { Metrics } from './metrics.js';
 import { createProgressReporter, registryOptionsFromEnv, type RegistryOptions } from './registry/index.js';
@@ -49,6 +50,7 @@ export function registryOptions(config: ServeConfig, env: NodeJS.ProcessEnv, log
 }
 
 export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, logger: Logger): Promise<RunningServer> {
+  if (config.otel) startTracing(env);
   const registry = registryOptions(config, env, logger);
   const metrics = new Metrics();
   const file = config.configPath === null ? null : await readConfigFile(config.configPath);
@@ -107,12 +109,14 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
       const { cutConnections, cutRequests } = await drain.drain(config.drainTimeoutSeconds * 1000);
       if (cutConnections > 0) logger.warn({ cutConnections, cutRequests }, `drain timeout: closed ${cutConnections} connections with ${cutRequests} requests in flight`);
       await gateway.close();
+      await stopTracing();
       logger.info('shut down');
     },
     async close() {
       reloader?.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await gateway.close();
+      await stopTracing();
     },
   };
 }

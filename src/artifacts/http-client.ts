@@ -9,6 +9,7 @@ import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { Logger } from 'pino';
 import { MlflowError } from '../errors.js';
+import { withTraceContext } from '../tracing.js';
 
 export type TrackingAuth =
   | { kind: 'none' }
@@ -207,7 +208,7 @@ export class TrackingServerClient {
     return new Promise((resolve, reject) => {
       // A redirect to the other protocol cannot use this server's agent (and its TLS settings).
       const agent = url.protocol === new URL(this.baseUrl).protocol ? this.agent : undefined;
-      const req = transport.request(url, { method, agent, headers: this.headersFor(url, body) }, (res) => {
+      const req = transport.request(url, { method, agent, headers: withTraceContext(this.headersFor(url, body)) }, (res) => {
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res });
       });
       req.setTimeout(this.settings.timeoutMs, () => {

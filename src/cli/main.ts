@@ -46,6 +46,8 @@ Options:
       --log-level LEVEL   fatal|error|warn|info|debug|trace|silent (default info)       [env FLOWGATE_LOG_LEVEL]
       --shutdown-delay S  on SIGTERM/SIGINT, answer /ping 503 but keep serving S seconds (default 5) [env FLOWGATE_SHUTDOWN_DELAY]
       --drain-timeout S   then at most S seconds for requests in flight (default 20)    [env FLOWGATE_DRAIN_TIMEOUT]
+      --otel              export OpenTelemetry traces over OTLP/HTTP (on by itself when OTEL_EXPORTER_OTLP_ENDPOINT is set;
+                          the standard OTEL_* variables configure it)
       --help              show this help
 
 A second SIGTERM/SIGINT exits at once.
@@ -115,6 +117,7 @@ async function main(argv: string[]): Promise<number> {
         'log-level': { type: 'string' },
         'shutdown-delay': { type: 'string' },
         'drain-timeout': { type: 'string' },
+        otel: { type: 'boolean' },
       });
       if (values.help) return help(SERVE_HELP);
       return runServe({
@@ -129,6 +132,7 @@ async function main(argv: string[]): Promise<number> {
         logLevel: values['log-level'] as string | undefined,
         shutdownDelay: values['shutdown-delay'] as string | undefined,
         drainTimeout: values['drain-timeout'] as string | undefined,
+        otel: values.otel as boolean | undefined,
       });
     }
     case 'predict': {

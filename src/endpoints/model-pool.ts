@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 import { resolveModel, type ProgressCallback, type RegistryOptions } from '../registry/index.js';
 import { Follower, loadVersion } from '../serving/follower.js';
+import { traced } from '../tracing.js';
 import { ServedModel } from '../serving/served-model.js';
 
 export interface PoolOptions {
@@ -62,7 +63,7 @@ export class ModelPool {
     const { registry, logger, metrics, pollIntervalSeconds, onProgress } = this.options;
     // resolveModel downloads with progress and, when the registry is unreachable, falls
     // back to the version this URI resolved to last time (from the cache).
-    const ref = await resolveModel(uri, registry, onProgress);
+    const ref = await traced('registry.resolve', () => resolveModel(uri, registry, onProgress), { 'flowgate.model_uri': uri });
     const version = await loadVersion(ref, { registry, logger, metrics });
     const served = new ServedModel(version.identity.name);
     await served.swap(version);

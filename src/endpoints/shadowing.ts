@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 import type { ModelInput } from '../model/data.js';
 import { formatOutput } from '../protocol/json-output.js';
+import { bindTraceContext, traced } from '../tracing.js';
 import type { ModelVersion } from '../serving/model-version.js';
 import type { Endpoint, Shadow } from './endpoint.js';
 
@@ -25,7 +26,7 @@ export interface ShadowRequest {
 export function sendToShadows(request: ShadowRequest, metrics: Metrics, logger: Logger): void {
   for (const shadow of request.endpoint.shadows) {
     if (shadow.sample < 1 && Math.random() >= shadow.sample) continue;
-    const accepted = shadow.queue.offer(() => runShadow(shadow, request, metrics, logger));
+    const accepted = shadow.queue.offer(bindTraceContext(() => traced('shadow', () => runShadow(shadow, request, metrics, logger), { 'flowgate.variant': shadow.name })));
     if (!accepted) metrics.shadowDropped.with(shadow.labels).inc();
   }
 }

@@ -11,6 +11,7 @@ import type { Gateway } from '../endpoints/gateway.js';
 import { MlflowError } from '../errors.js';
 import type { ModelVersion } from '../serving/model-version.js';
 import type { Metrics } from '../metrics.js';
+import { tracedRequest, tracingEnabled } from '../tracing.js';
 import { FLOWGATE_VERSION } from '../version.js';
 import { describeEndpoints } from './endpoints-list.js';
 import { invocations, mlflowErrorResponse, notReady } from './invocations.js';
@@ -29,6 +30,7 @@ const JSON_TYPE = { 'Content-Type': 'application/json' };
 export function createApp({ gateway, metrics, logger, timeoutSeconds }: AppOptions): Hono {
   const app = new Hono();
   const deps = { metrics, logger, timeoutSeconds };
+  if (tracingEnabled()) app.use('*', (c, next) => tracedRequest(c.req.method, c.req.path, (h) => c.req.header(h), next, () => ({ status: c.res.status, route: c.req.routePath })));
 
   // Request id, access log and metrics around every request.
   app.use('*', async (c, next) => {

@@ -8,6 +8,7 @@ import type { Context } from 'hono';
 import type { Logger } from 'pino';
 import type { Endpoint } from '../endpoints/endpoint.js';
 import { sendToShadows } from '../endpoints/shadowing.js';
+import { predictAttributes, traced } from '../tracing.js';
 import { MlflowError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import { requestFormat, UnsupportedContentType, type RequestFormat } from '../protocol/content-type.js';
@@ -56,7 +57,7 @@ export async function invocations(c: Context, endpoint: Endpoint, deps: Invocati
   }
   let variant;
   try {
-    variant = endpoint.route(headerReader(c), doc);
+    variant = traced('route', () => endpoint.route(headerReader(c), doc), { 'flowgate.endpoint': endpoint.name });
   } catch (err) {
     if (err instanceof MlflowError) return mlflowErrorResponse(err);
     throw err;
@@ -70,9 +71,9 @@ export async function invocations(c: Context, endpoint: Endpoint, deps: Invocati
   let errorCode: string | null = null;
   try {
     const text = await withDeadline(deps.timeoutSeconds * 1000, async () => {
-      const request = decodeScoringRequest(format, body, version.mlmodel, doc);
-      predictions = formatOutput(await version.predict(request.input, request.params));
-      return scoringResponseBody(request, predictions);
+      const request = traced('decode', () => decodeScoringRequest(format, body, version.mlmodel, doc));
+      const output = await traced('predict', () => version.predict(request.input, request.params), () => predictAttributes(endpoint.name, variant.name, version.identity, request.input));
+      return traced('encode', () => scoringResponseBody(request, (predictions = formatOutput(output))));
     });
     response = respond(c, text, 200, headers);
   } catch (err) {

@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import { fetchModelFiles, resolveModelVersion, type ModelVersionRef, type RegistryOptions } from '../registry/index.js';
 import type { Metrics } from '../metrics.js';
+import { traced } from '../tracing.js';
 import { ModelVersion, type ModelIdentity } from './model-version.js';
 import type { ServedModel } from './served-model.js';
 import { warmUp } from './warmup.js';
@@ -28,7 +29,12 @@ export function identityOf(ref: ModelVersionRef, localPath: string): ModelIdenti
 }
 
 /** Resolve, download, load and warm up one version of `uri`. */
-export async function loadVersion(ref: ModelVersionRef, options: Pick<FollowerOptions, 'registry' | 'logger' | 'metrics'>): Promise<ModelVersion> {
+export const loadVersion = (ref: ModelVersionRef, options: LoadOptions): Promise<ModelVersion> =>
+  traced('model.load', () => loadVersionNow(ref, options), { 'flowgate.model_uri': ref.uri, 'flowgate.model': ref.name ?? '', 'flowgate.version': ref.version ?? '' });
+
+type LoadOptions = Pick<FollowerOptions, 'registry' | 'logger' | 'metrics'>;
+
+async function loadVersionNow(ref: ModelVersionRef, options: LoadOptions): Promise<ModelVersion> {
   const started = process.hrtime.bigint();
   const localPath = await fetchModelFiles(ref, options.registry);
   const version = await ModelVersion.load(identityOf(ref, localPath), options.logger);
@@ -74,7 +80,7 @@ export class Follower {
     const model = served.name;
     let ref: ModelVersionRef;
     try {
-      ref = await resolveModelVersion(uri, registry);
+      ref = await traced('registry.poll', () => resolveModelVersion(uri, registry), { 'flowgate.model_uri': uri });
     } catch (err) {
       metrics.pollErrors.inc({ model });
       logger.warn({ err, uri }, `registry poll failed; still serving version ${this.servedRef.version ?? '(path)'}`);
