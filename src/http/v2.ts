@@ -7,6 +7,7 @@ import type { Context, Hono } from 'hono';
 import type { Endpoint, Variant } from '../endpoints/endpoint.js';
 import type { Gateway } from '../endpoints/gateway.js';
 import { sendToShadows } from '../endpoints/shadowing.js';
+import { predictAttributes, traced } from '../tracing.js';
 import { MlflowError } from '../errors.js';
 import type { Schema } from '../model/signature.js';
 import { formatOutput } from '../protocol/json-output.js';
@@ -57,7 +58,7 @@ function target(c: Context, endpoint: Endpoint, pinned: string | undefined, doc?
   }
   let variant: Variant;
   try {
-    variant = endpoint.route(headerReader(c), doc);
+    variant = traced('route', () => endpoint.route(headerReader(c), doc), { 'flowgate.endpoint': endpoint.name });
   } catch (err) {
     if (err instanceof MlflowError) return fromMlflow(err);
     throw err;
@@ -139,10 +140,11 @@ async function inferOn(c: Context, endpoint: Endpoint, pinned: string | undefine
   let errorCode: string | null = null;
   try {
     const text = await withDeadline(deps.timeoutSeconds * 1000, async () => {
-      const output = await version.predict(v2ModelInput(request.inputs, inputSchema(version)), request.parameters);
+      const input = traced('decode', () => v2ModelInput(request.inputs, inputSchema(version)));
+      const output = await traced('predict', () => version.predict(input, request.parameters), () => predictAttributes(endpoint.name, variant.name, version.identity, input));
       if (shadowed) predictions = formatOutput(output);
       const outputs = selectOutputs(v2Outputs(output, version.signature?.outputs ?? null), request.outputs);
-      return writeV2Response({ modelName: endpoint.name, modelVersion: version.identity.version, id: request.id }, outputs);
+      return traced('encode', () => writeV2Response({ modelName: endpoint.name, modelVersion: version.identity.version, id: request.id }, outputs));
     });
     response = respond(c, text, 200, headers);
   } catch (err) {

@@ -83,6 +83,19 @@ describe('tracing', () => {
     expect(shadow.attributes['flowgate.variant']).toBe('candidate');
     expect(receiver.contentTypes.every((t) => t === 'application/x-protobuf')).toBe(true);
 
+    // the Open Inference Protocol has the same stages
+    const v2Trace = randomBytes(16).toString('hex');
+    const v2 = await fetch(`${server.url}/v2/models/iris/infer`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', traceparent: `00-${v2Trace}-${callerSpan}-01`, 'x-flowgate-variant': 'challenger' },
+      body: JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [3, 4], data: Array(12).fill(5) }] }),
+    });
+    expect(v2.status).toBe(200);
+    const v2Predict = await until('the V2 predict span', () => receiver!.spans.find((s) => s.traceId === v2Trace && s.name === 'predict'));
+    expect(v2Predict.attributes).toEqual({ 'flowgate.endpoint': 'iris', 'flowgate.variant': 'challenger', 'flowgate.model': 'iris', 'flowgate.version': '2', 'flowgate.rows': 3 });
+    const v2Names = receiver.spans.filter((s) => s.traceId === v2Trace).map((s) => s.name);
+    expect(v2Names).toEqual(expect.arrayContaining(['POST /v2/models/:name/infer', 'route', 'decode', 'predict', 'encode']));
+
     // model loads at start (3 variants, 2 versions) and a registry poll every second, each in its own trace
     const loads = receiver.spans.filter((s) => s.name === 'model.load');
     expect(loads.map((s) => s.attributes['flowgate.model_uri']).sort()).toEqual(['models:/iris/Staging', 'models:/iris@challenger', 'models:/iris@champion']);
