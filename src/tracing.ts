@@ -46,6 +46,10 @@ export async function stopTracing(): Promise<void> {
   provider = null;
   tracer = null;
   await p.shutdown();
+  // unregistered, so a later server in this process can start tracing again
+  trace.disable();
+  propagation.disable();
+  context.disable();
 }
 
 const end = (span: Span, err?: unknown): void => {

@@ -2,9 +2,7 @@
  * The metric names a PromQL expression reads, and the metric names flowgate's /metrics exposes,
  * so the alert rules and the Grafana dashboard can be checked against what flowgate really serves.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { copyExampleRegistry } from '../helpers/registry.js';
+import { copyExampleRegistry, writeAbEndpointsFile } from '../helpers/registry.js';
 import { quietLogger } from '../helpers/server.js';
 import { serveConfig } from '../../src/config.js';
 import { startServer } from '../../src/server.js';
@@ -37,20 +35,7 @@ export function promqlMetrics(expr: string): string[] {
  */
 export async function flowgateMetricNames(): Promise<Set<string>> {
   const root = copyExampleRegistry();
-  const config = join(root, 'flowgate.yaml');
-  writeFileSync(
-    config,
-    [
-      'endpoints:',
-      '  iris:',
-      '    variants:',
-      '      - { name: champion, model: "models:/iris@champion", weight: 50 }',
-      '      - { name: challenger, model: "models:/iris@challenger", weight: 50 }',
-      '    shadow:',
-      '      - { name: candidate, model: "models:/iris/Staging" }',
-      '',
-    ].join('\n'),
-  );
+  const config = writeAbEndpointsFile(root);
   const server = await startServer(serveConfig({ config, trackingUri: root, port: '0', pollInterval: '0', logLevel: 'silent' }, {}), {}, quietLogger);
   try {
     await fetch(`${server.url}/invocations`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"inputs": [[5.1, 3.5, 1.4, 0.2]]}' });

@@ -6,10 +6,9 @@
  * nothing is sent unless an OTLP endpoint (or --otel) is configured.
  */
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { copyExampleRegistry } from '../helpers/registry.js';
+import { copyExampleRegistry, writeAbEndpointsFile } from '../helpers/registry.js';
 import { startServeProcess, type ServeProcess } from '../helpers/serve-process.js';
 import { startFakeTrackingServer } from '../registry/fake-tracking-server.js';
 import { HAVE_FIXTURES, relocatedCopy, tempDir } from '../registry/fixture.js';
@@ -37,31 +36,13 @@ async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 20
   }
 }
 
-function endpointsFile(root: string): string {
-  const file = join(root, 'flowgate.yaml');
-  writeFileSync(
-    file,
-    [
-      'endpoints:',
-      '  iris:',
-      '    variants:',
-      '      - { name: champion, model: "models:/iris@champion", weight: 50 }',
-      '      - { name: challenger, model: "models:/iris@challenger", weight: 50 }',
-      '    shadow:',
-      '      - { name: candidate, model: "models:/iris/Staging" }',
-      '',
-    ].join('\n'),
-  );
-  return file;
-}
-
 const OTEL_ENV = (url: string) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: url, OTEL_BSP_SCHEDULE_DELAY: '100', OTEL_SERVICE_NAME: 'flowgate-test' });
 
 describe('tracing', () => {
   it('continues the caller’s trace: request, route, decode, predict, encode and shadow spans, exported as OTLP protobuf', async () => {
     receiver = await startOtlpReceiver();
     const root = copyExampleRegistry();
-    server = await startServeProcess(['--config', endpointsFile(root), '--tracking-uri', root, '--poll-interval', '1'], { env: OTEL_ENV(receiver.url) });
+    server = await startServeProcess(['--config', writeAbEndpointsFile(root), '--tracking-uri', root, '--poll-interval', '1'], { env: OTEL_ENV(receiver.url) });
     const traceId = randomBytes(16).toString('hex');
     const callerSpan = randomBytes(8).toString('hex');
     const res = await fetch(`${server.url}/invocations`, {
