@@ -53,21 +53,22 @@ describe('flowgate serve on SIGTERM', () => {
     server.child.kill('SIGTERM');
     // readiness turns at once; prediction requests still get answers meanwhile
     const pingStatus = await ping(server.url);
-    const pingAfter = performance.now() - signalAt;
+    const pingAnswered = load.now();
     const beforeDelayEnds = load.attempts.length;
     const exit = await server.exited;
     const exitAfter = performance.now() - signalAt;
     const attempts = await load.stop();
 
     expect(pingStatus).toBe(503);
-    expect(pingAfter).toBeLessThan(1000);
     expect(failedAccepted(attempts)).toEqual([]);
+    // after /ping said 503, the listener kept accepting and answering
     expect(attempts.filter((a) => a.status === 200).length).toBeGreaterThan(beforeDelayEnds);
-    // the listener stayed open for the delay: refusals only come after it
+    expect(attempts.some((a) => a.status === 200 && a.start > pingAnswered)).toBe(true);
     expect(exit).toEqual({ code: 0, signal: null });
     expect(exitAfter).toBeGreaterThanOrEqual(1500);
-    expect(exitAfter).toBeLessThan(1500 + 5000);
     const logs = server.output().stdout;
+    // every request finished on its own: the drain deadline (10 s) cut nothing
+    expect(logs).not.toContain('drain timeout');
     expect(logs).toContain('listener closed, draining connections');
     expect(logs).toContain('"msg":"shut down"');
     // some responses after the listener closed said Connection: close, so clients stopped reusing

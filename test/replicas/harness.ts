@@ -1,7 +1,7 @@
 /**
  * Replicas behind a real load balancer, on loopback: N `flowgate serve` processes (each with its
  * own cache dir, as pods have) behind Debian's HAProxy — round-robin, health checks on /ping every
- * 300 ms (1 s timeout, as the k8s readiness probe), no retries and no redispatch, as kube-proxy does not retry either. Every response says
+ * 300 ms, no retries and no redispatch, as kube-proxy does not retry either. Every response says
  * which replica answered (`x-replica`), and HAProxy's stats tell what it sent where.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -60,8 +60,8 @@ export async function startHaproxy(dir: string, backends: { name: string; port: 
     '  timeout client 30s',
     '  timeout server 30s',
     '  timeout http-keep-alive 10s',
-    // a health check may wait this long for /ping (as a readiness probe's timeoutSeconds: 1)
-    '  timeout check 1s',
+    // a health check may wait this long for /ping: a slow answer on a busy machine is not a 503
+    '  timeout check 3s',
     '  retries 0',
     'frontend replicas',
     `  bind 127.0.0.1:${port}`,

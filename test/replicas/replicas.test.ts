@@ -223,8 +223,9 @@ for (const k of KINDS) {
     });
 
     it('an alias move reaches every replica within poll interval + load time, 0 failed requests, no replica goes back', async () => {
+      await waitStatus(lb, replicas.map((r) => r.name), 'UP');
       const load = startLoad({ url: lb.url, body: k.body, headers: { 'x-flowgate-variant': 'champion' }, concurrency: 8, maxRequests: 40_000 });
-      await until('answers from every replica', async () => new Set(load.attempts.map((a) => a.headers['x-replica'])).size === REPLICAS && load.attempts.length > 300);
+      await until('answers from every replica', async () => replicas.every((r) => load.attempts.some((a) => a.headers['x-replica'] === r.name)) && load.attempts.length > 300);
       const movedAt = load.now();
       const movedAtWall = Date.now();
       registry.move();
@@ -252,8 +253,8 @@ for (const k of KINDS) {
         const after = (firstNew - movedAt) / 1000;
         rows.push(`${r.name} after ${after.toFixed(2)} s (poll saw it after ${pollDelay.toFixed(2)} s, load ${loadTime.toFixed(2)} s)`);
         expect(wentBack, `${r.name} answered ${k.from} after ${k.to}`).toEqual([]);
-        // poll interval + load time, + a margin for timers and the client on a shared 2-core machine
-        expect(after, r.name).toBeLessThan(POLL_INTERVAL + loadTime + 1.5);
+        // poll interval + load time, + a margin for late timers and the client on a shared 2-core machine
+        expect(after, r.name).toBeLessThan(POLL_INTERVAL + loadTime + 3);
       }
       figures['alias move'] = `${attempts.length} requests under load, ${attempts.filter((a) => a.status !== 200).length} failed; the new version answered through ${rows.join(', ')}; poll interval ${POLL_INTERVAL} s; 0 answers of the old version on a replica after its first new one`;
     }, 120_000);
@@ -261,6 +262,7 @@ for (const k of KINDS) {
     it('a replica that cannot reach its registry keeps serving its version and counts poll errors in /metrics', async (ctx) => {
       if (registry.cutRegistry === undefined) return ctx.skip('only the REST registry can be cut for one replica');
       const victim = replicas[2]!;
+      await waitStatus(lb, replicas.map((r) => r.name), 'UP');
       const errorsBefore = total(await scrape(victim.process.url), 'flowgate_registry_poll_errors_total');
       const restore = await registry.cutRegistry(2);
       const load = startLoad({ url: lb.url, body: k.body, headers: { 'x-flowgate-variant': 'champion' }, concurrency: 4, maxRequests: 20_000 });
