@@ -68,6 +68,9 @@ export async function startHaproxy(dir: string, backends: { name: string; port: 
     '  default_backend flowgate',
     'backend flowgate',
     '  balance roundrobin',
+    // One server connection per request, as kube-proxy (L4) has no pool of idle connections to a pod: an idle
+    // pooled connection reused just as Node's 5 s keep-alive timeout closes it is reset (a proxy, not a drain, race).
+    '  option http-server-close',
     '  option httpchk GET /ping',
     '  http-check expect status 200',
     '  http-response set-header x-replica %[srv_name]',
