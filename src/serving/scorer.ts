@@ -19,6 +19,7 @@ import type { Lease, LoadedVersion } from './loaded-version.js';
 import type { ServedModel } from './served-model.js';
 import type { HeaderReader, ScoringEndpoint, ScoringShadow, ScoringVariant } from './scoring-endpoint.js';
 import { observeVariant } from './variant-metrics.js';
+import { bindTraceContext, traced } from '../tracing.js';
 
 export interface ScoreRequest<P, D extends DecodedRequest> {
   endpoint: ScoringEndpoint;
@@ -90,7 +91,9 @@ export class Scorer {
     try {
       // Only a sticky key in the body makes the main thread parse it before routing.
       const doc = endpoint.stickyPath !== null ? codec.routingDoc(body.get(true)) : undefined;
-      variant = request.pinned !== undefined ? endpoint.pinnedVariant(request.pinned) : endpoint.route(request.header, doc);
+      variant = traced('route', () => (request.pinned !== undefined ? endpoint.pinnedVariant(request.pinned) : endpoint.route(request.header, doc)), {
+        'flowgate.endpoint': endpoint.name,
+      });
     } catch (err) {
       return { ok: false, error: this.failure(err, request.requestId), answered: null };
     }
@@ -108,7 +111,7 @@ export class Scorer {
     this.inFlight.set(served, queued + 1);
     const version = lease.version;
     const shadowed = endpoint.shadows.length > 0;
-    const work = this.execute(version, codec, body, endpoint.name, shadowed);
+    const work = this.execute(version, codec, body, endpoint.name, shadowed, variant.name);
     // The lease (and the queue's place) holds until the work has ended, even when the deadline answered first.
     const ended = () => {
       lease.release();
@@ -131,12 +134,12 @@ export class Scorer {
   }
 
   /** The pipeline on `version`: on a replica thread for a large body when it has replicas, else inline. */
-  private execute<P, D extends DecodedRequest>(version: LoadedVersion, codec: Codec<P, D>, body: RequestBody<P>, endpoint: string, wantPredictions: boolean): Work {
+  private execute<P, D extends DecodedRequest>(version: LoadedVersion, codec: Codec<P, D>, body: RequestBody<P>, endpoint: string, wantPredictions: boolean, variant: string): Work {
     if (body.text.length >= INLINE_MAX_BYTES) {
       const job = version.offload(codec.name, body.text, endpoint, wantPredictions);
       if (job !== null) return job;
     }
-    const done = (async () => runPipeline(codec, body.get(false), version, endpoint, wantPredictions))();
+    const done = (async () => runPipeline(codec, body.get(false), version, endpoint, wantPredictions, variant))();
     return { done, abandon: () => undefined }; // inline work is small: it ends on its own
   }
 
@@ -154,7 +157,9 @@ export class Scorer {
     const { metrics } = this.options;
     for (const shadow of endpoint.shadows) {
       if (shadow.sample < 1 && Math.random() >= shadow.sample) continue;
-      const accepted = shadow.queue.offer(() => this.runShadow(shadow, endpoint.name, codec, body, primary, requestId));
+      const accepted = shadow.queue.offer(
+        bindTraceContext(() => traced('shadow', () => this.runShadow(shadow, endpoint.name, codec, body, primary, requestId), { 'flowgate.variant': shadow.name })),
+      );
       if (!accepted) metrics.shadowDropped.with(shadow.labels).inc();
     }
   }
@@ -174,7 +179,7 @@ export class Scorer {
     let error: string | undefined;
     try {
       if (lease === null) throw new Error('the shadow model is not loaded');
-      const { predictions } = await this.execute(lease.version, codec, body, endpoint, true).done;
+      const { predictions } = await this.execute(lease.version, codec, body, endpoint, true, shadow.name).done;
       outcome = predictions === primary ? 'agree' : 'disagree';
     } catch (err) {
       outcome = 'error';

@@ -82,6 +82,19 @@ describe.skipIf(!hasKubectl)('k8s/ kustomize base', () => {
     expect(container.startupProbe.periodSeconds * container.startupProbe.failureThreshold).toBeGreaterThanOrEqual(120);
   });
 
+  it('drains within the grace period: shutdown delay + drain timeout < terminationGracePeriodSeconds, readiness drops inside the delay', () => {
+    const config = serveConfig({}, byKind('ConfigMap').data);
+    const pod = byKind('Deployment').spec.template.spec;
+    const container = pod.containers[0];
+    expect(config.shutdownDelaySeconds).toBe(serveConfig({ modelUri: 'x' }, {}).shutdownDelaySeconds);
+    expect(config.drainTimeoutSeconds).toBe(serveConfig({ modelUri: 'x' }, {}).drainTimeoutSeconds);
+    expect(config.shutdownDelaySeconds + config.drainTimeoutSeconds).toBeLessThan(pod.terminationGracePeriodSeconds);
+    const { periodSeconds, failureThreshold, timeoutSeconds } = container.readinessProbe;
+    expect(periodSeconds * failureThreshold + timeoutSeconds).toBeLessThanOrEqual(config.shutdownDelaySeconds);
+    // the delay is flowgate's own: a preStop sleep would add to it and eat the drain's share of the grace
+    expect(container.lifecycle?.preStop).toBeUndefined();
+  });
+
   it('the Service maps port 80 to the container port', () => {
     expect(byKind('Service').spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
   });
