@@ -197,14 +197,19 @@ export class Follower {
     this.timer.unref();
   }
 
-  private async attempt(): Promise<void> {
+  /** One resolve (and, when the URI moved, download and load) in a span: the first load's, or a poll's. */
+  private attempt(): Promise<void> {
+    return traced(this.servedRef === null ? 'registry.resolve' : 'registry.poll', () => this.attemptNow(), { 'flowgate.model_uri': this.options.uri });
+  }
+
+  private async attemptNow(): Promise<void> {
     if (this.stopped) return;
     const { uri, registry } = this.options;
     const first = this.servedRef === null;
     let ref: ModelVersionRef;
     let localPath: string | null = null;
     try {
-      ref = await traced('registry.poll', () => resolveModelVersion(uri, registry), { 'flowgate.model_uri': uri });
+      ref = await resolveModelVersion(uri, registry);
       this.registryFailures = 0;
       this.resolvedOnce = true;
     } catch (err) {
