@@ -14,8 +14,8 @@
 #
 # BASE_IMAGE must be a Debian-based Node 20 image (apt, useradd, a `node` user with uid 1000).
 ARG BASE_IMAGE=node:20-slim
-# What the runtime stage starts from: `plain` (no Python) or `python`.
-ARG RUNTIME_BASE=plain
+# What the runtime stage starts from: the base image (no Python), or the `python` stage below.
+ARG RUNTIME_BASE=${BASE_IMAGE}
 
 FROM ${BASE_IMAGE} AS build
 # better-sqlite3 is compiled from source (no prebuilt download); node-gyp takes the headers shipped with
@@ -50,8 +50,6 @@ RUN arch=$(node -p process.arch) \
  && find $sqlite/build -mindepth 1 -maxdepth 1 ! -name Release -exec rm -rf {} + \
  && find $sqlite/build/Release -mindepth 1 -maxdepth 1 ! -name better_sqlite3.node -exec rm -rf {} +
 
-FROM ${BASE_IMAGE} AS plain
-
 # A Python environment for the Python runtime's workers (flavors/python/worker.py).
 FROM ${BASE_IMAGE} AS python
 ARG PYTHON_REQUIREMENTS="mlflow==2.17.2 numpy pandas cloudpickle"
@@ -64,6 +62,7 @@ RUN apt-get update \
  && python3 -m venv /opt/flowgate-python \
  && /opt/flowgate-python/bin/pip install --no-cache-dir --disable-pip-version-check $PYTHON_REQUIREMENTS
 ENV FLOWGATE_PYTHON=/opt/flowgate-python/bin/python
+LABEL org.flowgate.python-runtime="/opt/flowgate-python"
 
 FROM ${RUNTIME_BASE} AS runtime
 # No RUN in this stage: build-time bind mounts (a CA bundle, an npmrc) would leave their mount points here.
