@@ -15,6 +15,8 @@ import { Gateway } from './endpoints/gateway.js';
 import { ModelPool } from './endpoints/model-pool.js';
 import { createApp } from './http/app.js';
 import { Metrics } from './metrics.js';
+import { openRegistryEditor } from './registry/editor.js';
+import { RolloutController } from './rollout/controller.js';
 import { createProgressReporter, registryOptionsFromEnv, type RegistryOptions } from './registry/index.js';
 import type { Follower } from './serving/follower.js';
 import type { ServedModel } from './serving/served-model.js';
@@ -25,6 +27,7 @@ export interface RunningServer {
   /** the first variant of the default endpoint as started: with `-m URI`, the one model served */
   served: ServedModel;
   follower: Follower;
+  rollouts: RolloutController;
   /** Re-reads the endpoints file and applies it (SIGHUP); `unchanged` without one. */
   reload(): Promise<ReloadResult>;
   close(): Promise<void>;
@@ -55,8 +58,13 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
   const reloader = file === null ? null : new ConfigReloader(config.configPath!, file.text, gateway, logger, metrics);
   reloader?.watch();
   const first = gateway.endpoints.defaultEndpoint.variants[0]!.model;
+  const rollouts = await startRollouts(gateway, registry, metrics, logger).catch(async (err: unknown) => {
+    reloader?.stop();
+    await gateway.close();
+    throw err;
+  });
 
-  const app = createApp({ gateway, metrics, logger, timeoutSeconds: config.timeoutSeconds });
+  const app = createApp({ gateway, metrics, logger, timeoutSeconds: config.timeoutSeconds, rollouts });
   let server: ServerType;
   try {
     server = await new Promise((resolve, reject) => {
@@ -77,13 +85,28 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
     gateway,
     served: first.served,
     follower: first.follower,
+    rollouts,
     reload: async () => (reloader === null ? { outcome: 'unchanged' } : reloader.reload()),
     async close() {
+      rollouts.stop();
       reloader?.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await gateway.close();
     },
   };
+}
+
+/**
+ * The rollout controller, after checking that the registry can be written where a rollout
+ * keeps its state (a read-only store is refused here, not at the first promotion).
+ */
+async function startRollouts(gateway: Gateway, registry: RegistryOptions, metrics: Metrics, logger: Logger): Promise<RolloutController> {
+  const editor = openRegistryEditor(registry);
+  const models = new Set(gateway.endpoints.list.flatMap((e) => (e.rollout === null ? [] : [e.rollout.registeredModel])));
+  for (const model of models) await editor.checkWritable(model);
+  const controller = new RolloutController({ gateway, editor, metrics, logger });
+  controller.start();
+  return controller;
 }
 
 /** One line per variant: what each endpoint serves, and where. */

@@ -1,15 +1,18 @@
 /**
  * One endpoint as served: its variants with their weights, its shadows, and the routing
- * decision for a request (forced variant, sticky key, weighted draw). Immutable: a new
- * config builds new Endpoints, and the gateway swaps them in at once.
+ * decision for a request (forced variant, sticky key, weighted draw). Its spec is
+ * immutable: a new config builds new Endpoints, and the gateway swaps them in at once.
+ * Only the weights move while it serves, when a rollout drives them (setWeights), and
+ * the variant stats it feeds outlive it (they are the gateway's, per endpoint name).
  */
 import { MlflowError } from '../errors.js';
 import { WeightedSplit } from '../routing/split.js';
 import { keyAtPath, type StickySource } from '../routing/sticky-key.js';
 import { ShadowQueue } from '../routing/shadow-queue.js';
 import type { ModelVersion } from '../serving/model-version.js';
-import type { EndpointSpec } from './config.js';
+import type { EndpointSpec, RolloutSpec } from './config.js';
 import type { FollowedModel } from './model-pool.js';
+import { VariantStats } from './variant-stats.js';
 
 /** The request header that forces a variant. */
 export const VARIANT_HEADER = 'x-flowgate-variant';
@@ -29,9 +32,14 @@ export interface Variant {
 }
 
 export interface Shadow extends Variant {
+  /** share of requests copied to it (for a rollout's target: 1 while at 0 %, else 0) */
   readonly sample: number;
   readonly queue: ShadowQueue;
 }
+
+/** The shadow copies a rollout's target gets while at 0 %: a small queue, dropped beyond it. */
+const ROLLOUT_SHADOW_QUEUE = 100;
+const ROLLOUT_SHADOW_CONCURRENCY = 2;
 
 /** Reads a request header by lower-case name. */
 export type HeaderReader = (name: string) => string | undefined;
@@ -44,11 +52,18 @@ export class Endpoint {
   readonly variantOverride: boolean;
   /** the JSON path of the sticky key, when routing needs the parsed body */
   readonly stickyPath: readonly string[] | null;
-  private readonly split: WeightedSplit | null;
+  readonly rollout: RolloutSpec | null;
+  /** what each variant answered, and its shadow outcomes */
+  readonly stats: VariantStats;
+  private split: WeightedSplit | null;
+  private currentWeights: readonly number[];
   private readonly stickyHeader: string | null;
 
-  /** `models` holds the loaded model of every variant and shadow URI of `spec`. */
-  constructor(spec: EndpointSpec, models: ReadonlyMap<string, FollowedModel>) {
+  /**
+   * `models` holds the loaded model of every variant and shadow URI of `spec`. With a
+   * rollout, `weights` are where it stands (its target at 0 % before the first decision).
+   */
+  constructor(spec: EndpointSpec, models: ReadonlyMap<string, FollowedModel>, stats = new VariantStats(), weights?: readonly number[]) {
     this.name = spec.name;
     const modelOf = (uri: string): FollowedModel => models.get(uri)!;
     this.variants = spec.variants.map((v) => ({ name: v.name, weight: v.weight, uri: v.model, model: modelOf(v.model), labels: { endpoint: spec.name, variant: v.name } }));
@@ -65,7 +80,49 @@ export class Endpoint {
     this.variantOverride = spec.variantOverride;
     this.stickyHeader = spec.sticky !== null && 'header' in spec.sticky ? spec.sticky.header : null;
     this.stickyPath = spec.sticky !== null && 'json' in spec.sticky ? spec.sticky.json : null;
-    this.split = this.variants.length > 1 ? new WeightedSplit(spec.name, this.variants) : null;
+    this.rollout = spec.rollout;
+    this.stats = stats;
+    this.currentWeights = this.variants.map((v) => v.weight);
+    this.split = null;
+    const rollout = spec.rollout;
+    if (rollout !== null) {
+      const target = this.variantNamed(rollout.to);
+      const endpoint = this;
+      // While the rollout is at 0 %, its target answers copies of the requests.
+      this.shadows = [
+        ...this.shadows,
+        {
+          ...target,
+          weight: 0,
+          get sample() {
+            return endpoint.shadowTarget ? 1 : 0;
+          },
+          queue: new ShadowQueue(ROLLOUT_SHADOW_QUEUE, ROLLOUT_SHADOW_CONCURRENCY),
+        },
+      ];
+      this.setWeights(weights ?? this.variants.map((v) => (v.name === rollout.to ? 0 : v.weight)), false);
+    } else {
+      this.setWeights(this.currentWeights, false);
+    }
+  }
+
+  /** Whether the rollout's target gets shadow copies (set by the rollout, at its 0 % step). */
+  shadowTarget = false;
+
+  /** The weights routing uses now, in variant order. */
+  get weights(): readonly number[] {
+    return this.currentWeights;
+  }
+
+  /**
+   * Routes by these weights from now on (one per variant; they must add up to more than 0).
+   * Sticky keys move only to or away from variants whose weight changed (see WeightedSplit).
+   */
+  setWeights(weights: readonly number[], shadowTarget = this.shadowTarget): void {
+    this.shadowTarget = shadowTarget;
+    if (this.split !== null && weights.every((w, i) => w === this.currentWeights[i])) return;
+    this.currentWeights = [...weights];
+    this.split = this.variants.length > 1 ? new WeightedSplit(this.name, this.variants.map((v, i) => ({ name: v.name, weight: weights[i]! }))) : null;
   }
 
   /**

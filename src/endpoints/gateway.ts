@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { GatewaySpec } from './config.js';
 import { Endpoint } from './endpoint.js';
 import type { FollowedModel, ModelPool } from './model-pool.js';
+import type { VariantStats } from './variant-stats.js';
 
 export interface EndpointTable {
   readonly list: readonly Endpoint[];
@@ -40,7 +41,7 @@ export class Gateway {
   }
 
   static async start(spec: GatewaySpec, pool: ModelPool, logger: Logger): Promise<Gateway> {
-    return new Gateway(pool, logger, await build(spec, pool));
+    return new Gateway(pool, logger, await build(spec, pool, null));
   }
 
   get endpoints(): EndpointTable {
@@ -55,7 +56,7 @@ export class Gateway {
   /** Serves `spec` from now on, or throws (a GatewayLoadError) and keeps serving the current one. */
   apply(spec: GatewaySpec): Promise<void> {
     const run = this.queue.then(async () => {
-      const built = await build(spec, this.pool);
+      const built = await build(spec, this.pool, this.table);
       const previous = { table: this.table, models: this.models };
       this.table = built.table;
       this.models = built.models;
@@ -78,7 +79,20 @@ interface Built {
   models: FollowedModel[];
 }
 
-async function build(spec: GatewaySpec, pool: ModelPool): Promise<Built> {
+/**
+ * An endpoint kept across a reload (same name) keeps its variant stats, and a rollout its
+ * weights when the variants are the same, so a reload neither resets a rollout's window
+ * nor moves its traffic.
+ */
+function carriedOver(e: GatewaySpec['endpoints'][number], previous: EndpointTable | null): { stats?: VariantStats; weights?: readonly number[] } {
+  const before = previous?.byName.get(e.name);
+  if (before === undefined) return {};
+  const sameVariants = before.variants.length === e.variants.length && before.variants.every((v, i) => v.name === e.variants[i]!.name);
+  const sameRollout = before.rollout !== null && e.rollout !== null && before.rollout.to === e.rollout.to && before.rollout.from === e.rollout.from;
+  return { stats: before.stats, ...(sameVariants && sameRollout ? { weights: before.weights } : {}) };
+}
+
+async function build(spec: GatewaySpec, pool: ModelPool, previous: EndpointTable | null): Promise<Built> {
   const uses: { where: string; uri: string }[] = [];
   for (const e of spec.endpoints) {
     for (const v of e.variants) uses.push({ where: `endpoint ${e.name}, variant ${v.name}`, uri: v.model });
@@ -97,7 +111,10 @@ async function build(spec: GatewaySpec, pool: ModelPool): Promise<Built> {
     throw uses.length === 1 ? failures[0]!.error : new GatewayLoadError(failures);
   }
   const byUri = new Map(models.map((m) => [m.uri, m]));
-  const list = spec.endpoints.map((e) => new Endpoint(e, byUri));
+  const list = spec.endpoints.map((e) => {
+    const kept = carriedOver(e, previous);
+    return new Endpoint(e, byUri, kept.stats, kept.weights);
+  });
   const byName = new Map(list.map((e) => [e.name, e]));
   return { models, table: { list, byName, defaultEndpoint: byName.get(spec.defaultEndpoint)! } };
 }

@@ -46,6 +46,7 @@ async function runShadow(shadow: Shadow, request: ShadowRequest, metrics: Metric
   }
   const seconds = (performance.now() - started) / 1000;
   metrics.shadowRequests.with({ ...shadow.labels, outcome }).inc();
+  request.endpoint.stats.shadow(shadow.name, outcome);
   metrics.shadowLatency.with(shadow.labels).observe(seconds);
   logger.info(
     {

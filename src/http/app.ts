@@ -15,6 +15,8 @@ import { FLOWGATE_VERSION } from '../version.js';
 import { describeEndpoints } from './endpoints-list.js';
 import { invocations, mlflowErrorResponse, notReady } from './invocations.js';
 import { v2Routes } from './v2.js';
+import type { RolloutController } from '../rollout/controller.js';
+import { rolloutRoutes } from './rollout-routes.js';
 
 export interface AppOptions {
   gateway: Gateway;
@@ -22,11 +24,12 @@ export interface AppOptions {
   logger: Logger;
   /** MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT, in seconds */
   timeoutSeconds: number;
+  rollouts?: RolloutController;
 }
 
 const JSON_TYPE = { 'Content-Type': 'application/json' };
 
-export function createApp({ gateway, metrics, logger, timeoutSeconds }: AppOptions): Hono {
+export function createApp({ gateway, metrics, logger, timeoutSeconds, rollouts }: AppOptions): Hono {
   const app = new Hono();
   const deps = { metrics, logger, timeoutSeconds };
 
@@ -65,7 +68,8 @@ export function createApp({ gateway, metrics, logger, timeoutSeconds }: AppOptio
     }
     return invocations(c, endpoint, deps);
   });
-  app.get('/endpoints', (c) => c.json(describeEndpoints(gateway.endpoints)));
+  app.get('/endpoints', (c) => c.json(describeEndpoints(gateway.endpoints, rollouts)));
+  if (rollouts !== undefined) rolloutRoutes(app, rollouts);
   v2Routes(app, gateway, deps);
 
   app.notFound((c) => {

@@ -77,6 +77,7 @@ export function observeVariant(
   }
   requests.inc();
   entry.latency.observe(seconds);
+  endpoint.stats.request(variant.name, seconds, errorCode !== null);
   if (errorCode === null) return;
   let errors = entry.errorsByCode.get(errorCode);
   if (errors === undefined) {
