@@ -13,6 +13,7 @@ export interface RolloutYaml {
   stepSeconds?: number;
   pollSeconds?: number;
   gates?: string;
+  maxStepSeconds?: number;
 }
 
 export function rolloutYaml(o: RolloutYaml = {}): string {
@@ -28,7 +29,8 @@ endpoints:
       to: challenger
       steps: ${JSON.stringify(o.steps ?? [0, 50, 100])}
       step_seconds: ${o.stepSeconds ?? 1}
-      poll_seconds: ${o.pollSeconds ?? 0.2}
+      poll_seconds: ${o.pollSeconds ?? 0.2}${o.maxStepSeconds === undefined ? '' : `
+      max_step_seconds: ${o.maxStepSeconds}`}
       gates: ${o.gates ?? '{ min_requests: 5, max_error_rate: 0.05 }'}
 `;
 }
