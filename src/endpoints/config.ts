@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { canonicalStage, parseModelsUri, parseRunsUri, uriScheme, validateAlias } from '../registry/uri.js';
 import type { StickySource } from '../routing/sticky-key.js';
+import type { FeedbackSpec } from './feedback.js';
 
 export interface VariantSpec {
   name: string;
@@ -34,6 +35,20 @@ export interface EndpointSpec {
   variantOverride: boolean;
   /** metric-gated progressive delivery from one variant to another, or null */
   rollout: RolloutSpec | null;
+  /** remembering answers for online feedback, or null (no feedback route) */
+  feedback: FeedbackSpec | null;
+  /** bandit routing on the feedback reward, or null (the weights as given) */
+  bandit: BanditSpec | null;
+}
+
+export interface BanditSpec {
+  policy: 'epsilon_greedy' | 'thompson';
+  /** epsilon_greedy: share explored evenly across the variants */
+  epsilon: number;
+  /** every variant keeps at least this share */
+  minShare: number;
+  /** seeds the draws (weights and routing), for reproducible runs; null = Math.random */
+  seed: number | null;
 }
 
 /** Gates checked on a step's window; an absent gate is not checked. */
@@ -47,6 +62,12 @@ export interface RolloutGates {
   maxP99Ratio: number | null;
   /** share of shadow copies on which `to` agreed with `from`, while at 0 % */
   minShadowAgreement: number | null;
+  /** mean feedback reward of `to` minus that of `from` (negative: a tolerated loss), at step end */
+  minRewardDelta: number | null;
+  /** accuracy of `to` minus that of `from`, from labelled feedback, at step end */
+  minAccuracyDelta: number | null;
+  /** feedback items each side needs before the reward and accuracy gates are checked */
+  minFeedback: number;
 }
 
 export interface RolloutSpec {
@@ -158,8 +179,11 @@ const rolloutSchema = z.strictObject({
       max_error_rate: share.optional(),
       max_p99_ratio: positive.optional(),
       min_shadow_agreement: share.optional(),
+      min_reward_delta: z.number({ error: required('a number') }).finite('must be a finite number').optional(),
+      min_accuracy_delta: z.number({ error: required('a number') }).min(-1, 'must be between -1 and 1').max(1, 'must be between -1 and 1').optional(),
+      min_feedback: count.default(20),
     })
-    .default({ min_requests: 100, min_requests_to_fail: 10 }),
+    .default({ min_requests: 100, min_requests_to_fail: 10, min_feedback: 20 }),
   on_success: z.enum(['promote', 'none'], { error: 'must be promote or none' }).default('promote'),
   on_failure: z.enum(['rollback'], { error: 'must be rollback' }).default('rollback'),
 });
@@ -171,9 +195,33 @@ const endpointSchema = z
     shadow: z.array(shadowSchema, { error: required('a list of shadow variants') }).default([]),
     variant_override: z.boolean({ error: required('true or false') }).default(true),
     rollout: rolloutSchema.optional(),
+    feedback: z
+      .strictObject({
+        capacity: z.number({ error: required('a whole number') }).int('must be a whole number').min(1, 'must be >= 1').default(10_000),
+        task: z.enum(['auto', 'classification', 'regression'], { error: 'must be auto, classification or regression' }).default('auto'),
+        output: z.string({ error: required('an output name') }).min(1, 'must not be empty').optional(),
+      })
+      .optional(),
+    routing: z
+      .strictObject({
+        policy: z.enum(['weighted', 'epsilon_greedy', 'thompson'], { error: 'must be weighted, epsilon_greedy or thompson' }).default('weighted'),
+        epsilon: share.default(0.1),
+        min_share: share.default(0.05),
+        seed: z.number({ error: required('a whole number') }).int('must be a whole number').optional(),
+      })
+      .optional(),
   })
   .superRefine((e, ctx) => {
     if (e.rollout !== undefined) rolloutProblems(e.rollout, e.variants, ctx);
+    const bandit = e.routing !== undefined && e.routing.policy !== 'weighted';
+    if (bandit && e.rollout !== undefined) ctx.addIssue({ code: 'custom', path: ['routing', 'policy'], message: 'cannot be a bandit on an endpoint with a rollout: both set the weights' });
+    if (bandit && e.routing!.min_share * e.variants.length > 1) {
+      ctx.addIssue({ code: 'custom', path: ['routing', 'min_share'], message: `must be at most 1 / ${e.variants.length} (the number of variants)` });
+    }
+    const rewardGates = e.rollout?.gates.min_reward_delta !== undefined || e.rollout?.gates.min_accuracy_delta !== undefined;
+    if ((bandit || rewardGates) && e.feedback === undefined) {
+      ctx.addIssue({ code: 'custom', path: bandit ? ['routing', 'policy'] : ['rollout', 'gates'], message: `${bandit ? 'a bandit policy' : 'a reward or accuracy gate'} needs feedback: add \`feedback: {}\` to the endpoint` });
+    }
     const many = e.variants.length > 1;
     const weighted = e.variants.filter((v) => v.weight !== undefined).length;
     e.variants.forEach((v, i) => {
@@ -262,6 +310,9 @@ function rolloutSpec(r: RolloutFile, variants: { name?: string | undefined; mode
       maxErrorRate: r.gates.max_error_rate ?? null,
       maxP99Ratio: r.gates.max_p99_ratio ?? null,
       minShadowAgreement: r.gates.min_shadow_agreement ?? null,
+      minRewardDelta: r.gates.min_reward_delta ?? null,
+      minAccuracyDelta: r.gates.min_accuracy_delta ?? null,
+      minFeedback: r.gates.min_feedback,
     },
     onSuccess: r.on_success,
   };
@@ -304,6 +355,11 @@ export function gatewaySpec(file: GatewayFile): GatewaySpec {
       sticky: e.sticky === undefined ? null : e.sticky.header !== undefined ? { header: e.sticky.header.toLowerCase() } : { json: e.sticky.json!.split('.') },
       variantOverride: e.variant_override,
       rollout: e.rollout === undefined ? null : rolloutSpec(e.rollout, e.variants),
+      feedback: e.feedback === undefined ? null : { capacity: e.feedback.capacity, task: e.feedback.task, output: e.feedback.output ?? null },
+      bandit:
+        e.routing === undefined || e.routing.policy === 'weighted'
+          ? null
+          : { policy: e.routing.policy, epsilon: e.routing.epsilon, minShare: e.routing.min_share, seed: e.routing.seed ?? null },
     };
   });
   return { endpoints, defaultEndpoint: file.default_endpoint ?? endpoints[0]!.name };
@@ -313,7 +369,7 @@ export function gatewaySpec(file: GatewayFile): GatewaySpec {
 export function singleModelSpec(uri: string): GatewaySpec {
   const name = endpointNameOf(uri);
   return {
-    endpoints: [{ name, variants: [{ name: DEFAULT_VARIANT, model: uri, weight: 1 }], shadows: [], sticky: null, variantOverride: true, rollout: null }],
+    endpoints: [{ name, variants: [{ name: DEFAULT_VARIANT, model: uri, weight: 1 }], shadows: [], sticky: null, variantOverride: true, rollout: null, feedback: null, bandit: null }],
     defaultEndpoint: name,
   };
 }

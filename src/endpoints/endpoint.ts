@@ -10,7 +10,9 @@ import { WeightedSplit } from '../routing/split.js';
 import { keyAtPath, type StickySource } from '../routing/sticky-key.js';
 import { ShadowQueue } from '../routing/shadow-queue.js';
 import type { ModelVersion } from '../serving/model-version.js';
-import type { EndpointSpec, RolloutSpec } from './config.js';
+import { banditWeights, seededRandom } from './bandit.js';
+import type { BanditSpec, EndpointSpec, RolloutSpec } from './config.js';
+import { FeedbackLog } from './feedback.js';
 import type { FollowedModel } from './model-pool.js';
 import { VariantStats } from './variant-stats.js';
 
@@ -55,6 +57,11 @@ export class Endpoint {
   readonly rollout: RolloutSpec | null;
   /** what each variant answered, and its shadow outcomes */
   readonly stats: VariantStats;
+  /** the answers remembered for feedback, when the endpoint takes feedback */
+  readonly feedback: FeedbackLog | null;
+  readonly bandit: BanditSpec | null;
+  /** uniform draws for routing: seeded with a bandit's seed */
+  private readonly rng: () => number;
   private split: WeightedSplit | null;
   private currentWeights: readonly number[];
   private readonly stickyHeader: string | null;
@@ -63,7 +70,13 @@ export class Endpoint {
    * `models` holds the loaded model of every variant and shadow URI of `spec`. With a
    * rollout, `weights` are where it stands (its target at 0 % before the first decision).
    */
-  constructor(spec: EndpointSpec, models: ReadonlyMap<string, FollowedModel>, stats = new VariantStats(), weights?: readonly number[]) {
+  constructor(
+    spec: EndpointSpec,
+    models: ReadonlyMap<string, FollowedModel>,
+    stats = new VariantStats(),
+    weights?: readonly number[],
+    feedback: FeedbackLog | null = spec.feedback === null ? null : new FeedbackLog(spec.feedback),
+  ) {
     this.name = spec.name;
     const modelOf = (uri: string): FollowedModel => models.get(uri)!;
     this.variants = spec.variants.map((v) => ({ name: v.name, weight: v.weight, uri: v.model, model: modelOf(v.model), labels: { endpoint: spec.name, variant: v.name } }));
@@ -82,6 +95,9 @@ export class Endpoint {
     this.stickyPath = spec.sticky !== null && 'json' in spec.sticky ? spec.sticky.json : null;
     this.rollout = spec.rollout;
     this.stats = stats;
+    this.feedback = feedback;
+    this.bandit = spec.bandit;
+    this.rng = spec.bandit?.seed != null ? seededRandom(spec.bandit.seed) : Math.random;
     this.currentWeights = this.variants.map((v) => v.weight);
     this.split = null;
     const rollout = spec.rollout;
@@ -103,7 +119,15 @@ export class Endpoint {
       this.setWeights(weights ?? this.variants.map((v) => (v.name === rollout.to ? 0 : v.weight)), false);
     } else {
       this.setWeights(this.currentWeights, false);
+      this.rebalance();
     }
+  }
+
+  /** With a bandit policy: the weights from the variants' feedback rewards so far. */
+  rebalance(): void {
+    if (this.bandit === null) return;
+    const arms = this.variants.map((v) => this.stats.snapshot(v.name));
+    this.setWeights(banditWeights(this.bandit, arms, this.rng));
   }
 
   /** Whether the rollout's target gets shadow copies (set by the rollout, at its 0 % step). */
@@ -138,7 +162,7 @@ export class Endpoint {
     const split = this.split;
     if (split === null) return this.variants[0]!;
     const key = this.stickyHeader !== null ? header(this.stickyHeader) : this.stickyPath !== null ? keyAtPath(doc, this.stickyPath) : null;
-    return this.variants[key === undefined || key === null || key === '' ? split.random() : split.sticky(key)]!;
+    return this.variants[key === undefined || key === null || key === '' ? split.random(this.rng()) : split.sticky(key)]!;
   }
 
   variantNamed(name: string): Variant {

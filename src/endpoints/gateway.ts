@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { GatewaySpec } from './config.js';
 import { Endpoint } from './endpoint.js';
 import type { FollowedModel, ModelPool } from './model-pool.js';
+import type { FeedbackLog } from './feedback.js';
 import type { VariantStats } from './variant-stats.js';
 
 export interface EndpointTable {
@@ -84,12 +85,17 @@ interface Built {
  * weights when the variants are the same, so a reload neither resets a rollout's window
  * nor moves its traffic.
  */
-function carriedOver(e: GatewaySpec['endpoints'][number], previous: EndpointTable | null): { stats?: VariantStats; weights?: readonly number[] } {
+function carriedOver(
+  e: GatewaySpec['endpoints'][number],
+  previous: EndpointTable | null,
+): { stats?: VariantStats; weights?: readonly number[]; feedback?: FeedbackLog | null } {
   const before = previous?.byName.get(e.name);
   if (before === undefined) return {};
+  // remembered answers stay, unless the capacity or task changed
+  const feedback = before.feedback !== null && e.feedback !== null && JSON.stringify(before.feedback.spec) === JSON.stringify(e.feedback) ? { feedback: before.feedback } : {};
   const sameVariants = before.variants.length === e.variants.length && before.variants.every((v, i) => v.name === e.variants[i]!.name);
   const sameRollout = before.rollout !== null && e.rollout !== null && before.rollout.to === e.rollout.to && before.rollout.from === e.rollout.from;
-  return { stats: before.stats, ...(sameVariants && sameRollout ? { weights: before.weights } : {}) };
+  return { stats: before.stats, ...feedback, ...(sameVariants && sameRollout ? { weights: before.weights } : {}) };
 }
 
 async function build(spec: GatewaySpec, pool: ModelPool, previous: EndpointTable | null): Promise<Built> {
@@ -113,7 +119,7 @@ async function build(spec: GatewaySpec, pool: ModelPool, previous: EndpointTable
   const byUri = new Map(models.map((m) => [m.uri, m]));
   const list = spec.endpoints.map((e) => {
     const kept = carriedOver(e, previous);
-    return new Endpoint(e, byUri, kept.stats, kept.weights);
+    return new Endpoint(e, byUri, kept.stats, kept.weights, kept.feedback);
   });
   const byName = new Map(list.map((e) => [e.name, e]));
   return { models, table: { list, byName, defaultEndpoint: byName.get(spec.defaultEndpoint)! } };

@@ -1,7 +1,8 @@
 /**
  * What an endpoint observed per variant, as running totals: requests answered, errors,
  * latencies (in a log-scale histogram fine enough for p50/p99 within ~10 %), and the
- * outcomes of shadow copies it ran. Windows (a rollout step, a chart point) are the
+ * outcomes of shadow copies it ran, and the feedback its answers got (labels scored against
+ * the prediction, rewards). Windows (a rollout step, a chart point) are the
  * difference of two snapshots, so observing costs a few additions and nothing is reset.
  * Fed from the same place as the Prometheus series (observeVariant, runShadow): one
  * observation path, two readers.
@@ -33,11 +34,38 @@ export interface VariantTotals {
   shadowAgree: number;
   shadowDisagree: number;
   shadowErrors: number;
+  /** rows labelled and scored as right or wrong (classification) */
+  labeled: number;
+  correct: number;
+  /** rows labelled and scored by absolute error (regression), and its sum */
+  measured: number;
+  absError: number;
+  rewards: number;
+  rewardSum: number;
 }
 
 function emptyTotals(): VariantTotals {
-  return { requests: 0, errors: 0, latency: new Float64Array(BUCKETS + 1), shadowAgree: 0, shadowDisagree: 0, shadowErrors: 0 };
+  return {
+    requests: 0,
+    errors: 0,
+    latency: new Float64Array(BUCKETS + 1),
+    shadowAgree: 0,
+    shadowDisagree: 0,
+    shadowErrors: 0,
+    labeled: 0,
+    correct: 0,
+    measured: 0,
+    absError: 0,
+    rewards: 0,
+    rewardSum: 0,
+  };
 }
+
+/** What one piece of feedback said about an answer. */
+export type FeedbackScore =
+  | { kind: 'label'; rows: number; correct: number }
+  | { kind: 'error'; rows: number; absError: number }
+  | { kind: 'reward'; reward: number };
 
 /** What a window (the difference of two snapshots) says about a variant. */
 export interface WindowStats {
@@ -52,6 +80,13 @@ export interface WindowStats {
   shadowErrors: number;
   /** agree / shadow copies run; null without any */
   shadowAgreement: number | null;
+  /** online metrics from feedback; null without any */
+  accuracy: number | null;
+  mae: number | null;
+  meanReward: number | null;
+  rewards: number;
+  /** rows labelled (classification) */
+  labeled: number;
 }
 
 /** The q-quantile of a latency histogram (the bucket's upper bound), null when empty. */
@@ -76,6 +111,9 @@ export function windowBetween(before: VariantTotals | null, after: VariantTotals
   const shadowErrors = after.shadowErrors - b.shadowErrors;
   const shadowRequests = agree + (after.shadowDisagree - b.shadowDisagree) + shadowErrors;
   const timed = latency.reduce((s, c) => s + c, 0);
+  const labeled = after.labeled - b.labeled;
+  const measured = after.measured - b.measured;
+  const rewards = after.rewards - b.rewards;
   return {
     requests,
     errors,
@@ -85,6 +123,11 @@ export function windowBetween(before: VariantTotals | null, after: VariantTotals
     shadowRequests,
     shadowErrors,
     shadowAgreement: shadowRequests > 0 ? agree / shadowRequests : null,
+    accuracy: labeled > 0 ? (after.correct - b.correct) / labeled : null,
+    mae: measured > 0 ? (after.absError - b.absError) / measured : null,
+    meanReward: rewards > 0 ? (after.rewardSum - b.rewardSum) / rewards : null,
+    rewards,
+    labeled,
   };
 }
 
@@ -114,6 +157,21 @@ export class VariantStats {
     if (outcome === 'agree') t.shadowAgree += 1;
     else if (outcome === 'disagree') t.shadowDisagree += 1;
     else t.shadowErrors += 1;
+  }
+
+  /** Feedback on one of the variant's answers. */
+  feedback(variant: string, score: FeedbackScore): void {
+    const t = this.of(variant);
+    if (score.kind === 'label') {
+      t.labeled += score.rows;
+      t.correct += score.correct;
+    } else if (score.kind === 'error') {
+      t.measured += score.rows;
+      t.absError += score.absError;
+    } else {
+      t.rewards += 1;
+      t.rewardSum += score.reward;
+    }
   }
 
   snapshot(variant: string): VariantTotals {

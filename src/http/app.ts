@@ -17,6 +17,7 @@ import { invocations, mlflowErrorResponse, notReady } from './invocations.js';
 import { v2Routes } from './v2.js';
 import type { RolloutController } from '../rollout/controller.js';
 import { rolloutRoutes } from './rollout-routes.js';
+import { feedbackRoutes } from './feedback-routes.js';
 
 export interface AppOptions {
   gateway: Gateway;
@@ -70,6 +71,7 @@ export function createApp({ gateway, metrics, logger, timeoutSeconds, rollouts }
   });
   app.get('/endpoints', (c) => c.json(describeEndpoints(gateway.endpoints, rollouts)));
   if (rollouts !== undefined) rolloutRoutes(app, rollouts);
+  feedbackRoutes(app, gateway, metrics);
   v2Routes(app, gateway, deps);
 
   app.notFound((c) => {

@@ -87,6 +87,7 @@ export async function invocations(c: Context, endpoint: Endpoint, deps: Invocati
     }
   }
   observeVariant(deps.metrics, endpoint, variant, version, response.status, (performance.now() - started) / 1000, errorCode);
+  if (errorCode === null) endpoint.feedback?.remember(c.get('requestId' as never) ?? '', variant.name, version.identity.version, predictions);
   if (errorCode === null && endpoint.shadows.length > 0) {
     sendToShadows(
       { endpoint, decode: (v) => decodeScoringRequest(format, body, v.mlmodel, doc), primary: predictions, requestId: c.get('requestId' as never) ?? '' },

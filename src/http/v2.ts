@@ -140,7 +140,7 @@ async function inferOn(c: Context, endpoint: Endpoint, pinned: string | undefine
   try {
     const text = await withDeadline(deps.timeoutSeconds * 1000, async () => {
       const output = await version.predict(v2ModelInput(request.inputs, inputSchema(version)), request.parameters);
-      if (shadowed) predictions = formatOutput(output);
+      if (shadowed || endpoint.feedback !== null) predictions = formatOutput(output);
       const outputs = selectOutputs(v2Outputs(output, version.signature?.outputs ?? null), request.outputs);
       return writeV2Response({ modelName: endpoint.name, modelVersion: version.identity.version, id: request.id }, outputs);
     });
@@ -157,6 +157,7 @@ async function inferOn(c: Context, endpoint: Endpoint, pinned: string | undefine
     }
   }
   observeVariant(deps.metrics, endpoint, variant, version, response.status, (performance.now() - started) / 1000, errorCode);
+  if (errorCode === null) endpoint.feedback?.remember(c.get('requestId' as never) ?? '', variant.name, version.identity.version, predictions);
   if (errorCode === null && shadowed) {
     sendToShadows(
       {

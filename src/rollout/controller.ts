@@ -71,7 +71,7 @@ export class RolloutController {
     this.shareGauge = new Gauge({ name: 'flowgate_rollout_traffic_percent', help: 'Percent of an endpoint\'s traffic its rollout sends to the new version', labelNames: ['endpoint'], registers });
     this.gateGauge = new Gauge({
       name: 'flowgate_rollout_gate_value',
-      help: 'Figures of the current rollout step on this replica: requests, error_rate, p99_ratio, shadow_agreement',
+      help: 'Figures of the current rollout step on this replica: requests, error_rate, p99_ratio, shadow_agreement, reward_delta, accuracy_delta',
       labelNames: ['endpoint', 'gate'],
       registers,
     });
@@ -208,7 +208,8 @@ export class RolloutController {
     const f = status.figures;
     if (f !== null) {
       this.gateGauge.set({ endpoint: e.name, gate: 'requests' }, f.requests);
-      for (const [gate, value] of [['error_rate', f.errorRate], ['p99_ratio', f.p99Ratio], ['shadow_agreement', f.shadowAgreement]] as const) {
+      const values = [['error_rate', f.errorRate], ['p99_ratio', f.p99Ratio], ['shadow_agreement', f.shadowAgreement], ['reward_delta', f.rewardDelta], ['accuracy_delta', f.accuracyDelta]] as const;
+      for (const [gate, value] of values) {
         if (value !== null) this.gateGauge.set({ endpoint: e.name, gate }, value);
       }
     }

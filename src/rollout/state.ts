@@ -25,6 +25,10 @@ export interface GateFigures {
   errorRate: number | null;
   p99Ratio: number | null;
   shadowAgreement: number | null;
+  /** mean feedback reward of `to` minus `from`'s, when both have min_feedback rewards */
+  rewardDelta: number | null;
+  /** accuracy of `to` minus `from`'s, when both have min_feedback labelled rows */
+  accuracyDelta: number | null;
   /** seconds the step has run */
   stepElapsed: number;
 }
@@ -63,14 +67,17 @@ export interface Observation {
   from: WindowStats;
 }
 
-function figuresOf(to: WindowStats, from: WindowStats, stepElapsed: number): GateFigures {
+function figuresOf(policy: RolloutSpec, to: WindowStats, from: WindowStats, stepElapsed: number): GateFigures {
   const requests = to.requests + to.shadowRequests;
+  const enough = policy.gates.minFeedback;
   const errors = to.errors + to.shadowErrors;
   return {
     requests,
     errorRate: requests > 0 ? errors / requests : null,
     p99Ratio: to.p99 !== null && from.p99 !== null && from.p99 > 0 ? to.p99 / from.p99 : null,
     shadowAgreement: to.shadowAgreement,
+    rewardDelta: to.rewards >= enough && from.rewards >= enough && to.meanReward !== null && from.meanReward !== null ? to.meanReward - from.meanReward : null,
+    accuracyDelta: to.labeled >= enough && from.labeled >= enough && to.accuracy !== null && from.accuracy !== null ? to.accuracy - from.accuracy : null,
     stepElapsed,
   };
 }
@@ -89,6 +96,12 @@ function failingGate(policy: RolloutSpec, percent: number, f: GateFigures, atSte
   }
   if (g.minShadowAgreement !== null && percent === 0 && f.shadowAgreement !== null && f.shadowAgreement < g.minShadowAgreement) {
     return `shadow agreement ${pct(f.shadowAgreement)} < min_shadow_agreement ${pct(g.minShadowAgreement)}`;
+  }
+  if (g.minRewardDelta !== null && f.rewardDelta !== null && f.rewardDelta < g.minRewardDelta) {
+    return `mean reward ${f.rewardDelta.toFixed(3)} against the champion's < min_reward_delta ${g.minRewardDelta}`;
+  }
+  if (g.minAccuracyDelta !== null && f.accuracyDelta !== null && f.accuracyDelta < g.minAccuracyDelta) {
+    return `accuracy ${pct(f.accuracyDelta)} against the champion's < min_accuracy_delta ${pct(g.minAccuracyDelta)}`;
   }
   return null;
 }
@@ -125,7 +138,7 @@ export function decide(
   const step = Math.min(record.step, steps.length - 1);
   const percent = steps[step]!;
   const elapsedMs = (record.pausedAt ?? o.now) - record.stepStartedAt;
-  const figures = figuresOf(o.to, o.from, Math.max(0, elapsedMs) / 1000);
+  const figures = figuresOf(policy, o.to, o.from, Math.max(0, elapsedMs) / 1000);
   const stepEndsAt = record.stepStartedAt + policy.stepSeconds * 1000;
   const status: RolloutStatus = {
     ...base,

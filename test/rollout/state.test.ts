@@ -19,12 +19,27 @@ const policy: RolloutSpec = {
   stepSeconds: 10,
   maxStepSeconds: 40,
   pollSeconds: 1,
-  gates: { minRequests: 100, minRequestsToFail: 10, maxErrorRate: 0.01, maxP99Ratio: 1.5, minShadowAgreement: 0.9 },
+  gates: { minRequests: 100, minRequestsToFail: 10, maxErrorRate: 0.01, maxP99Ratio: 1.5, minShadowAgreement: 0.9, minRewardDelta: -0.05, minAccuracyDelta: null, minFeedback: 20 },
   onSuccess: 'promote',
 };
 const T0 = 1_000_000;
 const running = (step: number, extra: Partial<RolloutRecord> = {}): RolloutRecord => ({ fromVersion: '1', toVersion: '2', state: 'running', step, stepStartedAt: T0, startedAt: T0, pausedAt: null, ...extra });
-const win = (w: Partial<WindowStats>): WindowStats => ({ requests: 0, errors: 0, errorRate: null, p50: null, p99: null, shadowRequests: 0, shadowErrors: 0, shadowAgreement: null, ...w });
+const win = (w: Partial<WindowStats>): WindowStats => ({
+  requests: 0,
+  errors: 0,
+  errorRate: null,
+  p50: null,
+  p99: null,
+  shadowRequests: 0,
+  shadowErrors: 0,
+  shadowAgreement: null,
+  accuracy: null,
+  mae: null,
+  meanReward: null,
+  rewards: 0,
+  labeled: 0,
+  ...w,
+});
 const healthy = win({ requests: 200, errors: 0, errorRate: 0, p99: 0.01 });
 const obs = (now: number, to: WindowStats = healthy, from: WindowStats = healthy) => ({ now, fromVersion: '1', toVersion: '2', to, from });
 
@@ -59,6 +74,11 @@ describe('decide', () => {
     expect(at(0, win({ shadowRequests: 200, shadowAgreement: 0.85 })).status.reason).toBe('step 0 (0 %): shadow agreement 85.00 % < min_shadow_agreement 90.00 %');
     // shadow errors count as errors while at 0 %
     expect(at(0, win({ shadowRequests: 20, shadowErrors: 5, shadowAgreement: 0.75 }), healthy, T0 + 1).status.reason).toMatch(/error rate 25\.00 % over 20 requests/);
+    // the reward gate: checked once both sides have min_feedback rewards
+    const rewarded = (meanReward: number, rewards = 20) => win({ requests: 200, errorRate: 0, p99: 0.01, meanReward, rewards });
+    expect(at(1, rewarded(0.7), rewarded(0.8)).status.reason).toBe('step 1 (10 %): mean reward -0.100 against the champion\'s < min_reward_delta -0.05');
+    expect(at(1, rewarded(0.77), rewarded(0.8)).action.kind).toBe('advance');
+    expect(at(1, rewarded(0.1, 19), rewarded(0.8)).action.kind).toBe('advance');
     // too few requests: wait, then fail at max_step_seconds
     expect(at(1, win({ requests: 50, errorRate: 0 })).status).toMatchObject({ phase: 'running', reason: 'waiting for min_requests: 50 of 100' });
     expect(at(1, win({ requests: 50, errorRate: 0 }), healthy, T0 + 40_000).status.reason).toBe('step 1 (10 %): 50 requests in 40 s (max_step_seconds) < min_requests 100');
@@ -118,7 +138,7 @@ describe('rollout policy in flowgate.yaml', () => {
       stepSeconds: 60,
       maxStepSeconds: 240,
       pollSeconds: 5,
-      gates: { minRequests: 100, minRequestsToFail: 10, maxErrorRate: null, maxP99Ratio: null, minShadowAgreement: null },
+      gates: { minRequests: 100, minRequestsToFail: 10, maxErrorRate: null, maxP99Ratio: null, minShadowAgreement: null, minRewardDelta: null, minAccuracyDelta: null, minFeedback: 20 },
       onSuccess: 'promote',
     });
   });
@@ -127,6 +147,10 @@ describe('rollout policy in flowgate.yaml', () => {
     expect(problems(file('{ from: champion, to: nope }'))).toMatch(/endpoints\.iris\.rollout\.to: "nope" is not a variant of this endpoint \(variants: champion, challenger\)/);
     expect(problems(file('{ from: champion, to: challenger, steps: [0, 50, 20, 100] }'))).toMatch(/rollout\.steps: must increase/);
     expect(problems(file('{ from: champion, to: challenger, steps: [0, 50] }'))).toMatch(/rollout\.steps: must end at 100/);
+    expect(problems(file('{ from: champion, to: challenger, gates: { min_reward_delta: 0 } }'))).toMatch(/rollout\.gates: a reward or accuracy gate needs feedback: add `feedback: \{\}` to the endpoint/);
+    expect(problems(`endpoints:\n  iris:\n    variants: [ { name: a, model: "models:/iris/1" }, { name: b, model: "models:/iris/2" } ]\n    feedback: {}\n    routing: { policy: thompson, min_share: 0.6 }\n`)).toMatch(
+      /routing\.min_share: must be at most 1 \/ 2 \(the number of variants\)/,
+    );
     expect(problems(file('{ from: champion, to: challenger, gates: { max_error_rate: 2 } }'))).toMatch(/max_error_rate: must be between 0 and 1/);
     expect(problems(file('{ from: champion, to: challenger, gates: { max_eror_rate: 0.1 } }'))).toMatch(/max_eror_rate/);
     expect(problems(file('{ from: champion, to: challenger }', '[ { name: champion, model: "models:/iris/1" }, { name: challenger, model: "models:/iris@challenger" } ]'))).toMatch(
