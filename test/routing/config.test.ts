@@ -54,6 +54,8 @@ default_endpoint: iris
           sticky: { header: 'x-user-id' },
           variantOverride: true,
           rollout: null,
+          feedback: null,
+          bandit: null,
         },
         {
           name: 'diabetes',
@@ -62,6 +64,8 @@ default_endpoint: iris
           sticky: { json: ['params', 'user_id'] },
           variantOverride: false,
           rollout: null,
+          feedback: null,
+          bandit: null,
         },
       ],
     });
