@@ -17,6 +17,7 @@ import { createApp } from './http/app.js';
 import { Metrics } from './metrics.js';
 import { openRegistryEditor } from './registry/editor.js';
 import { RolloutController } from './rollout/controller.js';
+import { Dashboard } from './ui/dashboard.js';
 import { createProgressReporter, registryOptionsFromEnv, type RegistryOptions } from './registry/index.js';
 import type { Follower } from './serving/follower.js';
 import type { ServedModel } from './serving/served-model.js';
@@ -64,7 +65,8 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
     throw err;
   });
 
-  const app = createApp({ gateway, metrics, logger, timeoutSeconds: config.timeoutSeconds, rollouts });
+  const dashboard = new Dashboard(gateway, rollouts);
+  const app = createApp({ gateway, metrics, logger, timeoutSeconds: config.timeoutSeconds, rollouts, dashboard });
   let server: ServerType;
   try {
     server = await new Promise((resolve, reject) => {
@@ -72,6 +74,8 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
       s.once('error', reject);
     });
   } catch (err) {
+    rollouts.stop();
+    dashboard.close();
     reloader?.stop();
     await gateway.close();
     throw err;
@@ -89,6 +93,7 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
     reload: async () => (reloader === null ? { outcome: 'unchanged' } : reloader.reload()),
     async close() {
       rollouts.stop();
+      dashboard.close();
       reloader?.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await gateway.close();

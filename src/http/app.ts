@@ -18,6 +18,8 @@ import { v2Routes } from './v2.js';
 import type { RolloutController } from '../rollout/controller.js';
 import { rolloutRoutes } from './rollout-routes.js';
 import { feedbackRoutes } from './feedback-routes.js';
+import type { Dashboard } from '../ui/dashboard.js';
+import { uiRoutes } from './ui-routes.js';
 
 export interface AppOptions {
   gateway: Gateway;
@@ -26,11 +28,13 @@ export interface AppOptions {
   /** MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT, in seconds */
   timeoutSeconds: number;
   rollouts?: RolloutController;
+  /** the /ui dashboard's data, when served */
+  dashboard?: Dashboard;
 }
 
 const JSON_TYPE = { 'Content-Type': 'application/json' };
 
-export function createApp({ gateway, metrics, logger, timeoutSeconds, rollouts }: AppOptions): Hono {
+export function createApp({ gateway, metrics, logger, timeoutSeconds, rollouts, dashboard }: AppOptions): Hono {
   const app = new Hono();
   const deps = { metrics, logger, timeoutSeconds };
 
@@ -72,6 +76,7 @@ export function createApp({ gateway, metrics, logger, timeoutSeconds, rollouts }
   app.get('/endpoints', (c) => c.json(describeEndpoints(gateway.endpoints, rollouts)));
   if (rollouts !== undefined) rolloutRoutes(app, rollouts);
   feedbackRoutes(app, gateway, metrics);
+  if (dashboard !== undefined) uiRoutes(app, dashboard);
   v2Routes(app, gateway, deps);
 
   app.notFound((c) => {
