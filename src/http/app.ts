@@ -113,6 +113,8 @@ const KNOWN_ROUTES: Record<string, string[]> = {
   '/v2': ['GET', 'HEAD'],
   '/v2/health/live': ['GET', 'HEAD'],
   '/v2/health/ready': ['GET', 'HEAD'],
+  '/ui': ['GET', 'HEAD'],
+  '/ui/events': ['GET', 'HEAD'],
 };
 
 /** Paths with a parameter, and the methods they take. */
@@ -120,6 +122,9 @@ const KNOWN_PATTERNS: [RegExp, string[]][] = [
   [/^\/endpoints\/[^/]+\/invocations$/, ['POST']],
   [/^\/v2\/models\/[^/]+(\/versions\/[^/]+)?\/infer$/, ['POST']],
   [/^\/v2\/models\/[^/]+(\/versions\/[^/]+)?(\/ready)?$/, ['GET', 'HEAD']],
+  [/^\/(endpoints|v2\/models)\/[^/]+\/feedback$/, ['POST']],
+  [/^\/admin\/rollouts\/[^/]+$/, ['GET', 'HEAD']],
+  [/^\/admin\/rollouts\/[^/]+\/(pause|resume|abort)$/, ['POST']],
 ];
 
 function allowedMethods(path: string): string[] | undefined {

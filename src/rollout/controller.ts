@@ -88,6 +88,7 @@ export class RolloutController {
       if (this.stopped) return;
       const intervals = this.endpoints().map((e) => e.rollout!.pollSeconds);
       this.timer = setTimeout(() => void loop(), Math.min(5, ...intervals) * 1000);
+      this.timer.unref();
     };
     void loop();
   }
