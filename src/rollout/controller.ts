@@ -53,6 +53,9 @@ export interface ControllerOptions {
 
 const versionOf = (v: Variant): string | null => v.model.served.current()?.identity.version ?? null;
 
+/** Identifies a step of a rollout: a new key starts a new window of observations. */
+const windowKey = (r: RolloutRecord | null): string => (r === null ? '' : `${r.fromVersion}>${r.toVersion}#${r.step}@${r.stepStartedAt}`);
+
 export class RolloutController {
   private readonly runtimes = new Map<string, Runtime>();
   private timer: NodeJS.Timeout | null = null;
@@ -154,9 +157,9 @@ export class RolloutController {
     const from = e.variantNamed(policy.from);
     const to = e.variantNamed(policy.to);
     const now = this.now();
-    const shared = { record: r.shared.record, failure: r.shared.failure ?? r.pendingFailure };
-    const rec = shared.record;
-    const key = rec === null ? '' : `${rec.fromVersion}>${rec.toVersion}#${rec.step}@${rec.stepStartedAt}`;
+    // A failure decided here and not written yet wins over an older one read from the registry.
+    const shared = { record: r.shared.record, failure: r.pendingFailure ?? r.shared.failure };
+    const key = windowKey(shared.record);
     if (r.window === null || r.window.key !== key) r.window = { key, from: e.stats.snapshot(from.name), to: e.stats.snapshot(to.name) };
     const observed = {
       now,
@@ -174,7 +177,7 @@ export class RolloutController {
     }
     // Traffic first: a failure takes effect here before it is written.
     this.apply(e, r, status);
-    if (action.kind === 'none' && r.pendingFailure !== null && r.shared.failure === null) {
+    if (action.kind === 'none' && r.pendingFailure !== null) {
       await this.write(e, r, { kind: 'fail', failure: r.pendingFailure, why: r.pendingFailure.reason });
     } else {
       await this.write(e, r, action);
@@ -235,6 +238,8 @@ export class RolloutController {
           const current = readTags(e.name, await editor.getRegisteredModelTags(model));
           if (JSON.stringify(current.record) !== JSON.stringify(r.shared?.record ?? null)) return false;
           await editor.setRegisteredModelTag(model, keys.record, recordTag(action.record));
+          // The new step's window starts now, not at the next poll.
+          r.window = { key: windowKey(action.record), from: e.stats.snapshot(policy.from), to: e.stats.snapshot(policy.to) };
           await this.summary(e, `${action.kind === 'start' ? 'started' : 'running'}: step ${action.record.step} (${policy.steps[action.record.step]} % to version ${action.record.toVersion}); ${action.why}`);
           r.shared = { ...current, record: action.record };
           break;

@@ -13,7 +13,7 @@ import { rolloutView, rolloutYaml, until } from './helpers.js';
 
 const record = (root: string) => JSON.parse(readFileSync(join(root, 'models/iris/tags/flowgate.rollout.iris.record'), 'utf8')) as Record<string, unknown>;
 
-describe('flowgate rollout', () => {
+describe('flowgate rollout', { timeout: 180_000 }, () => {
   let root: string | undefined;
   let gw: GatewayUnderTest | undefined;
   afterEach(async () => {
@@ -25,7 +25,7 @@ describe('flowgate rollout', () => {
     root = copyExampleRegistry();
     gw = await startGateway(rolloutYaml({ steps: [10, 100], stepSeconds: 60 }), { trackingUri: root });
     const url = gw.server.url;
-    await until(async () => (await rolloutView(url)).phase === 'running', 10_000, 'the rollout to start');
+    await until(async () => (await rolloutView(url)).phase === 'running', 30_000, 'the rollout to start');
     const cli = (...args: string[]) => runCli(['rollout', ...args, '--url', url]);
 
     const status = await cli('status', 'iris');

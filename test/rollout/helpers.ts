@@ -65,23 +65,38 @@ export async function rolloutView(url: string, endpoint = 'iris'): Promise<Rollo
   return (await res.json()) as RolloutView;
 }
 
+export interface Traffic {
+  answers: Answer[];
+  stop(): Promise<void>;
+}
+
+const running = new Set<Traffic>();
+
 /** Sends requests one after the other (round-robin over `urls`) until stopped; keeps every answer. */
-export function trafficTo(urls: string[], path = '/endpoints/iris/invocations', body?: string): { answers: Answer[]; stop(): Promise<void> } {
+export function trafficTo(urls: string[], path = '/endpoints/iris/invocations', body?: string): Traffic {
   const answers: Answer[] = [];
-  let running = true;
+  let on = true;
   const loop = (async () => {
-    for (let i = 0; running; i++) {
+    for (let i = 0; on; i++) {
       answers.push(await invoke(urls[i % urls.length]!, path, {}, body));
       await new Promise((r) => setTimeout(r, 5));
     }
   })();
-  return {
+  const traffic: Traffic = {
     answers,
     async stop() {
-      running = false;
+      on = false;
+      running.delete(traffic);
       await loop;
     },
   };
+  running.add(traffic);
+  return traffic;
+}
+
+/** Stops the traffic a failed test left running (call before closing its servers). */
+export async function stopAllTraffic(): Promise<void> {
+  await Promise.all([...running].map((t) => t.stop().catch(() => undefined)));
 }
 
 export async function until<T>(what: () => Promise<T | null | false>, timeoutMs = 30_000, what_ = 'condition'): Promise<T> {
@@ -91,5 +106,18 @@ export async function until<T>(what: () => Promise<T | null | false>, timeoutMs 
     if (v !== null && v !== false) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what_}`);
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Waits until `url`'s rollout view satisfies `ok`; the error names the last view seen. */
+export async function untilView(url: string, ok: (v: RolloutView) => boolean, timeoutMs: number, what: string, endpoint = 'iris'): Promise<RolloutView> {
+  let last: RolloutView | null = null;
+  try {
+    return await until(async () => {
+      last = await rolloutView(url, endpoint);
+      return ok(last) ? last : null;
+    }, timeoutMs, what);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; last view: ${JSON.stringify(last)}`);
   }
 }

@@ -36,7 +36,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-describe.skipIf(!HAVE_MLFLOW)('a rollout on a real MLflow tracking server', () => {
+describe.skipIf(!HAVE_MLFLOW)('a rollout on a real MLflow tracking server', { timeout: 180_000 }, () => {
   let root: string;
   let trackingUri: string;
   let gw: GatewayUnderTest | undefined;
@@ -67,7 +67,7 @@ describe.skipIf(!HAVE_MLFLOW)('a rollout on a real MLflow tracking server', () =
       await until(async () => {
         const v = await rolloutView(url, 'iris-lr');
         return v.phase === 'idle' && v.fromVersion === '3' ? v : v.phase === 'failed' ? Promise.reject(new Error(v.reason ?? 'failed')) : null;
-      }, 60_000, 'the champion to serve the promoted version');
+      }, 120_000, 'the champion to serve the promoted version');
     } finally {
       await traffic.stop();
     }

@@ -50,7 +50,7 @@ function serveProcess(config: string, trackingUri: string, cacheDir: string): Pr
   });
 }
 
-describe.skipIf(!HAVE_SHARED)('three replicas on one tracking server', () => {
+describe.skipIf(!HAVE_SHARED)('three replicas on one tracking server', { timeout: 180_000 }, () => {
   let dir: string;
   let registry: FakeTrackingServer;
   const replicas: { url: string; child: ChildProcess; log: string[] }[] = [];
@@ -80,7 +80,7 @@ describe.skipIf(!HAVE_SHARED)('three replicas on one tracking server', () => {
         const views = await Promise.all(urls.map((u) => rolloutView(u, 'iris-lr')));
         seen.push(views);
         return views.every((v) => v.phase === 'idle' && v.fromVersion === '3') ? views : null;
-      }, 45_000, 'every replica to serve the promoted version');
+      }, 120_000, 'every replica to serve the promoted version');
     } catch (err) {
       throw new Error(`${(err as Error).message}; last views: ${JSON.stringify(seen.at(-1))}`);
     } finally {

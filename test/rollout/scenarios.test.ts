@@ -9,8 +9,8 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { copyExampleRegistry, setAlias } from '../helpers/registry.js';
-import { brokenIrisModel, startGateway, type GatewayUnderTest } from '../routing/helpers.js';
-import { registerVersion, rolloutView, rolloutYaml, trafficTo, until } from './helpers.js';
+import { brokenIrisModel, invoke, startGateway, type GatewayUnderTest } from '../routing/helpers.js';
+import { registerVersion, rolloutView, rolloutYaml, stopAllTraffic, trafficTo, until, untilView } from './helpers.js';
 
 const tag = (root: string, key: string) => {
   const path = join(root, 'models', 'iris', 'tags', `flowgate.rollout.iris.${key}`);
@@ -18,10 +18,11 @@ const tag = (root: string, key: string) => {
 };
 const alias = (root: string, name: string) => readFileSync(join(root, 'models', 'iris', 'aliases', name), 'utf8');
 
-describe('rollouts on a file store', () => {
+describe('rollouts on a file store', { timeout: 120_000 }, () => {
   let root: string | undefined;
   const servers: GatewayUnderTest[] = [];
   afterEach(async () => {
+    await stopAllTraffic();
     for (const s of servers.splice(0)) await s.server.close();
     if (root) rmSync(root, { recursive: true, force: true });
     root = undefined;
@@ -38,9 +39,9 @@ describe('rollouts on a file store', () => {
       const v = await rolloutView(url);
       if (v.step !== null) steps.add(v.step);
       return v.phase === 'succeeded' || v.phase === 'failed' ? v : null;
-    }, 30_000, 'the rollout to end');
+    }, 60_000, 'the rollout to end');
     // the champion follows its alias to the promoted version
-    await until(async () => (await rolloutView(url)).phase === 'idle' && (await rolloutView(url)).fromVersion === '2', 10_000, 'champion to serve v2');
+    await untilView(url, (v) => v.phase === 'idle' && v.fromVersion === '2', 30_000, 'champion to serve v2');
     await traffic.stop();
 
     expect(final.phase).toBe('succeeded');
@@ -76,7 +77,7 @@ describe('rollouts on a file store', () => {
     const failed = await until(async () => {
       const v = await rolloutView(url);
       return v.phase === 'failed' ? v : null;
-    }, 20_000, 'the rollout to fail');
+    }, 40_000, 'the rollout to fail');
     const atFailure = traffic.answers.length;
     await new Promise((r) => setTimeout(r, 500));
     await traffic.stop();
@@ -98,13 +99,32 @@ describe('rollouts on a file store', () => {
     expect(listed.endpoints[0]!.variants.find((v) => v.name === 'challenger')!.weight).toBe(0);
   });
 
+  test('a failure seen by one replica is written as a tag, and a replica that saw none rolls back on its next poll', async () => {
+    root = copyExampleRegistry();
+    const yaml = rolloutYaml({ steps: [20, 100], stepSeconds: 60, gates: '{ min_requests: 5, min_requests_to_fail: 5, max_error_rate: 0.05 }' });
+    const a = await startGateway(yaml, { trackingUri: root });
+    const b = await startGateway(yaml, { trackingUri: root });
+    servers.push(a, b);
+    await until(async () => (await rolloutView(a.server.url)).phase === 'running' && (await rolloutView(b.server.url)).phase === 'running', 30_000, 'both replicas to run the rollout');
+    // only replica A sees the challenger fail (requests it cannot take, forced to it)
+    for (let i = 0; i < 6; i++) {
+      const bad = await invoke(a.server.url, '/endpoints/iris/invocations', { 'x-flowgate-variant': 'challenger' }, JSON.stringify({ inputs: [[1, 2]] }));
+      expect(bad.status).toBe(400);
+    }
+    const failedB = await untilView(b.server.url, (v) => v.phase === 'failed', 30_000, 'replica B to roll back');
+    expect(failedB.reason).toMatch(/^step 0 \(20 %\): error rate 100\.00 % over 6 requests > max_error_rate 5\.00 %$/);
+    expect(JSON.parse(tag(root, 'failure')!)).toMatchObject({ state: 'failed', to_version: '2' });
+    const listed = (await (await fetch(`${b.server.url}/endpoints`)).json()) as { endpoints: { variants: { name: string; weight: number }[] }[] };
+    expect(listed.endpoints[0]!.variants.map((v) => v.weight)).toEqual([100, 0]);
+  });
+
   test('a server restarted mid-rollout resumes at the registry\'s step instead of starting over', async () => {
     root = copyExampleRegistry();
     const yaml = rolloutYaml({ steps: [0, 10, 50, 100], stepSeconds: 1.5, gates: '{ min_requests: 3 }' });
     const first = await startGateway(yaml, { trackingUri: root, pollInterval: '0.2' });
     servers.push(first);
     let traffic = trafficTo([first.server.url]);
-    await until(async () => ((await rolloutView(first.server.url)).step ?? 0) >= 1, 20_000, 'step 1');
+    await until(async () => ((await rolloutView(first.server.url)).step ?? 0) >= 1, 40_000, 'step 1');
     await traffic.stop();
     const record = JSON.parse(tag(root, 'record')!) as { started_at: number; step: number };
     await first.server.close();
@@ -123,7 +143,7 @@ describe('rollouts on a file store', () => {
     const final = await until(async () => {
       const v = await rolloutView(second.server.url);
       return v.phase === 'succeeded' || v.phase === 'failed' || (v.phase === 'idle' && v.fromVersion === '2') ? v : null;
-    }, 30_000, 'the rollout to end');
+    }, 60_000, 'the rollout to end');
     await traffic.stop();
     expect(final.phase === 'succeeded' || final.fromVersion === '2').toBe(true);
     expect(JSON.parse(tag(root, 'record')!)).toMatchObject({ state: 'succeeded', started_at: record.started_at });

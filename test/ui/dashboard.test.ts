@@ -18,7 +18,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
 if (!HAVE_CHROMIUM) console.warn(`${CHROMIUM} not found (apt-get install -y chromium): skipping the /ui browser test`);
 
-describe.skipIf(!HAVE_CHROMIUM)('GET /ui in chromium', () => {
+describe.skipIf(!HAVE_CHROMIUM)('GET /ui in chromium', { timeout: 120_000 }, () => {
   let root: string;
   let profile: string;
   let gw: GatewayUnderTest;
@@ -56,7 +56,7 @@ endpoints:
 
   test('shows the endpoints, live numbers and the rollout step', async () => {
     const url = gw.server.url;
-    await until(async () => (await rolloutView(url)).phase === 'running', 10_000, 'the rollout to start');
+    await until(async () => (await rolloutView(url)).phase === 'running', 30_000, 'the rollout to start');
     const page = await browser.newPage();
     const elsewhere: string[] = [];
     page.on('request', (r) => {
@@ -66,7 +66,7 @@ endpoints:
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`${url}/ui`);
     const champion = page.locator('[data-testid=variant][data-variant=champion] [data-testid=requests]');
-    await champion.waitFor({ timeout: 15_000 });
+    await champion.waitFor({ timeout: 45_000 });
     expect(await page.locator('[data-testid=endpoint] h2').allTextContents()).toEqual(['iris']);
     const before = Number(await champion.textContent());
 
@@ -81,14 +81,14 @@ endpoints:
     await page.waitForFunction(
       () => [...document.querySelectorAll('[data-testid=variant] [data-testid=requests]')].reduce((s, td) => s + Number(td.textContent), 0) >= 80,
       null,
-      { timeout: 15_000 },
+      { timeout: 45_000 },
     );
     expect(await total()).toBeGreaterThanOrEqual(80 + before);
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid=variant][data-variant=champion] [data-testid=rps]')?.textContent) > 0, null, { timeout: 15_000 });
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=variant][data-variant=champion] [data-testid=rps]')?.textContent) > 0, null, { timeout: 45_000 });
 
     expect(await page.locator('[data-testid=rollout-phase]').textContent()).toBe('running');
     expect(await page.locator('[data-testid=rollout-step]').textContent()).toBe('step 1 of 3');
-    await page.waitForFunction(() => document.querySelectorAll('.uplot').length === 2, null, { timeout: 15_000 });
+    await page.waitForFunction(() => document.querySelectorAll('.uplot').length === 2, null, { timeout: 45_000 });
     expect(elsewhere).toEqual([]);
     expect(errors).toEqual([]);
     await page.screenshot({ path: join(REPO, 'docs', 'dashboard.png'), fullPage: true });
