@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 /**
  * HTTP throughput of `flowgate serve` against bare hono (bench/bare-hono.mjs, the same HTTP stack with
- * no work behind it, answering with the bytes flowgate answers), on the ONNX iris model with
+ * no work behind it, answering with the bytes flowgate answers) and a bare node:http server
+ * (bench/bare-node.mjs: read, JSON.parse, fixed answer: the ceiling), on the ONNX iris model with
  * `{"inputs": ...}` bodies of 1 and 100 rows.
  * autocannon, loopback only, c=16; each case gets a warm-up, then the two servers are measured in turn.
- * Prints req/s, p50/p99 latency and flowgate / bare hono; saves bench/.results/http.json.
+ * Prints req/s, p50/p99 latency, flowgate / bare hono and flowgate / node:http; saves bench/.results/http.json.
  *
  * Needs `npm run build`. Knobs: BENCH_DURATION (s, default 10), BENCH_WARMUP (s, default 3),
  * BENCH_CONNECTIONS (default 16), FLOWGATE_LOG_LEVEL (default: flowgate's own, info).
@@ -13,11 +14,11 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { freePort } from './ports.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -48,17 +49,6 @@ function rows(n) {
     [6.6, 3.0, 4.4, 1.4],
   ];
   return Array.from({ length: n }, (_, i) => base[i % base.length].map((v, j) => Math.round((v + ((i * 7 + j) % 5) * 0.1) * 10) / 10));
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const children = [];
@@ -121,11 +111,11 @@ const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
  * Both servers on one body, in the order A B B A (two runs of DURATION / 2 each), so that a drift in
  * machine load during the case weighs on both alike. Latencies are the means of the two runs.
  */
-async function compare(body, bareUrl) {
-  const urls = { flowgate: flowgateUrl, bareHono: bareUrl };
+async function compare(body, bareUrl, nodeUrl) {
+  const urls = { flowgate: flowgateUrl, bareHono: bareUrl, bareNode: nodeUrl };
   for (const url of Object.values(urls)) await run(url, body, WARMUP);
-  const runs = { flowgate: [], bareHono: [] };
-  for (const name of ['bareHono', 'flowgate', 'flowgate', 'bareHono']) {
+  const runs = { flowgate: [], bareHono: [], bareNode: [] };
+  for (const name of ['bareNode', 'bareHono', 'flowgate', 'flowgate', 'bareHono', 'bareNode']) {
     runs[name].push(await run(urls[name], body, Math.max(1, DURATION / 2)));
   }
   const summary = (rs) => ({
@@ -134,7 +124,7 @@ async function compare(body, bareUrl) {
     p99: mean(rs.map((r) => r.latency.p99)),
     requests: rs.reduce((sum, r) => sum + r.requests.total, 0),
   });
-  return { flowgate: summary(runs.flowgate), bareHono: summary(runs.bareHono) };
+  return { flowgate: summary(runs.flowgate), bareHono: summary(runs.bareHono), bareNode: summary(runs.bareNode) };
 }
 
 const entry = join(repo, 'dist', 'src', 'cli', 'main.js');
@@ -161,12 +151,12 @@ async function flowgateAnswer(body, n) {
   return text;
 }
 
-/** bare hono answering with `response`, on a port of its own. */
-async function startBare(response, n) {
+/** A bare server (bench/<script>) answering with `response`, on a port of its own. */
+async function startBare(script, response, n) {
   const file = join(resultsDir, `http-response-${n}.json`);
   writeFileSync(file, response);
   const port = await freePort();
-  const child = start('bare hono', [join(repo, 'bench', 'bare-hono.mjs'), String(port), file]);
+  const child = start(script, [join(repo, 'bench', script), String(port), file]);
   const url = `http://127.0.0.1:${port}`;
   await waitReady(url, child);
   return { url, child };
@@ -182,11 +172,13 @@ const results = [];
 for (const n of [1, 100]) {
   const body = JSON.stringify({ inputs: rows(n) });
   const response = await flowgateAnswer(body, n);
-  const bare = await startBare(response, n);
-  const { flowgate: f, bareHono: b } = await compare(body, bare.url);
+  const bare = await startBare('bare-hono.mjs', response, n);
+  const node = await startBare('bare-node.mjs', response, n);
+  const { flowgate: f, bareHono: b, bareNode: h } = await compare(body, bare.url, node.url);
   stop(bare.child);
+  stop(node.child);
   const label = `${n} row${n === 1 ? '' : 's'} (${body.length} B in, ${response.length} B out)`;
-  results.push({ case: label, flowgate: f, bareHono: b, ratio: f.rps / b.rps });
+  results.push({ case: label, flowgate: f, bareHono: b, bareNode: h, ratio: f.rps / b.rps, ratioNode: f.rps / h.rps, p99Node: f.p99 / h.p99 });
 }
 
 const pad = (s, n) => String(s).padEnd(n);
@@ -196,7 +188,8 @@ console.log(`\n${pad('case', width)}              req/s    p50 ms    p99 ms`);
 for (const r of results) {
   console.log(`${pad(r.case, width)}flowgate  ${num(r.flowgate.rps)} ${num(r.flowgate.p50, 1)} ${num(r.flowgate.p99, 1)}`);
   console.log(`${pad('', width)}bare hono ${num(r.bareHono.rps)} ${num(r.bareHono.p50, 1)} ${num(r.bareHono.p99, 1)}`);
-  console.log(`${pad('', width)}flowgate / bare hono = ${r.ratio.toFixed(2)}x`);
+  console.log(`${pad('', width)}node:http ${num(r.bareNode.rps)} ${num(r.bareNode.p50, 1)} ${num(r.bareNode.p99, 1)}`);
+  console.log(`${pad('', width)}flowgate / bare hono = ${r.ratio.toFixed(2)}x, flowgate / node:http = ${r.ratioNode.toFixed(2)}x (p99 ${r.p99Node.toFixed(2)}x)`);
 }
 
 writeFileSync(

@@ -3,7 +3,8 @@
  * serving ONNX never pays for the others' libraries.
  */
 import { FlavorError } from '../src/errors.js';
-import type { Flavor } from '../src/model/flavor.js';
+import type { Flavor, Runtime } from '../src/model/flavor.js';
+import { servingFlavorName, type MLmodel } from '../src/model/mlmodel.js';
 
 const FLAVORS: Record<string, () => Promise<Flavor>> = {
   onnx: async () => (await import('./onnx/index.js')).onnxFlavor,
@@ -13,6 +14,8 @@ const FLAVORS: Record<string, () => Promise<Flavor>> = {
   lightgbm: async () => (await import('./lightgbm/index.js')).lightgbmFlavor,
   sklearn: async () => (await import('./sklearn/index.js')).sklearnFlavor,
 };
+
+const python = async (): Promise<Flavor> => (await import('./python/index.js')).pythonFlavor;
 
 export const supportedFlavors = (): string[] => Object.keys(FLAVORS).sort();
 
@@ -26,4 +29,16 @@ export async function flavorFor(name: string): Promise<Flavor> {
     );
   }
   return load();
+}
+
+/**
+ * The flavor that serves a model: its native flavor when flowgate has one (unless the
+ * runtime is forced to `python`), else the Python runtime for any python_function model.
+ * A native flavor that fails to load never falls back to Python by itself: that would run
+ * the model's pickles, which the native loaders refuse to do.
+ */
+export async function flavorForModel(mlmodel: MLmodel, runtime: Runtime = 'auto'): Promise<Flavor> {
+  const name = servingFlavorName(mlmodel);
+  if (runtime === 'python') return python();
+  return FLAVORS[name] !== undefined ? flavorFor(name) : python();
 }

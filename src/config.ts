@@ -3,11 +3,25 @@
  * one zod-validated object that is passed down. No other module reads process.env,
  * except the registry's own credentials builder, called from here.
  */
-import { homedir } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { RuntimeOptions } from './model/flavor.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
+
+const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, ki: 2 ** 10, kib: 2 ** 10, mi: 2 ** 20, mib: 2 ** 20, gi: 2 ** 30, gib: 2 ** 30, ti: 2 ** 40, tib: 2 ** 40 };
+
+/** `1500000000`, `2GiB`, `1.5G`, `500MB` → bytes. */
+function byteSize(text: string, ctx: z.RefinementCtx): number {
+  const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
+  const unit = m === null ? undefined : BYTE_UNITS[m[2]!.toLowerCase()];
+  if (m === null || unit === undefined) {
+    ctx.addIssue({ code: 'custom', message: `expected a size such as 2GiB, 500MB or 1500000000 (got ${JSON.stringify(text)})` });
+    return z.NEVER;
+  }
+  return Math.floor(Number(m[1]) * unit);
+}
 const seconds = z.coerce.number().positive();
 
 export const serveConfigSchema = z.object({
@@ -21,8 +35,22 @@ export const serveConfigSchema = z.object({
   trackingUri: z.string().nullable(),
   registryUri: z.string().nullable(),
   cacheDir: z.string().min(1),
+  /** --cache-keep / FLOWGATE_CACHE_KEEP: cached versions kept besides those in use */
+  cacheKeep: z.coerce.number().int().min(0),
+  /** --cache-max-size / FLOWGATE_CACHE_MAX_SIZE: bytes, null for no cap */
+  cacheMaxBytes: z.string().nullable().transform((text, ctx) => (text === null ? null : byteSize(text, ctx))),
   pollIntervalSeconds: z.coerce.number().min(0),
+  /** -w/--workers: replica threads running CPU-bound models; 0 runs everything on the main thread */
+  workers: z.coerce.number().int().min(0).max(256),
+  /** --max-queue: requests in flight per model (running or waiting) before 503s */
+  maxQueue: z.coerce.number().int().min(1),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  /** --runtime: `auto` (native flavors first, Python for the rest) or `python` for every model */
+  runtime: z.enum(['auto', 'python']),
+  /** --python / FLOWGATE_PYTHON: the Python that runs models in the Python runtime */
+  python: z.string().min(1),
+  pythonWorkers: z.coerce.number().int().min(1).max(64),
+  envManager: z.enum(['local', 'virtualenv']),
 }).refine((c) => c.modelUri !== '' || c.configPath !== null, {
   path: ['modelUri'],
   message: 'a model URI is required (-m/--model-uri), or an endpoints file (--config)',
@@ -38,8 +66,16 @@ export interface ServeFlags {
   timeout?: string | undefined;
   trackingUri?: string | undefined;
   cacheDir?: string | undefined;
+  cacheKeep?: string | undefined;
+  cacheMaxSize?: string | undefined;
   pollInterval?: string | undefined;
+  workers?: string | undefined;
+  maxQueue?: string | undefined;
   logLevel?: string | undefined;
+  runtime?: string | undefined;
+  python?: string | undefined;
+  pythonWorkers?: string | undefined;
+  envManager?: string | undefined;
 }
 
 /** The OS cache dir (XDG on Linux), where remote model versions are downloaded. */
@@ -74,11 +110,33 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeCon
     trackingUri: flags.trackingUri ?? env.MLFLOW_TRACKING_URI ?? null,
     registryUri: env.MLFLOW_REGISTRY_URI ?? null,
     cacheDir: flags.cacheDir ?? env.FLOWGATE_CACHE_DIR ?? defaultCacheDir(env),
+    cacheKeep: flags.cacheKeep ?? env.FLOWGATE_CACHE_KEEP ?? 2,
+    cacheMaxBytes: flags.cacheMaxSize ?? (env.FLOWGATE_CACHE_MAX_SIZE || null),
     pollIntervalSeconds: flags.pollInterval ?? env.FLOWGATE_POLL_INTERVAL ?? 30,
+    workers: flags.workers ?? env.MLFLOW_MODELS_WORKERS ?? availableParallelism(),
+    maxQueue: flags.maxQueue ?? env.FLOWGATE_MAX_QUEUE ?? 128,
     logLevel: flags.logLevel ?? env.FLOWGATE_LOG_LEVEL ?? 'info',
+    runtime: flags.runtime ?? env.FLOWGATE_RUNTIME ?? 'auto',
+    python: flags.python ?? env.FLOWGATE_PYTHON ?? 'python3',
+    pythonWorkers: flags.pythonWorkers ?? env.FLOWGATE_PYTHON_WORKERS ?? 1,
+    envManager: flags.envManager ?? env.FLOWGATE_ENV_MANAGER ?? 'local',
   });
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   }
   return parsed.data;
+}
+
+/** How the flavors run models: the Python runtime's settings and the request timeout. */
+export function runtimeOptions(config: ServeConfig): RuntimeOptions {
+  return {
+    runtime: config.runtime,
+    timeoutSeconds: config.timeoutSeconds,
+    python: {
+      executable: config.python,
+      workers: config.pythonWorkers,
+      envManager: config.envManager,
+      envCacheDir: join(config.cacheDir, 'python-envs'),
+    },
+  };
 }

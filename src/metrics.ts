@@ -4,6 +4,7 @@
  * (metric-series.ts): a request adds numbers, it does not hash labels.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { pythonWorkerMemory } from '../flavors/python/live.js';
 import { SeriesCounter, SeriesHistogram, type CounterSeries, type HistogramSeries } from './metric-series.js';
 
 // From 0.5 ms: a tree or linear model answers in well under a millisecond.
@@ -23,6 +24,7 @@ export class Metrics {
   readonly reloads: Counter<'model' | 'outcome'>;
   readonly pollErrors: Counter<'model'>;
   readonly loadSeconds: Histogram<'model'>;
+  readonly pendingVersions: Gauge<'uri' | 'version' | 'state'>;
   // Per endpoint and variant (what an A/B comparison reads), updated on the hot path through held series.
   readonly endpointRequests: SeriesCounter;
   readonly endpointLatency: SeriesHistogram;
@@ -31,6 +33,12 @@ export class Metrics {
   readonly shadowLatency: SeriesHistogram;
   readonly shadowDropped: SeriesCounter;
   readonly configReloads: Counter<'outcome'>;
+  /** flowgate's own bugs (500 INTERNAL_ERROR), apart from the requests' faults */
+  readonly internalErrors: Counter;
+  /** requests whose client went away before sending the whole body */
+  readonly clientClosed: Counter;
+  /** requests refused because their model's queue was full */
+  readonly queueFull: Counter<'model'>;
   /** how many followed URIs serve each model version now (several URIs can name one version) */
   private readonly servedBy = new Map<string, number>();
   private readonly requestSeries = new Map<string, { count: CounterSeries; latency: HistogramSeries }>();
@@ -45,6 +53,12 @@ export class Metrics {
     this.reloads = new Counter({ name: 'flowgate_model_reloads_total', help: 'Attempts to load a new version of a followed URI, by outcome', labelNames: ['model', 'outcome'], registers });
     this.pollErrors = new Counter({ name: 'flowgate_registry_poll_errors_total', help: 'Registry polls that failed (serving continued)', labelNames: ['model'], registers });
     this.loadSeconds = new Histogram({ name: 'flowgate_model_load_seconds', help: 'Time to download, load and warm up a model version', labelNames: ['model'], buckets: LOAD_BUCKETS, registers });
+    this.pendingVersions = new Gauge({
+      name: 'flowgate_model_pending',
+      help: 'A version a followed URI is loading or failing to load (1 while pending; state loading or failed)',
+      labelNames: ['uri', 'version', 'state'],
+      registers,
+    });
     const variant = ['endpoint', 'variant'];
     const r = this.registry;
     this.endpointRequests = new SeriesCounter('flowgate_endpoint_requests_total', 'Prediction requests by endpoint, variant, model version and status code', [...variant, 'model', 'version', 'code'], r);
@@ -53,6 +67,19 @@ export class Metrics {
     this.shadowRequests = new SeriesCounter('flowgate_shadow_requests_total', 'Shadow requests by outcome: agree (same predictions as the primary), disagree, error', [...variant, 'outcome'], r);
     this.shadowLatency = new SeriesHistogram('flowgate_shadow_request_duration_seconds', 'Shadow prediction latency in seconds', variant, LATENCY_BUCKETS, r);
     this.shadowDropped = new SeriesCounter('flowgate_shadow_dropped_total', 'Shadow requests dropped because the shadow queue was full', variant, r);
+    this.internalErrors = new Counter({ name: 'flowgate_internal_errors_total', help: "Requests that failed on flowgate's own bug (500 INTERNAL_ERROR, logged with a stack)", registers });
+    this.clientClosed = new Counter({ name: 'flowgate_client_closed_total', help: 'Requests whose client closed the connection before sending the whole body', registers });
+    this.queueFull = new Counter({ name: 'flowgate_queue_full_total', help: "Requests refused with 503 because their model had --max-queue requests in flight", labelNames: ['model'], registers });
+    new Gauge({
+      name: 'flowgate_python_worker_resident_memory_bytes',
+      help: 'Resident memory of each Python worker process (the Python runtime), by model and pid',
+      labelNames: ['model', 'pid'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const w of await pythonWorkerMemory()) this.set({ model: w.model, pid: String(w.pid) }, w.bytes);
+      },
+    });
     this.configReloads = new Counter({ name: 'flowgate_config_reloads_total', help: 'Re-reads of a changed endpoints file, by outcome (applied, rejected)', labelNames: ['outcome'], registers });
   }
 

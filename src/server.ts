@@ -1,13 +1,13 @@
 /**
  * Composition root of `flowgate serve`: read what to serve (`-m URI`, or an endpoints file),
- * load every model it names, serve the endpoints over HTTP, keep following each model URI
- * (a new stage/alias target is loaded, then swapped in), and re-apply the endpoints file
- * when it changes.
+ * bind the port at once (/health answers while models load; /ping says 503 until they
+ * serve), load every model it names, keep following each model URI (a new stage/alias
+ * target is loaded, then swapped in), and re-apply the endpoints file when it changes.
  */
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { ServeConfig } from './config.js';
+import { runtimeOptions, type ServeConfig } from './config.js';
 import { singleModelSpec } from './endpoints/config.js';
 import { readConfigFile } from './endpoints/config-file.js';
 import { ConfigReloader, type ReloadResult } from './endpoints/config-reloader.js';
@@ -20,6 +20,7 @@ import { RolloutController } from './rollout/controller.js';
 import { Dashboard } from './ui/dashboard.js';
 import { createProgressReporter, registryOptionsFromEnv, type RegistryOptions } from './registry/index.js';
 import type { Follower } from './serving/follower.js';
+import { ReplicaPool } from './serving/replicas.js';
 import type { ServedModel } from './serving/served-model.js';
 
 export interface RunningServer {
@@ -28,6 +29,8 @@ export interface RunningServer {
   /** the first variant of the default endpoint as started: with `-m URI`, the one model served */
   served: ServedModel;
   follower: Follower;
+  /** Resolves once every model serves; rejects on a first load that retrying cannot fix (see Follower.ready). */
+  ready: Promise<void>;
   rollouts: RolloutController;
   /** Re-reads the endpoints file and applies it (SIGHUP); `unchanged` without one. */
   reload(): Promise<ReloadResult>;
@@ -43,30 +46,42 @@ export function registryOptions(config: ServeConfig, env: NodeJS.ProcessEnv, log
   });
 }
 
-export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, logger: Logger): Promise<RunningServer> {
+/** Starts serving; with `waitForModels` (the default) returns once the models serve, else as soon as the port is bound. */
+export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, logger: Logger, options: { waitForModels?: boolean } = {}): Promise<RunningServer> {
   const registry = registryOptions(config, env, logger);
   const metrics = new Metrics();
   const file = config.configPath === null ? null : await readConfigFile(config.configPath);
   const spec = file?.spec ?? singleModelSpec(config.modelUri);
+  const replicas = config.workers > 0 ? new ReplicaPool(config.workers, logger) : null;
   const pool = new ModelPool({
     registry,
     logger,
     metrics,
     pollIntervalSeconds: config.pollIntervalSeconds,
+    cache: { keep: config.cacheKeep, maxBytes: config.cacheMaxBytes },
     onProgress: createProgressReporter({ stream: process.stderr, logger }),
+    replicas,
+    runtime: runtimeOptions(config),
   });
-  const gateway = await Gateway.start(spec, pool, logger);
+  let gateway: Gateway;
+  try {
+    gateway = Gateway.start(spec, pool, logger);
+  } catch (err) {
+    await replicas?.close();
+    throw err;
+  }
   const reloader = file === null ? null : new ConfigReloader(config.configPath!, file.text, gateway, logger, metrics);
   reloader?.watch();
   const first = gateway.endpoints.defaultEndpoint.variants[0]!.model;
   const rollouts = await startRollouts(gateway, registry, metrics, logger).catch(async (err: unknown) => {
     reloader?.stop();
     await gateway.close();
+    await replicas?.close();
     throw err;
   });
 
   const dashboard = new Dashboard(gateway, rollouts);
-  const app = createApp({ gateway, metrics, logger, timeoutSeconds: config.timeoutSeconds, rollouts, dashboard });
+  const app = createApp({ gateway, metrics, logger, timeoutSeconds: config.timeoutSeconds, maxQueue: config.maxQueue, rollouts, dashboard });
   let server: ServerType;
   try {
     server = await new Promise((resolve, reject) => {
@@ -78,17 +93,20 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
     dashboard.close();
     reloader?.stop();
     await gateway.close();
+    await replicas?.close();
     throw err;
   }
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
-  logServing(gateway, url, logger);
-  return {
+  logger.info({ url }, `listening on ${url}`);
+  gateway.firstLoad.then(() => logServing(gateway, url, logger), () => undefined);
+  const running: RunningServer = {
     url,
     gateway,
     served: first.served,
     follower: first.follower,
+    ready: gateway.firstLoad,
     rollouts,
     reload: async () => (reloader === null ? { outcome: 'unchanged' } : reloader.reload()),
     async close() {
@@ -97,8 +115,18 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
       reloader?.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await gateway.close();
+      await replicas?.close();
     },
   };
+  if (options.waitForModels !== false) {
+    try {
+      await gateway.firstLoad;
+    } catch (err) {
+      await running.close();
+      throw err;
+    }
+  }
+  return running;
 }
 
 /**

@@ -38,4 +38,4 @@ async function load(modelDir: string, mlmodel: MLmodel): Promise<LoadedModel> {
   }
 }
 
-export const lightgbmFlavor: Flavor = { name: 'lightgbm', load };
+export const lightgbmFlavor: Flavor = { name: 'lightgbm', cpuBound: true, load };

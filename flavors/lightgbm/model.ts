@@ -5,9 +5,9 @@
  *   (predict_proba); an LGBMRegressor/LGBMRanker returns float64 values.
  */
 import type { LoadedModel } from '../../src/model/flavor.js';
-import type { DType, ModelInput, ModelOutput } from '../../src/model/data.js';
+import type { DType, Frame, ModelInput, ModelOutput } from '../../src/model/data.js';
 import { evaluateMargins, matrixAllocator, releaseEnsemble, worthParallel } from '../trees/evaluate.js';
-import { inputMatrix, inputRows, type FeatureSpec } from '../trees/input.js';
+import { inputMatrix, inputRows, LibraryInputError, objectColumns, parseFloatCell, type FeatureSpec } from '../trees/input.js';
 import { convertOutput } from './objective.js';
 import type { LgbBooster } from './text-model.js';
 
@@ -41,6 +41,9 @@ export class LightgbmModel implements LoadedModel {
       count: booster.ensemble.numFeatures,
       namesRequired: false,
       prepare: (v) => (v <= ZERO_THRESHOLD && v >= -ZERO_THRESHOLD ? 0 : v),
+      checkFrame: (input) => checkFrame(input, booster.pandasCategorical),
+      tensorCell: estimator.api === 'booster' ? parseFloatCell : checkedArrayCell,
+      tensorToFloat32: true,
     };
   }
 
@@ -105,6 +108,28 @@ export class LightgbmModel implements LoadedModel {
     const values = Array.from(index, (i) => classes[i]);
     return { kind: 'tensor', tensor: { dtype: classes.every((c) => typeof c === 'string') ? 'string' : 'object', shape: [rows], values } };
   }
+}
+
+/**
+ * LightGBM's `_data_from_pandas` + `_pandas_to_numpy` on the DataFrame MLflow passes: a model
+ * trained on pandas `category` columns needs the same number of `category` columns, which a
+ * served request never has (MLflow builds its columns as object or numbers), so it raises;
+ * any object column raises too.
+ */
+function checkFrame(input: Frame, pandasCategorical: readonly (readonly unknown[])[] | null): void {
+  if (pandasCategorical !== null && pandasCategorical.length > 0) {
+    throw new LibraryInputError('train and valid dataset categorical_feature do not match.');
+  }
+  const bad = objectColumns(input);
+  if (bad.length > 0) throw new LibraryInputError(`pandas dtypes must be int, float or bool.\nFields with bad pandas dtypes: ${bad.join(', ')}`);
+}
+
+/** The sklearn API first runs check_array(X, dtype="numeric"), which refuses str arrays (scikit-learn >= 1.2). */
+function checkedArrayCell(v: unknown): number {
+  if (typeof v === 'string') {
+    throw new LibraryInputError("dtype='numeric' is not compatible with arrays of bytes/strings.Convert your data to numeric values explicitly instead.");
+  }
+  return parseFloatCell(v);
 }
 
 function tensor(values: Float64Array, shape: number[], dtype: DType): ModelOutput {

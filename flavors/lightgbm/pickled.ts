@@ -1,11 +1,17 @@
 /**
  * LightGBM's scikit-learn estimators as MLflow pickles them (`model.pkl`), read with the safe
  * unpickler: only data comes out, never code. What predict needs is small: the Booster's model
- * string (`_Booster._handle`, which Booster.__getstate__ swaps for `model_to_string()`), its
- * `best_iteration`, and a classifier's classes (`_le.classes_`).
+ * string, its `best_iteration` and `pandas_categorical`, and a classifier's classes
+ * (`_le.classes_`, else `_classes`).
+ *
+ * Booster.__getstate__ is `__dict__` minus train_set/valid_sets, with the C handle swapped for
+ * the model string: under `handle` in LightGBM 2.0–3.3 (2.0/2.1 from `_save_model_to_string`,
+ * without the pandas_categorical line; the attribute is in the state), under `_handle` since 4.0
+ * (4.x __setstate__ reads either). best_iteration (<= 0: all iterations) is read the same way
+ * by every version's predict.
  * The sklearn flavor reuses `estimatorFromObject` for LGBM estimators inside pipelines.
  */
-import { asObject, attributes, NDArray, PyObject, unpickle, type PyValue } from '../../src/pickle/index.js';
+import { asObject, asSequence, attributes, NDArray, PyObject, unpickle, type PyValue } from '../../src/pickle/index.js';
 import type { LgbApi, LgbEstimator, PredictMethod } from './model.js';
 import { parseLightgbmModel, type LgbBooster } from './text-model.js';
 
@@ -42,8 +48,12 @@ export function estimatorFromObject(obj: PyObject, method: PredictMethod = 'pred
   if (api === undefined) throw new Error(`${obj.className} is not a LightGBM scikit-learn estimator`);
   const fitted = attributes(obj);
   const boosterState = attributes(fitted.object('_Booster'));
-  const booster = parseLightgbmModel(boosterState.string('_handle'));
+  const key = boosterState.has('_handle') ? '_handle' : 'handle';
+  if (!boosterState.has(key)) throw new Error(`${obj.name}._Booster holds no model (neither _handle, LightGBM 4, nor handle, LightGBM 2–3)`);
+  const parsed = parseLightgbmModel(boosterState.string(key));
   const best = boosterState.raw('best_iteration');
+  const categories = boosterState.raw('pandas_categorical');
+  const booster: LgbBooster = categories === undefined ? parsed : { ...parsed, pandasCategorical: pandasCategoricalOf(categories) };
   return {
     booster,
     estimator: {
@@ -66,4 +76,10 @@ function classesOf(obj: PyObject): (number | string | boolean)[] {
     if (typeof c === 'bigint') return Number(c);
     throw new Error(`${obj.name} has a class label of an unsupported type`);
   });
+}
+
+/** The Booster's `pandas_categorical` attribute (what its predict compares a DataFrame with). */
+function pandasCategoricalOf(v: PyValue): LgbBooster['pandasCategorical'] {
+  if (v === null) return null;
+  return asSequence(v, 'Booster.pandas_categorical').map((c) => [...asSequence(c, 'a pandas_categorical entry')]);
 }

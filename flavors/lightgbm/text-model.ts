@@ -24,8 +24,12 @@ export interface LgbBooster {
   /** rf boosting: the prediction is the mean over iterations, not the sum. */
   readonly averageOutput: boolean;
   readonly ensemble: TreeEnsemble;
-  /** The `pandas_categorical` line: category values of each pandas categorical column, or null. */
-  readonly pandasCategorical: unknown;
+  /**
+   * The `pandas_categorical` line: the categories of each pandas `category` column the model
+   * was trained on (null: trained without a DataFrame). Booster.predict compares a DataFrame's
+   * category columns with it.
+   */
+  readonly pandasCategorical: readonly (readonly unknown[])[] | null;
 }
 
 /** Throws a plain Error naming what is wrong or unsupported; the flavor wraps it. */
@@ -176,10 +180,19 @@ function intField(header: Map<string, string>, key: string, fallback: number): n
   return n;
 }
 
-function parsePandasCategorical(text: string): unknown {
+/** LightGBM writes `json.dumps(pandas_categorical)`: null or a list of lists. */
+export function parsePandasCategorical(text: string): LgbBooster['pandasCategorical'] {
+  let value: unknown;
   try {
-    return JSON.parse(text.trim());
+    value = JSON.parse(text.trim());
   } catch {
-    return null;
+    throw new Error(`the pandas_categorical line is not JSON: ${text.slice(0, 80)}`);
   }
+  return checkPandasCategorical(value);
+}
+
+export function checkPandasCategorical(value: unknown): LgbBooster['pandasCategorical'] {
+  if (value === null) return null;
+  if (!Array.isArray(value) || !value.every((c) => Array.isArray(c))) throw new Error('pandas_categorical is not a list of category lists');
+  return value as unknown[][];
 }

@@ -69,8 +69,8 @@ class OnnxModel implements LoadedModel {
         if (this.inputs.length === 1) {
           // All columns as one 2-D matrix; their names are ignored.
           const info = this.inputs[0]!;
-          const matrix: Tensor = { dtype: 'float64', shape: [input.rows, input.columns.length], values: frameToMatrix(input) };
-          feeds[info.name] = toOrtTensor(isStringFrame(input) ? stringMatrix(input) : matrix, info.type);
+          const matrix = (): Tensor => ({ dtype: 'float64', shape: [input.rows, input.columns.length], values: frameToMatrix(input) });
+          feeds[info.name] = toOrtTensor(isStringFrame(input) ? stringMatrix(input) : matrix(), info.type);
           return feeds;
         }
         for (const info of this.inputs) {
@@ -125,4 +125,4 @@ async function load(modelDir: string, mlmodel: MLmodel, options: LoadOptions): P
   return new OnnxModel(session, inputs);
 }
 
-export const onnxFlavor: Flavor = { name: 'onnx', load };
+export const onnxFlavor: Flavor = { name: 'onnx', cpuBound: false, load };

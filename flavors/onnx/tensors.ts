@@ -3,6 +3,7 @@
  * onnxruntime tensors of the model's declared element type.
  */
 import * as ort from 'onnxruntime-node';
+import { castValue } from '../../src/model/cast.js';
 import type { DType, Tensor } from '../../src/model/data.js';
 
 const DTYPE_OF_ORT: Partial<Record<ort.Tensor.Type, DType>> = {
@@ -22,21 +23,23 @@ export function toOrtTensor(t: Tensor, target: ort.Tensor.Type | null): ort.Tens
   const type = target ?? ORT_OF_DTYPE[t.dtype] ?? 'float32';
   const src = t.values;
   const n = src.length;
-  const num = (i: number): number => (src instanceof Float64Array ? src[i]! : Number(src[i]));
+  // Cells of a str/object array convert as numpy's astype does (raising for text that is no number).
+  const num = (i: number): number => (src instanceof Float64Array ? src[i]! : (castValue(src[i], 'float64') as number));
+  const whole = (i: number): number => (src instanceof Float64Array ? src[i]! : (castValue(src[i], 'int64') as number));
   switch (type) {
-    case 'float32': return new ort.Tensor('float32', src instanceof Float64Array ? Float32Array.from(src) : Float32Array.from(src as unknown[], Number), t.shape);
-    case 'float64': return new ort.Tensor('float64', src instanceof Float64Array ? src : Float64Array.from(src as unknown[], Number), t.shape);
+    case 'float32': return new ort.Tensor('float32', src instanceof Float64Array ? Float32Array.from(src) : Float32Array.from({ length: n }, (_, i) => num(i)), t.shape);
+    case 'float64': return new ort.Tensor('float64', src instanceof Float64Array ? src : Float64Array.from({ length: n }, (_, i) => num(i)), t.shape);
     case 'int64': case 'uint64': {
       const out = type === 'int64' ? new BigInt64Array(n) : new BigUint64Array(n);
-      for (let i = 0; i < n; i++) out[i] = BigInt(Math.trunc(num(i)));
+      for (let i = 0; i < n; i++) out[i] = BigInt(Math.trunc(whole(i)));
       return new ort.Tensor(type, out, t.shape);
     }
-    case 'int32': return new ort.Tensor(type, Int32Array.from({ length: n }, (_, i) => num(i)), t.shape);
-    case 'int16': return new ort.Tensor(type, Int16Array.from({ length: n }, (_, i) => num(i)), t.shape);
-    case 'int8': return new ort.Tensor(type, Int8Array.from({ length: n }, (_, i) => num(i)), t.shape);
-    case 'uint32': return new ort.Tensor(type, Uint32Array.from({ length: n }, (_, i) => num(i)), t.shape);
-    case 'uint16': return new ort.Tensor(type, Uint16Array.from({ length: n }, (_, i) => num(i)), t.shape);
-    case 'uint8': return new ort.Tensor(type, Uint8Array.from({ length: n }, (_, i) => num(i)), t.shape);
+    case 'int32': return new ort.Tensor(type, Int32Array.from({ length: n }, (_, i) => whole(i)), t.shape);
+    case 'int16': return new ort.Tensor(type, Int16Array.from({ length: n }, (_, i) => whole(i)), t.shape);
+    case 'int8': return new ort.Tensor(type, Int8Array.from({ length: n }, (_, i) => whole(i)), t.shape);
+    case 'uint32': return new ort.Tensor(type, Uint32Array.from({ length: n }, (_, i) => whole(i)), t.shape);
+    case 'uint16': return new ort.Tensor(type, Uint16Array.from({ length: n }, (_, i) => whole(i)), t.shape);
+    case 'uint8': return new ort.Tensor(type, Uint8Array.from({ length: n }, (_, i) => whole(i)), t.shape);
     case 'bool': return new ort.Tensor('bool', Uint8Array.from({ length: n }, (_, i) => (num(i) ? 1 : 0)), t.shape);
     case 'string': return new ort.Tensor('string', Array.from(src as ArrayLike<unknown>, (v) => String(v)), t.shape);
     default: throw new Error(`onnx input element type ${type} is not supported`);

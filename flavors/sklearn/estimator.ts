@@ -22,7 +22,11 @@ export interface Estimator {
   predictLogProba?(X: Table): Prediction;
   /** naive Bayes only */
   predictJointLogProba?(X: Table): Prediction;
+  /** float64 [n] (two classes, one output) or [n, k]: what stacking and calibration read from a member */
+  decisionFunction?(X: Table): Prediction;
   transform?(X: Table): Table;
+  /** TransformedTargetRegressor's way back from the transformed target */
+  inverseTransform?(X: Table): Table;
 }
 
 /** A prediction an estimator needs right away (an init_ estimator, a stacked step): it must be synchronous. */

@@ -48,4 +48,4 @@ async function load(modelDir: string, mlmodel: MLmodel): Promise<LoadedModel> {
   };
 }
 
-export const sklearnFlavor: Flavor = { name: 'sklearn', load };
+export const sklearnFlavor: Flavor = { name: 'sklearn', cpuBound: true, load };

@@ -7,7 +7,7 @@ import { FlavorError } from '../../src/errors.js';
 import { PickleError, unpickle } from '../../src/pickle/index.js';
 import type { Estimator } from './estimator.js';
 import { FAMILIES } from './estimators/index.js';
-import { Registry } from './registry.js';
+import { Registry, withAlternatives } from './registry.js';
 
 export const registry = new Registry(FAMILIES);
 
@@ -42,6 +42,6 @@ export function readSklearnModel(bytes: Uint8Array, file: string): Estimator {
   try {
     return registry.build(root, file);
   } catch (err) {
-    throw new FlavorError('sklearn', (err as Error).message, { cause: err });
+    throw new FlavorError('sklearn', withAlternatives((err as Error).message), { cause: err });
   }
 }

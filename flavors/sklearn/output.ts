@@ -1,6 +1,7 @@
 /** Estimator results as the numpy arrays sklearn returns (flowgate Tensors). */
 import type { DType as TensorDType, NumericDType, Tensor } from '../../src/model/data.js';
 import { NDArray, NumpyScalar, type DType, type PyValue } from '../../src/pickle/index.js';
+import { argmax } from './numeric.js';
 
 /** The flowgate dtype of a numpy dtype: str arrays are 'string', object arrays 'object'. */
 export function tensorDType(dtype: DType): TensorDType {
@@ -35,4 +36,12 @@ export function takeLabels(classes: NDArray, indices: ArrayLike<number>, shape: 
 
 export function float64Tensor(values: Float64Array, shape: number[]): Tensor {
   return { dtype: 'float64', shape, values };
+}
+
+/** `classes.take(argmax(scores, axis=1))`: each row's first highest score as its label. */
+export function argmaxLabels(classes: NDArray, scores: Float64Array, rows: number): Tensor {
+  const k = classes.size;
+  const idx = new Int32Array(rows);
+  for (let i = 0; i < rows; i++) idx[i] = argmax(scores, i * k, k);
+  return takeLabels(classes, idx);
 }

@@ -103,5 +103,5 @@ async function load(flavor: FlavorName, modelDir: string, mlmodel: MLmodel, opti
   return new TensorflowModel(flavor, plan.kind, runner);
 }
 
-export const tensorflowFlavor: Flavor = { name: 'tensorflow', load: (dir, mlmodel, options) => load('tensorflow', dir, mlmodel, options) };
-export const kerasFlavor: Flavor = { name: 'keras', load: (dir, mlmodel, options) => load('keras', dir, mlmodel, options) };
+export const tensorflowFlavor: Flavor = { name: 'tensorflow', cpuBound: true, load: (dir, mlmodel, options) => load('tensorflow', dir, mlmodel, options) };
+export const kerasFlavor: Flavor = { name: 'keras', cpuBound: true, load: (dir, mlmodel, options) => load('keras', dir, mlmodel, options) };

@@ -11,7 +11,7 @@
  *   `eval: true`: the same code as the main thread, whether running from TS sources or dist/.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { isMainThread, Worker } from 'node:worker_threads';
 import type { TreeEnsemble } from './ensemble.js';
 import {
   accumulateGeneral,
@@ -150,10 +150,14 @@ export class TreePool {
 
 let pool: TreePool | null = null;
 
-/** The process-wide pool, or null on a single-core machine (no parallelism to gain) or when not created yet. */
+/**
+ * The process-wide pool, or null on a single-core machine (no parallelism to gain), in a
+ * serving replica thread (serving already spreads requests over the cores), or when not
+ * created yet.
+ */
 export function treePool(create = true): TreePool | null {
   const size = availableParallelism();
-  if (size < 2) return null;
+  if (size < 2 || !isMainThread) return null;
   if (create) pool ??= new TreePool(size);
   return pool;
 }

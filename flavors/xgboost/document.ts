@@ -27,6 +27,7 @@ export function partsFromDocument(doc: unknown): BoosterParts {
   const modelParam = obj(model.gbtree_model_param, 'gbtree_model_param');
   if (model.weight_drop !== undefined) weightDrop = numbers(model.weight_drop, 'weight_drop');
   const trees = array(model.trees, 'trees').map((t, i) => rawTree(obj(t, `trees[${i}]`), i));
+  if (model.cats !== undefined) checkStoredCategories(model.cats);
 
   return {
     version: version(root.version),
@@ -89,6 +90,41 @@ function categories(t: Obj, where: string): Map<number, number[]> {
     out.set(nodes[k]!, Array.from({ length: end - begin }, (_, j) => cats[begin + j]!));
   }
   return out;
+}
+
+/** XGBoost's CatIndexType ids of integer category values (7 and 8, floats, fail its loader). */
+const INTEGER_CATEGORY_TYPES = new Set([9, 10, 11, 12, 13, 14, 15, 16]);
+
+/**
+ * XGBoost >= 3.1 stores the training categories (`gbtree.model.cats`: per feature, strings as
+ * arrow-style offsets + UTF-8 bytes, or typed integers) to recode a pandas `category` column
+ * at prediction. A served request never has one (MLflow builds object columns, which DMatrix
+ * refuses), so XGBoost's predictor takes the numbers it gets as codes, unrecoded, exactly as
+ * for older models; the block is only checked here the way XGBoost's loader checks it.
+ */
+function checkStoredCategories(v: unknown): void {
+  const cats = obj(v, 'gbtree.model.cats');
+  const features = array(cats.enc, 'cats.enc');
+  features.forEach((f, i) => {
+    const column = obj(f, `cats.enc[${i}]`);
+    if (column.offsets !== undefined) {
+      const offsets = numbers(column.offsets, `cats.enc[${i}].offsets`);
+      const bytes = numbers(column.values, `cats.enc[${i}].values`);
+      for (let k = 1; k < offsets.length; k++) {
+        if (offsets[k]! < offsets[k - 1]!) throw new Error(`cats.enc[${i}]: category offsets decrease`);
+      }
+      if (offsets.length > 0 && (offsets[0] !== 0 || offsets[offsets.length - 1] !== bytes.length)) {
+        throw new Error(`cats.enc[${i}]: category offsets do not cover the category names`);
+      }
+      return;
+    }
+    const type = int(column.type, `cats.enc[${i}].type`);
+    if (!INTEGER_CATEGORY_TYPES.has(type)) {
+      throw new Error(`cats.enc[${i}]: categories of type ${type} (XGBoost loads only integer or string categories)`);
+    }
+    numbers(column.values, `cats.enc[${i}].values`);
+  });
+  numbers(cats.feature_segments, 'cats.feature_segments');
 }
 
 function version(v: unknown): [number, number, number] {

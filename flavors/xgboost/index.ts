@@ -53,4 +53,4 @@ async function load(modelDir: string, mlmodel: MLmodel): Promise<LoadedModel> {
   return new XgboostModel(booster, api, sklearnMeta(booster.attributes), method);
 }
 
-export const xgboostFlavor: Flavor = { name: 'xgboost', load };
+export const xgboostFlavor: Flavor = { name: 'xgboost', cpuBound: true, load };

@@ -7,9 +7,9 @@
  */
 import { MlflowError } from '../../src/errors.js';
 import type { LoadedModel } from '../../src/model/flavor.js';
-import type { ModelInput, ModelOutput, Params, Tensor } from '../../src/model/data.js';
+import type { Frame, ModelInput, ModelOutput, Params, Tensor } from '../../src/model/data.js';
 import { evaluateMargins, matrixAllocator, releaseEnsemble, worthParallel } from '../trees/evaluate.js';
-import { inputMatrix, inputRows, type FeatureSpec } from '../trees/input.js';
+import { inputMatrix, inputRows, LibraryInputError, objectColumns, parseFloatCell, type FeatureSpec } from '../trees/input.js';
 import type { XgbBooster } from './booster.js';
 import { softmaxRow, transformMargin } from './objective.js';
 import type { SklearnMeta } from './sklearn-meta.js';
@@ -37,6 +37,9 @@ export class XgboostModel implements LoadedModel {
       namesRequired: true,
       // XGBoost reads every input as float32; the sklearn API's `missing` value counts as NaN.
       prepare: Number.isNaN(missing) ? Math.fround : (v) => (v === missing ? NaN : Math.fround(v)),
+      checkFrame,
+      tensorCell,
+      tensorToFloat32: false,
     };
   }
 
@@ -63,6 +66,11 @@ export class XgboostModel implements LoadedModel {
 
   private async margins(input: ModelInput, [begin, end]: [number, number]): Promise<{ rows: number; values: Float64Array }> {
     const e = this.booster.ensemble;
+    const names = this.booster.featureNames;
+    if (this.api === 'booster' && names !== null && input.kind === 'tensor') {
+      // Booster.predict(DMatrix(ndarray), validate_features=True): the ndarray has no names.
+      throw new LibraryInputError(`training data did not have the following fields: ${names.join(', ')}`);
+    }
     const parallel = worthParallel(e, inputRows(input));
     const { X, rows } = inputMatrix(input, this.features, matrixAllocator(parallel));
     const treeStart = e.iterationStart[begin]!;
@@ -137,6 +145,27 @@ export class XgboostModel implements LoadedModel {
     if (classes === null) return index;
     return index.map((i) => classes[i] ?? NaN);
   }
+}
+
+/**
+ * DMatrix(DataFrame) accepts int, float, bool and (with enable_categorical) category columns.
+ * MLflow's request frames never hold `category` (strings arrive as object columns, with or
+ * without categories stored in the model since XGBoost 3.1), so an object column raises.
+ */
+function checkFrame(input: Frame): void {
+  const bad = objectColumns(input);
+  if (bad.length > 0) {
+    throw new LibraryInputError(
+      'DataFrame.dtypes for data must be int, float, bool or category. When categorical type is supplied, ' +
+        `The experimental DMatrix parameter\`enable_categorical\` must be set to \`True\`.  Invalid columns:${bad.join(', ')}`,
+    );
+  }
+}
+
+/** DMatrix(ndarray): a numpy str array (any string cell makes one) raises; object cells convert like float(). */
+function tensorCell(v: unknown): number {
+  if (typeof v === 'string') throw new LibraryInputError('array_interface.h: Unicode is not supported.', 'XGBoostError');
+  return parseFloatCell(v);
 }
 
 function shapeOf(rows: number, outputs: number): number[] {

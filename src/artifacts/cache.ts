@@ -2,11 +2,12 @@
  * The local model cache. Each model version is downloaded into a fresh temp directory
  * and renamed into place only when complete, so a crash never leaves a half model;
  * concurrent requests for the same entry in this process share one download; an entry
- * that is already there is used without touching the source.
+ * that is already there is used without touching the source. Using an entry marks it as
+ * used (its mtime); pruneCache keeps the entries in use plus the most recently used ones.
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { lstat, mkdir, mkdtemp, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, realpath, rename, rm, stat, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -29,6 +30,17 @@ const STALE_TEMP_MS = 24 * 60 * 60 * 1000;
 const PARALLEL_FILES = 4;
 
 const inFlight = new Map<string, Promise<string>>();
+
+/** What the cache keeps besides the entries in use. */
+export interface CacheLimits {
+  /** the most recently used entries kept besides those in use */
+  keep: number;
+  /** total bytes of the cache's entries; null: no cap. Entries in use are never removed, whatever their size. */
+  maxBytes: number | null;
+}
+
+/** Cache entry directories end in the 16 hex digits of their identity hash (cachePath). */
+const ENTRY_NAME = /-[0-9a-f]{16}$/;
 
 /** The directory an entry lives in (whether or not it is there yet). */
 export function cachePath(cacheDir: string, entry: CacheEntry): string {
@@ -126,7 +138,35 @@ async function download(
   return { files: files.length, bytes };
 }
 
+/** Errors of the cache directory itself (full, read-only, not ours), told as such. */
+const CACHE_DIR_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM']);
+
+function cacheDirError(cacheDir: string, err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === undefined || !CACHE_DIR_ERRORS.has(code)) return err;
+  const why = code === 'ENOSPC' || code === 'EDQUOT' ? 'it is full' : code === 'EROFS' ? 'it is read-only' : 'it is not writable by this user';
+  return new MlflowError(
+    'INTERNAL_ERROR',
+    `Cannot download into the model cache ${cacheDir} (--cache-dir, FLOWGATE_CACHE_DIR): ${why} (${(err as Error).message}); nothing partial is kept.`,
+    { cause: err },
+  );
+}
+
 async function fill(
+  cacheDir: string,
+  finalDir: string,
+  makeSource: () => ArtifactSource,
+  logger: Logger,
+  onProgress: ProgressCallback | undefined,
+): Promise<string> {
+  try {
+    return await fillOnce(cacheDir, finalDir, makeSource, logger, onProgress);
+  } catch (err) {
+    throw cacheDirError(cacheDir, err);
+  }
+}
+
+async function fillOnce(
   cacheDir: string,
   finalDir: string,
   makeSource: () => ArtifactSource,
@@ -141,6 +181,7 @@ async function fill(
     const { files, bytes } = await download(source, tempDir, onProgress);
     try {
       await rename(tempDir, finalDir);
+      await markUsed(finalDir);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       // Another process finished the same entry first: theirs is complete too.
@@ -171,6 +212,7 @@ export async function cachedDownload(
   const finalDir = cachePath(cacheDir, entry);
   if (await isDirectory(finalDir)) {
     await assertNoEscapingLinks(cacheDir, finalDir);
+    await markUsed(finalDir);
     onProgress?.({ type: 'done', source: entry.label, files: 0, bytes: 0, fromCache: true, dir: finalDir });
     return finalDir;
   }
@@ -179,4 +221,55 @@ export async function cachedDownload(
   const job = fill(cacheDir, finalDir, makeSource, logger, onProgress).finally(() => inFlight.delete(finalDir));
   inFlight.set(finalDir, job);
   return job;
+}
+
+/** Records a use of an entry (its directory mtime), for pruneCache's "most recently used". */
+async function markUsed(dir: string): Promise<void> {
+  const now = new Date();
+  await utimes(dir, now, now).catch(() => undefined); // a read-only cache still serves
+}
+
+async function treeBytes(dir: string): Promise<number> {
+  let bytes = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) bytes += (await lstat(join(entry.parentPath, entry.name))).size;
+  }
+  return bytes;
+}
+
+/**
+ * Removes the cache entries of `cacheDir` that are not in `inUse` (directories being served
+ * or loaded) beyond the `keep` most recently used, and then, least recently used first,
+ * those that take the cache over `maxBytes`. Only directories named like cache entries
+ * are touched, so a cache dir pointed at a shared folder never loses anything else.
+ */
+export async function pruneCache(cacheDir: string, inUse: readonly string[], limits: CacheLimits, logger: Logger): Promise<void> {
+  const used = new Set(inUse);
+  const entries: { path: string; lastUsed: number; bytes: number }[] = [];
+  let keptBytes = 0;
+  for (const entry of await readdir(cacheDir, { withFileTypes: true }).catch(() => [])) {
+    if (!entry.isDirectory() || !ENTRY_NAME.test(entry.name) || entry.name.startsWith('.')) continue;
+    const path = join(cacheDir, entry.name);
+    try {
+      const bytes = await treeBytes(path);
+      if (used.has(path) || inFlight.has(path)) keptBytes += bytes;
+      else entries.push({ path, lastUsed: (await stat(path)).mtimeMs, bytes });
+    } catch {
+      // removed meanwhile by another process
+    }
+  }
+  entries.sort((a, b) => b.lastUsed - a.lastUsed);
+  for (const [rank, entry] of entries.entries()) {
+    const overCount = rank >= limits.keep;
+    const overSize = limits.maxBytes !== null && keptBytes + entry.bytes > limits.maxBytes;
+    if (!overCount && !overSize) {
+      keptBytes += entry.bytes;
+      continue;
+    }
+    await rm(entry.path, { recursive: true, force: true });
+    logger.info(
+      { path: entry.path, bytes: entry.bytes, reason: overCount ? 'keep' : 'max-size' },
+      `removed cached model ${entry.path} (${overCount ? `beyond the ${limits.keep} most recently used` : `over the ${limits.maxBytes}-byte cap`})`,
+    );
+  }
 }

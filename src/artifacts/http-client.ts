@@ -2,13 +2,14 @@
  * HTTP client for an MLflow tracking server: its REST API and its artifact endpoints.
  * Auth, TLS, timeouts and retries follow MLflow's client (mlflow/utils/rest_utils.py,
  * request_utils.py): basic auth wins over a bearer token; 408/429/5xx and connection
- * errors are retried with exponential backoff.
+ * errors are retried with exponential backoff. Unlike MLflow's client, one call (retries
+ * included) has a deadline for its answer, so a wrong host or port fails in seconds, not minutes.
  */
 import { readFileSync } from 'node:fs';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { Logger } from 'pino';
-import { MlflowError } from '../errors.js';
+import { MlflowError, toErrorCode } from '../errors.js';
 
 export type TrackingAuth =
   | { kind: 'none' }
@@ -31,6 +32,11 @@ export interface HttpSettings {
   backoffFactorSeconds: number;
   /** MLFLOW_HTTP_REQUEST_BACKOFF_JITTER (s, MLflow default 1): random extra wait. */
   backoffJitterSeconds: number;
+  /**
+   * FLOWGATE_REGISTRY_TIMEOUT (s, default 15; 0 = none): the most one call waits for an answer
+   * (its response headers), retries and backoff included. A body then streams under timeoutMs.
+   */
+  deadlineMs: number;
 }
 
 export const DEFAULT_HTTP_SETTINGS: HttpSettings = {
@@ -42,6 +48,7 @@ export const DEFAULT_HTTP_SETTINGS: HttpSettings = {
   maxRetries: 7,
   backoffFactorSeconds: 2,
   backoffJitterSeconds: 1,
+  deadlineMs: 15_000,
 };
 
 const RETRY_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
@@ -57,6 +64,9 @@ interface RawResponse {
 }
 
 class ConnectionError extends Error {}
+
+/** The call's deadline passed while waiting for an answer. */
+class DeadlineError extends Error {}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -149,22 +159,27 @@ export class TrackingServerClient {
   private async send(method: string, path: string, query: Query, body: string | undefined): Promise<RawResponse> {
     let url = this.urlFor(path, query);
     let redirects = 0;
+    const started = Date.now();
+    const deadline = this.settings.deadlineMs > 0 ? started + this.settings.deadlineMs : Infinity;
+    const unreachable = (why: string, retry: number, cause: Error) =>
+      new MlflowError(
+        'TEMPORARILY_UNAVAILABLE',
+        `Could not reach the tracking server at ${this.baseUrl} (${method} ${path}): ${why}` +
+          (retry > 0 ? ` (after ${retry} ${retry === 1 ? 'retry' : 'retries'} in ${((Date.now() - started) / 1000).toFixed(1)} s)` : ''),
+        { cause },
+      );
     for (let retry = 0; ; ) {
       let res: RawResponse;
       try {
-        res = await this.once(method, url, body);
+        res = await this.once(method, url, body, deadline);
       } catch (err) {
-        if (!(err instanceof ConnectionError)) throw err;
-        if (retry >= this.settings.maxRetries) {
-          throw new MlflowError(
-            'TEMPORARILY_UNAVAILABLE',
-            `Could not reach the tracking server at ${this.baseUrl} (${method} ${path}): ${err.message}` +
-              (retry > 0 ? ` (after ${retry} retries)` : ''),
-            { cause: err },
-          );
+        if (err instanceof DeadlineError) {
+          throw unreachable(`no answer within ${this.settings.deadlineMs / 1000} s (FLOWGATE_REGISTRY_TIMEOUT)`, retry, err);
         }
+        if (!(err instanceof ConnectionError)) throw err;
+        const wait = this.backoffMs(retry + 1, undefined);
+        if (retry >= this.settings.maxRetries || Date.now() + wait >= deadline) throw unreachable(err.message, retry, err);
         retry += 1;
-        const wait = this.backoffMs(retry, undefined);
         this.logger.warn({ method, path, retry, waitMs: Math.round(wait), error: err.message }, 'tracking server unreachable; retrying');
         await sleep(wait);
         continue;
@@ -177,10 +192,12 @@ export class TrackingServerClient {
         continue;
       }
       if (RETRY_STATUSES.has(res.status) && retry < this.settings.maxRetries) {
+        const retryAfter = res.headers['retry-after'];
+        const wait = this.backoffMs(retry + 1, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
+        // No time left to retry: the caller gets this answer's error.
+        if (Date.now() + wait >= deadline) return res;
         res.body.resume();
         retry += 1;
-        const retryAfter = res.headers['retry-after'];
-        const wait = this.backoffMs(retry, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
         this.logger.warn({ method, path, status: res.status, retry, waitMs: Math.round(wait) }, 'tracking server error; retrying');
         await sleep(wait);
         continue;
@@ -207,19 +224,23 @@ export class TrackingServerClient {
     return headers;
   }
 
-  private once(method: string, url: URL, body: string | undefined): Promise<RawResponse> {
+  private once(method: string, url: URL, body: string | undefined, deadline: number): Promise<RawResponse> {
     const transport = url.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
       // A redirect to the other protocol cannot use this server's agent (and its TLS settings).
       const agent = url.protocol === new URL(this.baseUrl).protocol ? this.agent : undefined;
+      const timer =
+        deadline === Infinity ? null : setTimeout(() => req.destroy(new DeadlineError('deadline')), Math.max(0, deadline - Date.now()));
       const req = transport.request(url, { method, agent, headers: this.headersFor(url, body) }, (res) => {
+        if (timer !== null) clearTimeout(timer);
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res });
       });
       req.setTimeout(this.settings.timeoutMs, () => {
         req.destroy(new ConnectionError(`no answer within ${this.settings.timeoutMs / 1000} s`));
       });
       req.on('error', (err: NodeJS.ErrnoException) => {
-        if (err instanceof ConnectionError) reject(err);
+        if (timer !== null) clearTimeout(timer);
+        if (err instanceof ConnectionError || err instanceof DeadlineError) reject(err);
         else if (isTlsError(err)) reject(new MlflowError('INTERNAL_ERROR', `TLS error talking to ${this.baseUrl}: ${err.message}${tlsHint(err)}`, { cause: err }));
         else reject(new ConnectionError(err.code === undefined ? err.message : `${err.code} ${err.message}`));
       });
@@ -254,7 +275,7 @@ export class TrackingServerClient {
     if (res.status === 403) {
       return new MlflowError('PERMISSION_DENIED', `Tracking server refused ${where} (HTTP 403 Forbidden): these credentials lack permission for it.${serverSaid}`);
     }
-    if (mlflow !== null) return new MlflowError(mlflow.error_code, mlflow.message, { status: res.status });
+    if (mlflow !== null) return new MlflowError(toErrorCode(mlflow.error_code), mlflow.message, { status: res.status });
     if (res.status === 404) {
       const proxy = path.includes('mlflow-artifacts') ? ' serving artifacts (mlflow server --serve-artifacts)' : '';
       return new MlflowError('ENDPOINT_NOT_FOUND', `${where} returned HTTP 404: is this an MLflow tracking server${proxy}?${serverSaid}`);

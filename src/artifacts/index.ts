@@ -59,8 +59,8 @@ export async function fetchArtifactDir(
 
 export type { ArtifactLocation } from './location.js';
 export { parseArtifactUri, fileUriToPath, joinArtifactUri, serverBaseUrl } from './location.js';
-export type { CacheEntry } from './cache.js';
-export { cachePath } from './cache.js';
+export type { CacheEntry, CacheLimits } from './cache.js';
+export { cachePath, pruneCache } from './cache.js';
 export type { HttpSettings, TrackingAuth } from './http-client.js';
 export { DEFAULT_HTTP_SETTINGS, trackingServerClient, TrackingServerClient } from './http-client.js';
 export type { S3Settings } from './s3.js';

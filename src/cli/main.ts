@@ -42,10 +42,18 @@ Options:
   -p, --port PORT         port to listen on (default 5000)                                [env MLFLOW_PORT]
   -h, --host HOST         address to bind (default 127.0.0.1)                             [env MLFLOW_HOST]
   -t, --timeout SECONDS   per-request timeout, answered with 504 (default 60)             [env MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT]
+  -w, --workers N         threads running CPU-bound models (sklearn, trees, Keras); 0: all on the main thread (default: cores) [env MLFLOW_MODELS_WORKERS]
+      --max-queue N       requests in flight per model before 503 + Retry-After (default 128) [env FLOWGATE_MAX_QUEUE]
       --tracking-uri URI  MLflow tracking/registry: a path, file:, sqlite:///, http(s)://   [env MLFLOW_TRACKING_URI]
       --cache-dir DIR     where remote model versions are downloaded (default ~/.cache/flowgate) [env FLOWGATE_CACHE_DIR]
       --poll-interval S   re-resolve the URI every S seconds and hot-swap new versions; 0 disables (default 30) [env FLOWGATE_POLL_INTERVAL]
+      --cache-keep N      cached versions kept besides those served (default 2) [env FLOWGATE_CACHE_KEEP]
+      --cache-max-size SZ cap on the download cache, e.g. 1.5GiB; versions served are never removed (default: none) [env FLOWGATE_CACHE_MAX_SIZE]
       --log-level LEVEL   fatal|error|warn|info|debug|trace|silent (default info)       [env FLOWGATE_LOG_LEVEL]
+      --runtime RUNTIME   auto: native flavors, Python workers for other pyfunc models; python: Python for all (default auto) [env FLOWGATE_RUNTIME]
+      --python PATH       the Python that runs models in Python workers (default python3) [env FLOWGATE_PYTHON]
+      --python-workers N  Python worker processes per model version (default 1)         [env FLOWGATE_PYTHON_WORKERS]
+      --env-manager M     local: use --python as is; virtualenv: a venv per model from its requirements (default local) [env FLOWGATE_ENV_MANAGER]
       --help              show this help
 `;
 
@@ -61,6 +69,8 @@ Options:
       --tracking-uri URI   as for serve                                              [env MLFLOW_TRACKING_URI]
       --cache-dir DIR      as for serve
       --help               show this help
+
+The Python runtime is configured as for serve, through FLOWGATE_RUNTIME, FLOWGATE_PYTHON and FLOWGATE_ENV_MANAGER.
 `;
 
 const VALIDATE_HELP = `Usage: flowgate validate FILE [--resolve] [--tracking-uri URI]
@@ -119,8 +129,16 @@ async function main(argv: string[]): Promise<number> {
         port: { type: 'string', short: 'p' },
         host: { type: 'string', short: 'h' },
         timeout: { type: 'string', short: 't' },
+        workers: { type: 'string', short: 'w' },
+        'max-queue': { type: 'string' },
         'poll-interval': { type: 'string' },
+        'cache-keep': { type: 'string' },
+        'cache-max-size': { type: 'string' },
         'log-level': { type: 'string' },
+        runtime: { type: 'string' },
+        python: { type: 'string' },
+        'python-workers': { type: 'string' },
+        'env-manager': { type: 'string' },
       });
       if (values.help) return help(SERVE_HELP);
       return runServe({
@@ -129,10 +147,18 @@ async function main(argv: string[]): Promise<number> {
         port: values.port as string | undefined,
         host: values.host as string | undefined,
         timeout: values.timeout as string | undefined,
+        workers: values.workers as string | undefined,
+        maxQueue: values['max-queue'] as string | undefined,
         trackingUri: values['tracking-uri'] as string | undefined,
         cacheDir: values['cache-dir'] as string | undefined,
         pollInterval: values['poll-interval'] as string | undefined,
+        cacheKeep: values['cache-keep'] as string | undefined,
+        cacheMaxSize: values['cache-max-size'] as string | undefined,
         logLevel: values['log-level'] as string | undefined,
+        runtime: values.runtime as string | undefined,
+        python: values.python as string | undefined,
+        pythonWorkers: values['python-workers'] as string | undefined,
+        envManager: values['env-manager'] as string | undefined,
       });
     }
     case 'predict': {

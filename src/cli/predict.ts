@@ -1,17 +1,17 @@
 /**
- * `flowgate predict`: the scoring path without HTTP, like `mlflow models predict`.
+ * `flowgate predict`: the scoring pipeline without HTTP, like `mlflow models predict`: MLflow's
+ * scoring codec over one loaded version.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
-import { serveConfig } from '../config.js';
+import { runtimeOptions, serveConfig } from '../config.js';
 import { MlflowError } from '../errors.js';
 import { createLogger } from '../logging.js';
-import { decodeScoringRequest, scoringResponseBody } from '../protocol/scoring-request.js';
-import { formatOutput } from '../protocol/json-output.js';
 import { fetchModelFiles, resolveModelVersion } from '../registry/index.js';
 import { registryOptions } from '../server.js';
 import { identityOf } from '../serving/follower.js';
-import { ModelVersion } from '../serving/model-version.js';
+import { runPipeline, SCORING_CODECS } from '../serving/codec.js';
+import { LoadedVersion } from '../serving/loaded-version.js';
 
 export interface PredictFlags {
   modelUri?: string | undefined;
@@ -37,11 +37,12 @@ export async function runPredict(flags: PredictFlags): Promise<number> {
   const logger = createLogger(config.logLevel, 2);
   const registry = registryOptions(config, process.env, logger);
   const ref = await resolveModelVersion(config.modelUri, registry);
-  const version = await ModelVersion.load(identityOf(ref, await fetchModelFiles(ref, registry)), logger);
+  const version = await LoadedVersion.load(identityOf(ref, await fetchModelFiles(ref, registry)), logger, null, runtimeOptions(config));
   try {
     const body = flags.inputPath === '-' ? await text(process.stdin) : await readFile(flags.inputPath, 'utf8');
-    const request = decodeScoringRequest(format, body, version.mlmodel);
-    const result = `${scoringResponseBody(request, formatOutput(await version.predict(request.input, request.params)))}\n`;
+    const codec = SCORING_CODECS[format];
+    const { body: answer } = await runPipeline(codec, codec.parse(body, false), version, version.identity.name, false);
+    const result = `${answer}\n`;
     if (flags.outputPath) await writeFile(flags.outputPath, result);
     else process.stdout.write(result);
     return 0;

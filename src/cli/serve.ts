@@ -1,11 +1,14 @@
 /**
- * `flowgate serve`: start the server, re-read the endpoints file on SIGHUP, and stop
- * cleanly on SIGINT/SIGTERM.
+ * `flowgate serve`: start the server (the port is bound before the models load), re-read
+ * the endpoints file on SIGHUP, and stop cleanly on SIGINT/SIGTERM. A first load that
+ * retrying cannot fix (the registry cannot be asked, or a pinned version cannot load)
+ * stops the process with status 1; any other failure is retried with backoff.
  */
 import { ConfigError, serveConfig, type ServeFlags } from '../config.js';
 import { ConfigFileError } from '../endpoints/config-file.js';
 import { createLogger } from '../logging.js';
 import { startServer, type RunningServer } from '../server.js';
+import { FirstLoadError } from '../serving/follower.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseJsonLenient } from '../protocol/lenient-json.js';
@@ -24,7 +27,7 @@ export async function runServe(flags: ServeFlags): Promise<number> {
   const logger = createLogger(config.logLevel);
   let server;
   try {
-    server = await startServer(config, process.env, logger);
+    server = await startServer(config, process.env, logger, { waitForModels: false });
   } catch (err) {
     if (err instanceof ConfigFileError) {
       logger.flush();
@@ -43,18 +46,26 @@ export async function runServe(flags: ServeFlags): Promise<number> {
     void running.reload();
   };
   process.on('SIGHUP', reload);
-  process.stderr.write(await tryItLine(running));
-  await new Promise<void>((resolve) => {
+  const code = await new Promise<number>((resolve) => {
     const stop = (signal: string) => {
       logger.info({ signal }, 'shutting down: draining requests');
-      running.close().then(resolve, resolve);
+      running.close().then(() => resolve(0), () => resolve(0));
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    running.ready.then(
+      async () => process.stderr.write(await tryItLine(running)),
+      (err: unknown) => {
+        const what = err instanceof FirstLoadError ? err.uri : (config.configPath ?? config.modelUri);
+        logger.fatal({ err }, `cannot serve ${what}: ${(err as Error).message}`);
+        process.stderr.write(`flowgate serve: cannot serve ${what}: ${(err as Error).message.split('\n')[0]}\n`);
+        running.close().then(() => resolve(1), () => resolve(1));
+      },
+    );
   });
   process.off('SIGHUP', reload);
   logger.flush();
-  return 0;
+  return code;
 }
 
 /** A ready-to-paste request for people at a terminal (stderr: stdout carries the JSON logs). */

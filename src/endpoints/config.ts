@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { canonicalStage, parseModelsUri, parseRunsUri, uriScheme, validateAlias } from '../registry/uri.js';
 import type { StickySource } from '../routing/sticky-key.js';
+import type { Runtime } from '../model/flavor.js';
 import type { FeedbackSpec } from './feedback.js';
 
 export interface VariantSpec {
@@ -13,6 +14,8 @@ export interface VariantSpec {
   /** a model URI: models:/name@alias, models:/name/Stage, models:/name/3, runs:/..., a path */
   model: string;
   weight: number;
+  /** `runtime: python` runs this variant's model in the Python runtime (flavors/python) */
+  runtime?: Runtime;
 }
 
 export interface ShadowSpec {
@@ -24,6 +27,7 @@ export interface ShadowSpec {
   maxQueue: number;
   /** shadow requests run at once */
   concurrency: number;
+  runtime?: Runtime;
 }
 
 export interface EndpointSpec {
@@ -126,15 +130,19 @@ export function modelUriProblem(uri: string): string | null {
   }
 }
 
+const runtime = z.enum(['auto', 'python'], { error: 'must be auto or python' }).optional();
+
 const variantSchema = z.strictObject({
   name: name.optional(),
   model,
+  runtime,
   weight: z.number({ error: required('a number') }).finite('must be a finite number').min(0, 'must be >= 0').optional(),
 });
 
 const shadowSchema = z.strictObject({
   name,
   model,
+  runtime,
   sample: z.number({ error: required('a number') }).min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').default(1),
   max_queue: z.number({ error: required('a whole number') }).int('must be a whole number').min(0, 'must be >= 0').default(100),
   concurrency: z.number({ error: required('a whole number') }).int('must be a whole number').min(1, 'must be >= 1').default(2),
@@ -350,8 +358,8 @@ export function gatewaySpec(file: GatewayFile): GatewaySpec {
     const even = e.variants.every((v) => v.weight === undefined);
     return {
       name: endpointName,
-      variants: e.variants.map((v) => ({ name: v.name ?? DEFAULT_VARIANT, model: v.model, weight: even ? 1 : v.weight! })),
-      shadows: e.shadow.map((s) => ({ name: s.name, model: s.model, sample: s.sample, maxQueue: s.max_queue, concurrency: s.concurrency })),
+      variants: e.variants.map((v) => ({ name: v.name ?? DEFAULT_VARIANT, model: v.model, weight: even ? 1 : v.weight!, ...runtimeOf(v) })),
+      shadows: e.shadow.map((s) => ({ name: s.name, model: s.model, sample: s.sample, maxQueue: s.max_queue, concurrency: s.concurrency, ...runtimeOf(s) })),
       sticky: e.sticky === undefined ? null : e.sticky.header !== undefined ? { header: e.sticky.header.toLowerCase() } : { json: e.sticky.json!.split('.') },
       variantOverride: e.variant_override,
       rollout: e.rollout === undefined ? null : rolloutSpec(e.rollout, e.variants),
@@ -363,6 +371,10 @@ export function gatewaySpec(file: GatewayFile): GatewaySpec {
     };
   });
   return { endpoints, defaultEndpoint: file.default_endpoint ?? endpoints[0]!.name };
+}
+
+function runtimeOf(v: { runtime?: Runtime | undefined }): { runtime?: Runtime } {
+  return v.runtime === undefined ? {} : { runtime: v.runtime };
 }
 
 /** `flowgate serve -m URI`: one endpoint, named after the model, with one variant. */

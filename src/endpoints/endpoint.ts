@@ -9,22 +9,18 @@ import { MlflowError } from '../errors.js';
 import { WeightedSplit } from '../routing/split.js';
 import { keyAtPath, type StickySource } from '../routing/sticky-key.js';
 import { ShadowQueue } from '../routing/shadow-queue.js';
-import type { ModelVersion } from '../serving/model-version.js';
+import type { HeaderReader, ScoringEndpoint, ScoringVariant, VariantLabels } from '../serving/scoring-endpoint.js';
 import { banditWeights, seededRandom } from './bandit.js';
 import type { BanditSpec, EndpointSpec, RolloutSpec } from './config.js';
 import { FeedbackLog } from './feedback.js';
-import type { FollowedModel } from './model-pool.js';
+import { modelKey, type FollowedModel } from './model-pool.js';
+import type { Runtime } from '../model/flavor.js';
 import { VariantStats } from './variant-stats.js';
 
 /** The request header that forces a variant. */
 export const VARIANT_HEADER = 'x-flowgate-variant';
 
-export type VariantLabels = {
-  endpoint: string;
-  variant: string;
-};
-
-export interface Variant {
+export interface Variant extends ScoringVariant {
   readonly name: string;
   readonly weight: number;
   readonly uri: string;
@@ -43,10 +39,7 @@ export interface Shadow extends Variant {
 const ROLLOUT_SHADOW_QUEUE = 100;
 const ROLLOUT_SHADOW_CONCURRENCY = 2;
 
-/** Reads a request header by lower-case name. */
-export type HeaderReader = (name: string) => string | undefined;
-
-export class Endpoint {
+export class Endpoint implements ScoringEndpoint {
   readonly name: string;
   readonly variants: readonly Variant[];
   readonly shadows: readonly Shadow[];
@@ -78,13 +71,13 @@ export class Endpoint {
     feedback: FeedbackLog | null = spec.feedback === null ? null : new FeedbackLog(spec.feedback),
   ) {
     this.name = spec.name;
-    const modelOf = (uri: string): FollowedModel => models.get(uri)!;
-    this.variants = spec.variants.map((v) => ({ name: v.name, weight: v.weight, uri: v.model, model: modelOf(v.model), labels: { endpoint: spec.name, variant: v.name } }));
+    const modelOf = (v: { model: string; runtime?: Runtime | undefined }): FollowedModel => models.get(modelKey(v.model, v.runtime))!;
+    this.variants = spec.variants.map((v) => ({ name: v.name, weight: v.weight, uri: v.model, model: modelOf(v), labels: { endpoint: spec.name, variant: v.name } }));
     this.shadows = spec.shadows.map((s) => ({
       name: s.name,
       weight: 0,
       uri: s.model,
-      model: modelOf(s.model),
+      model: modelOf(s),
       labels: { endpoint: spec.name, variant: s.name },
       sample: s.sample,
       queue: new ShadowQueue(s.maxQueue, s.concurrency),
@@ -130,6 +123,22 @@ export class Endpoint {
     this.setWeights(banditWeights(this.bandit, arms, this.rng));
   }
 
+  get remembersPredictions(): boolean {
+    return this.feedback !== null;
+  }
+
+  observed(variant: string, seconds: number, failed: boolean): void {
+    this.stats.request(variant, seconds, failed);
+  }
+
+  observedShadow(shadow: string, outcome: 'agree' | 'disagree' | 'error'): void {
+    this.stats.shadow(shadow, outcome);
+  }
+
+  answered(requestId: string, variant: string, version: string | null, predictions: string): void {
+    this.feedback?.remember(requestId, variant, version, predictions);
+  }
+
   /** Whether the rollout's target gets shadow copies (set by the rollout, at its 0 % step). */
   shadowTarget = false;
 
@@ -173,13 +182,16 @@ export class Endpoint {
     );
   }
 
-  /** The variant serving registry version `version` now (a pinned request), or null. */
-  servingVersion(version: string): { variant: Variant; version: ModelVersion } | null {
+  /** The variant serving registry version `version` now (a pinned request). */
+  pinnedVariant(version: string): Variant {
     for (const variant of this.variants) {
-      const current = variant.model.served.current();
-      if (current !== null && current.identity.version === version) return { variant, version: current };
+      if (variant.model.served.current()?.identity.version === version) return variant;
     }
-    return null;
+    const served = this.servedVersions();
+    throw new MlflowError(
+      'RESOURCE_DOES_NOT_EXIST',
+      `Model '${this.name}' version '${version}' is not served here (versions served: ${served.length > 0 ? served.join(', ') : 'none'}).`,
+    );
   }
 
   /** The registry versions the variants serve now, in variant order, without repeats. */

@@ -1,11 +1,13 @@
 /**
- * The endpoints served now. A new spec (a reloaded config file) is applied whole or not at
- * all: every model it names is loaded first (models it shares with the current spec are
- * reused, not reloaded), then the endpoint table is swapped in one assignment, and models
- * no endpoint names anymore are retired once their requests drain. A spec that cannot load
- * leaves the current one serving.
+ * The endpoints served now. At start the table is up at once and its models load in the
+ * background (`ready` says when they are in). A new spec (a reloaded config file) is
+ * applied whole or not at all: every model it names is loaded first (models it shares with
+ * the current spec are reused, not reloaded), then the endpoint table is swapped in one
+ * assignment, and models no endpoint names anymore are retired once their requests drain.
+ * A spec that cannot load leaves the current one serving.
  */
 import type { Logger } from 'pino';
+import type { Runtime } from '../model/flavor.js';
 import type { GatewaySpec } from './config.js';
 import { Endpoint } from './endpoint.js';
 import type { FollowedModel, ModelPool } from './model-pool.js';
@@ -31,6 +33,11 @@ export class Gateway {
   private models: FollowedModel[];
   /** applies run one after the other */
   private queue: Promise<unknown> = Promise.resolve();
+  /**
+   * Resolves once every model of the first spec serves; rejects with the first FirstLoadError
+   * (a first load retrying cannot fix). Other failures are retried and never settle it.
+   */
+  readonly firstLoad: Promise<void>;
 
   private constructor(
     private readonly pool: ModelPool,
@@ -39,10 +46,13 @@ export class Gateway {
   ) {
     this.table = built.table;
     this.models = built.models;
+    this.firstLoad = Promise.all(built.models.map((m) => m.follower.ready)).then(() => undefined);
+    this.firstLoad.catch(() => undefined);
   }
 
-  static async start(spec: GatewaySpec, pool: ModelPool, logger: Logger): Promise<Gateway> {
-    return new Gateway(pool, logger, await build(spec, pool, null));
+  /** Serves `spec` at once; its models load in the background (see firstLoad). */
+  static start(spec: GatewaySpec, pool: ModelPool, logger: Logger): Gateway {
+    return new Gateway(pool, logger, build(spec, pool, null));
   }
 
   get endpoints(): EndpointTable {
@@ -57,7 +67,7 @@ export class Gateway {
   /** Serves `spec` from now on, or throws (a GatewayLoadError) and keeps serving the current one. */
   apply(spec: GatewaySpec): Promise<void> {
     const run = this.queue.then(async () => {
-      const built = await build(spec, this.pool, this.table);
+      const built = await buildLoaded(spec, this.pool, this.table);
       const previous = { table: this.table, models: this.models };
       this.table = built.table;
       this.models = built.models;
@@ -98,31 +108,42 @@ function carriedOver(
   return { stats: before.stats, ...feedback, ...(sameVariants && sameRollout ? { weights: before.weights } : {}) };
 }
 
-async function build(spec: GatewaySpec, pool: ModelPool, previous: EndpointTable | null): Promise<Built> {
-  const uses: { where: string; uri: string }[] = [];
+function uses(spec: GatewaySpec): { where: string; uri: string; runtime?: Runtime | undefined }[] {
+  const out: { where: string; uri: string; runtime?: Runtime | undefined }[] = [];
   for (const e of spec.endpoints) {
-    for (const v of e.variants) uses.push({ where: `endpoint ${e.name}, variant ${v.name}`, uri: v.model });
-    for (const s of e.shadows) uses.push({ where: `endpoint ${e.name}, shadow ${s.name}`, uri: s.model });
+    for (const v of e.variants) out.push({ where: `endpoint ${e.name}, variant ${v.name}`, uri: v.model, runtime: v.runtime });
+    for (const s of e.shadows) out.push({ where: `endpoint ${e.name}, shadow ${s.name}`, uri: s.model, runtime: s.runtime });
   }
-  const results = await Promise.allSettled(uses.map((u) => pool.acquire(u.uri)));
-  const models: FollowedModel[] = [];
-  const failures: { where: string; uri: string; error: Error }[] = [];
-  results.forEach((r, i) => {
-    if (r.status === 'fulfilled') models.push(r.value);
-    else failures.push({ ...uses[i]!, error: r.reason as Error });
-  });
-  if (failures.length > 0) {
-    await Promise.all(models.map((m) => pool.release(m)));
-    // One model (`-m URI`): its own error says it all.
-    throw uses.length === 1 ? failures[0]!.error : new GatewayLoadError(failures);
-  }
-  const byUri = new Map(models.map((m) => [m.uri, m]));
+  return out;
+}
+
+/** The table of `spec`, taking a pool reference per use; models still loading serve nothing yet. */
+function build(spec: GatewaySpec, pool: ModelPool, previous: EndpointTable | null): Built {
+  const models = uses(spec).map((u) => pool.acquire(u.uri, u.runtime));
+  const byUri = new Map(models.map((m) => [m.key, m]));
   const list = spec.endpoints.map((e) => {
     const kept = carriedOver(e, previous);
     return new Endpoint(e, byUri, kept.stats, kept.weights, kept.feedback);
   });
   const byName = new Map(list.map((e) => [e.name, e]));
   return { models, table: { list, byName, defaultEndpoint: byName.get(spec.defaultEndpoint)! } };
+}
+
+/** build, once every model serves; on a failure the references are released and a GatewayLoadError thrown. */
+async function buildLoaded(spec: GatewaySpec, pool: ModelPool, previous: EndpointTable | null): Promise<Built> {
+  const all = uses(spec);
+  const built = build(spec, pool, previous);
+  const results = await Promise.allSettled(built.models.map((m) => m.follower.settled()));
+  const failures: { where: string; uri: string; error: Error }[] = [];
+  results.forEach((r, i) => {
+    if (r.status === 'rejected') failures.push({ ...all[i]!, error: r.reason as Error });
+  });
+  if (failures.length > 0) {
+    await Promise.all(built.models.map((m) => pool.release(m)));
+    // One model (`-m URI`): its own error says it all.
+    throw all.length === 1 ? failures[0]!.error : new GatewayLoadError(failures);
+  }
+  return built;
 }
 
 async function retire(table: EndpointTable, models: FollowedModel[], pool: ModelPool): Promise<void> {

@@ -1,12 +1,18 @@
 /**
  * The models the gateway serves, one per model URI, shared by every variant and shadow
- * that names the URI. Each is loaded once, followed by its own Follower (a moved stage or
- * alias is loaded, warmed up and swapped in), and released when no variant names it anymore.
+ * that names the URI. Each is followed by its own Follower, which loads it in the
+ * background (a moved stage or alias is loaded, warmed up and swapped in), and released
+ * when no variant names it anymore. After every swap the download cache is pruned, keeping
+ * what any followed model serves or is loading.
  */
 import type { Logger } from 'pino';
+import { pruneCache, type CacheLimits } from '../artifacts/index.js';
 import type { Metrics } from '../metrics.js';
-import { resolveModel, type ProgressCallback, type RegistryOptions } from '../registry/index.js';
-import { Follower, loadVersion } from '../serving/follower.js';
+import type { Runtime, RuntimeOptions } from '../model/flavor.js';
+import type { ProgressCallback, RegistryOptions } from '../registry/index.js';
+import { parseModelsUri, uriScheme } from '../registry/uri.js';
+import { Follower } from '../serving/follower.js';
+import type { ReplicaPool } from '../serving/replicas.js';
 import { ServedModel } from '../serving/served-model.js';
 
 export interface PoolOptions {
@@ -14,8 +20,19 @@ export interface PoolOptions {
   logger: Logger;
   metrics: Metrics;
   pollIntervalSeconds: number;
+  /** the serving replica threads (-w N), null to serve on the main thread only */
+  replicas: ReplicaPool | null;
+  /** what the download cache keeps besides the versions in use */
+  cache?: CacheLimits;
   /** download progress of first loads */
   onProgress?: ProgressCallback;
+  /** how model versions are run */
+  runtime?: RuntimeOptions;
+}
+
+/** Variants name a model by its URI and, when they force one, the runtime that runs it. */
+export function modelKey(uri: string, runtime: Runtime | undefined): string {
+  return runtime === undefined ? uri : `${uri}\u0000${runtime}`;
 }
 
 /** One followed model URI. */
@@ -24,26 +41,40 @@ export class FollowedModel {
   refs = 0;
 
   constructor(
+    readonly key: string,
     readonly uri: string,
     readonly served: ServedModel,
     readonly follower: Follower,
   ) {}
 }
 
+/** A metrics label for a URI before its first version is known: the registered name, else the URI. */
+function labelOf(uri: string): string {
+  if (uriScheme(uri) === 'models') {
+    try {
+      const parsed = parseModelsUri(uri);
+      if (parsed.kind !== 'logged-model') return parsed.name;
+    } catch {
+      // the follower reports the bad URI
+    }
+  }
+  return uri;
+}
+
 export class ModelPool {
-  private readonly models = new Map<string, Promise<FollowedModel>>();
+  private readonly models = new Map<string, FollowedModel>();
+  private pruning: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: PoolOptions) {}
 
-  /** The model of `uri`, loaded on first use; each call takes a reference. */
-  async acquire(uri: string): Promise<FollowedModel> {
-    let pending = this.models.get(uri);
-    if (pending === undefined) {
-      pending = this.load(uri);
-      this.models.set(uri, pending);
-      pending.catch(() => this.models.delete(uri));
+  /** The model of `uri`, its first load started on first use; each call takes a reference. */
+  acquire(uri: string, runtime?: Runtime): FollowedModel {
+    const key = modelKey(uri, runtime);
+    let model = this.models.get(key);
+    if (model === undefined) {
+      model = this.follow(key, uri, runtime);
+      this.models.set(key, model);
     }
-    const model = await pending;
     model.refs++;
     return model;
   }
@@ -51,24 +82,43 @@ export class ModelPool {
   /** Drops a reference; the last one stops following the URI and retires the model after its requests drain. */
   async release(model: FollowedModel): Promise<void> {
     if (--model.refs > 0) return;
-    this.models.delete(model.uri);
+    if (this.models.get(model.key) === model) this.models.delete(model.key);
     model.follower.stop();
     const version = model.served.current();
     await model.served.close();
     if (version !== null) this.options.metrics.forgetVersion(version);
   }
 
-  private async load(uri: string): Promise<FollowedModel> {
-    const { registry, logger, metrics, pollIntervalSeconds, onProgress } = this.options;
-    // resolveModel downloads with progress and, when the registry is unreachable, falls
-    // back to the version this URI resolved to last time (from the cache).
-    const ref = await resolveModel(uri, registry, onProgress);
-    const version = await loadVersion(ref, { registry, logger, metrics });
-    const served = new ServedModel(version.identity.name);
-    await served.swap(version);
-    metrics.markServed(version);
-    const follower = new Follower({ uri, served, registry, intervalSeconds: pollIntervalSeconds, logger, metrics }, ref);
+  /** Removes cached versions no followed model uses beyond the configured limits (runs one at a time). */
+  prune(): Promise<void> {
+    const { cache, registry, logger } = this.options;
+    if (cache === undefined) return Promise.resolve();
+    this.pruning = this.pruning.then(async () => {
+      const inUse = [...this.models.values()].flatMap((m) => m.follower.filesInUse());
+      await pruneCache(registry.cacheDir, inUse, cache, logger).catch((err: unknown) => {
+        logger.warn({ err, cacheDir: registry.cacheDir }, 'could not prune the model cache');
+      });
+    });
+    return this.pruning;
+  }
+
+  private follow(key: string, uri: string, forced: Runtime | undefined): FollowedModel {
+    const { registry, logger, metrics, pollIntervalSeconds, onProgress, replicas } = this.options;
+    const runtime = forced === undefined ? this.options.runtime : { ...this.options.runtime, runtime: forced };
+    const served = new ServedModel(labelOf(uri));
+    const follower = new Follower({
+      uri,
+      served,
+      registry,
+      intervalSeconds: pollIntervalSeconds,
+      logger,
+      metrics,
+      onProgress,
+      replicas,
+      runtime,
+      onSwap: () => void this.prune(),
+    });
     follower.start();
-    return new FollowedModel(uri, served, follower);
+    return new FollowedModel(key, uri, served, follower);
   }
 }

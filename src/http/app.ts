@@ -1,19 +1,22 @@
 /**
  * The HTTP API of `mlflow models serve` (spec §1.2): /invocations, /ping, /health,
  * /version; plus /metrics, /endpoints/{name}/invocations, GET /endpoints and the Open
- * Inference Protocol under /v2. Routes only translate HTTP ⇄ model calls; every error is
- * an MlflowError rendered here (as `{"error": ...}` under /v2).
+ * Inference Protocol under /v2. Routes only translate HTTP ⇄ the scorer; errors are
+ * rendered in the protocol of the route (V2 bodies under /v2), also for unknown routes,
+ * wrong methods (405, from the routes registered here) and our own bugs (500).
  */
 import { randomUUID } from 'node:crypto';
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { Gateway } from '../endpoints/gateway.js';
 import { MlflowError } from '../errors.js';
-import type { ModelVersion } from '../serving/model-version.js';
 import type { Metrics } from '../metrics.js';
+import { Scorer } from '../serving/scorer.js';
 import { FLOWGATE_VERSION } from '../version.js';
+import type { AppEnv } from './context.js';
 import { describeEndpoints } from './endpoints-list.js';
-import { invocations, mlflowErrorResponse, notReady } from './invocations.js';
+import { invocationRoutes } from './invocations.js';
+import { renderMlflowError, rendererFor } from './render.js';
 import { v2Routes } from './v2.js';
 import type { RolloutController } from '../rollout/controller.js';
 import { rolloutRoutes } from './rollout-routes.js';
@@ -27,6 +30,8 @@ export interface AppOptions {
   logger: Logger;
   /** MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT, in seconds */
   timeoutSeconds: number;
+  /** requests in flight per model before 503s */
+  maxQueue: number;
   rollouts?: RolloutController;
   /** the /ui dashboard's data, when served */
   dashboard?: Dashboard;
@@ -34,19 +39,19 @@ export interface AppOptions {
 
 const JSON_TYPE = { 'Content-Type': 'application/json' };
 
-export function createApp({ gateway, metrics, logger, timeoutSeconds, rollouts, dashboard }: AppOptions): Hono {
-  const app = new Hono();
-  const deps = { metrics, logger, timeoutSeconds };
+export function createApp({ gateway, metrics, logger, timeoutSeconds, maxQueue, rollouts, dashboard }: AppOptions): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const deps = { scorer: new Scorer({ metrics, logger, timeoutSeconds, maxQueue }), metrics, logger };
 
   // Request id, access log and metrics around every request.
   app.use('*', async (c, next) => {
     const start = process.hrtime.bigint();
     const requestId = c.req.header('x-request-id') ?? randomUUID();
-    c.set('requestId' as never, requestId as never);
+    c.set('requestId', requestId);
     await next();
-    if (c.get('requestIdSent' as never) !== true) c.res.headers.set('x-request-id', requestId);
+    if (c.get('requestIdSent') !== true) c.res.headers.set('x-request-id', requestId);
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    const version = c.get('modelVersion' as never) as ModelVersion | undefined;
+    const version = c.get('answered')?.version;
     const model = version?.identity.name ?? '';
     const modelVersion = version?.identity.version ?? '';
     const route = c.req.routePath === '/*' ? 'unmatched' : c.req.routePath;
@@ -58,75 +63,50 @@ export function createApp({ gateway, metrics, logger, timeoutSeconds, rollouts, 
   });
 
   // /ping is readiness (a model is loaded), /health liveness; both answer MLflow's "\n".
-  app.get('/ping', (c: Context) => (gateway.ready() ? c.body('\n', 200, JSON_TYPE) : notReady()));
-  app.get('/health', (c: Context) => c.body('\n', 200, JSON_TYPE));
+  app.get('/ping', (c) => (gateway.ready() ? c.body('\n', 200, JSON_TYPE) : renderMlflowError(new MlflowError('TEMPORARILY_UNAVAILABLE', 'No model is loaded yet.'))));
+  app.get('/health', (c) => c.body('\n', 200, JSON_TYPE));
   app.get('/version', (c) => c.body(FLOWGATE_VERSION, 200, JSON_TYPE));
   app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }));
 
-  app.post('/invocations', (c) => invocations(c, gateway.endpoints.defaultEndpoint, deps));
-  app.post('/endpoints/:name/invocations', (c) => {
-    const name = c.req.param('name');
-    const endpoint = gateway.endpoints.byName.get(name);
-    if (endpoint === undefined) {
-      const known = gateway.endpoints.list.map((e) => e.name).join(', ');
-      return mlflowErrorResponse(new MlflowError('ENDPOINT_NOT_FOUND', `No endpoint named '${name}' (endpoints: ${known}).`));
-    }
-    return invocations(c, endpoint, deps);
-  });
+  invocationRoutes(app, gateway, deps);
   app.get('/endpoints', (c) => c.json(describeEndpoints(gateway.endpoints, rollouts)));
   if (rollouts !== undefined) rolloutRoutes(app, rollouts);
   feedbackRoutes(app, gateway, metrics);
   if (dashboard !== undefined) uiRoutes(app, dashboard);
   v2Routes(app, gateway, deps);
 
+  const allowed = allowedMethods(app);
   app.notFound((c) => {
-    const known = allowedMethods(c.req.path);
-    if (c.req.path === '/v2' || c.req.path.startsWith('/v2/')) {
-      if (known !== undefined) return c.json({ error: `Method ${c.req.method} is not allowed for ${c.req.path}. Allowed: ${known.join(', ')}.` }, 405, { Allow: known.join(', ') });
-      return c.json({ error: `No route for ${c.req.method} ${c.req.path}.` }, 404);
-    }
-    if (known !== undefined) {
-      return c.json(
-        { error_code: 'BAD_REQUEST', message: `Method ${c.req.method} is not allowed for ${c.req.path}. Allowed: ${known.join(', ')}.` },
-        405,
-        { Allow: known.join(', ') },
-      );
-    }
-    return c.json({ error_code: 'ENDPOINT_NOT_FOUND', message: `No route for ${c.req.method} ${c.req.path}.` }, 404);
+    const known = allowed(c.req.path);
+    const render = rendererFor(c.req.path);
+    if (known === undefined) return render(new MlflowError('ENDPOINT_NOT_FOUND', `No route for ${c.req.method} ${c.req.path}.`));
+    const message = `Method ${c.req.method} is not allowed for ${c.req.path}. Allowed: ${known.join(', ')}.`;
+    return render(new MlflowError('BAD_REQUEST', message, { status: 405 }), { 'Content-Type': 'application/json', Allow: known.join(', ') });
   });
 
   app.onError((err, c) => {
-    logger.error({ err, path: c.req.path }, 'unhandled error');
-    return mlflowErrorResponse(new MlflowError('INTERNAL_ERROR', `Internal error: ${err.message}`));
+    metrics.internalErrors.inc();
+    logger.error({ err, reqId: c.get('requestId'), path: c.req.path }, 'internal error');
+    return rendererFor(c.req.path)(new MlflowError('INTERNAL_ERROR', `Internal error: ${err.message}`));
   });
 
   return app;
 }
 
-const KNOWN_ROUTES: Record<string, string[]> = {
-  '/ping': ['GET', 'HEAD'],
-  '/health': ['GET', 'HEAD'],
-  '/version': ['GET', 'HEAD'],
-  '/metrics': ['GET', 'HEAD'],
-  '/invocations': ['POST'],
-  '/endpoints': ['GET', 'HEAD'],
-  '/v2': ['GET', 'HEAD'],
-  '/v2/health/live': ['GET', 'HEAD'],
-  '/v2/health/ready': ['GET', 'HEAD'],
-  '/ui': ['GET', 'HEAD'],
-  '/ui/events': ['GET', 'HEAD'],
-};
-
-/** Paths with a parameter, and the methods they take. */
-const KNOWN_PATTERNS: [RegExp, string[]][] = [
-  [/^\/endpoints\/[^/]+\/invocations$/, ['POST']],
-  [/^\/v2\/models\/[^/]+(\/versions\/[^/]+)?\/infer$/, ['POST']],
-  [/^\/v2\/models\/[^/]+(\/versions\/[^/]+)?(\/ready)?$/, ['GET', 'HEAD']],
-  [/^\/(endpoints|v2\/models)\/[^/]+\/feedback$/, ['POST']],
-  [/^\/admin\/rollouts\/[^/]+$/, ['GET', 'HEAD']],
-  [/^\/admin\/rollouts\/[^/]+\/(pause|resume|abort)$/, ['POST']],
-];
-
-function allowedMethods(path: string): string[] | undefined {
-  return KNOWN_ROUTES[path] ?? KNOWN_PATTERNS.find(([pattern]) => pattern.test(path))?.[1];
+/**
+ * The methods each registered path takes (GET also answers HEAD), read from the app's own
+ * routes, so a 405 can name them; undefined for a path no route matches.
+ */
+function allowedMethods(app: Hono<AppEnv>): (path: string) => string[] | undefined {
+  const byPattern = new Map<string, { pattern: RegExp; methods: Set<string> }>();
+  for (const route of app.routes) {
+    if (route.method === 'ALL') continue; // middleware
+    const source = `^${route.path.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/:[^/]+/g, '[^/]+')}$`;
+    const entry = byPattern.get(source) ?? { pattern: new RegExp(source), methods: new Set<string>() };
+    entry.methods.add(route.method);
+    if (route.method === 'GET') entry.methods.add('HEAD');
+    byPattern.set(source, entry);
+  }
+  const table = [...byPattern.values()].map(({ pattern, methods }) => ({ pattern, methods: [...methods] }));
+  return (path) => table.find(({ pattern }) => pattern.test(path))?.methods;
 }

@@ -16,7 +16,8 @@ import { windowBetween } from '../endpoints/variant-stats.js';
 import { MlflowError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import { readBodyText } from './body.js';
-import { mlflowErrorResponse } from './invocations.js';
+import { renderMlflowError as mlflowErrorResponse } from './render.js';
+import type { AppEnv } from './context.js';
 
 const MAX_ITEMS = 10_000;
 
@@ -33,7 +34,7 @@ type ErrorShape = (status: number, message: string) => Response;
 const mlflowShape: ErrorShape = (status, message) => mlflowErrorResponse(new MlflowError(status === 404 ? 'ENDPOINT_NOT_FOUND' : 'BAD_REQUEST', message));
 const v2Shape: ErrorShape = (status, message) => Response.json({ error: message }, { status });
 
-export function feedbackRoutes(app: Hono, gateway: Gateway, metrics: Metrics): void {
+export function feedbackRoutes(app: Hono<AppEnv>, gateway: Gateway, metrics: Metrics): void {
   const registers = [metrics.registry];
   const items = new Counter({ name: 'flowgate_feedback_items_total', help: 'Feedback items by outcome: scored, unknown (id not remembered), unscored (label not comparable)', labelNames: ['endpoint', 'outcome'], registers });
   const online = (name: string, help: string, pick: (w: ReturnType<typeof windowBetween>) => number | null) =>

@@ -6,7 +6,8 @@
 import type { Hono } from 'hono';
 import { MlflowError } from '../errors.js';
 import type { RolloutController } from '../rollout/controller.js';
-import { mlflowErrorResponse } from './invocations.js';
+import { renderMlflowError as mlflowErrorResponse } from './render.js';
+import type { AppEnv } from './context.js';
 
 const VERBS = ['pause', 'resume', 'abort'] as const;
 
@@ -19,7 +20,7 @@ async function answer(run: () => Promise<unknown> | unknown): Promise<Response> 
   }
 }
 
-export function rolloutRoutes(app: Hono, rollouts: RolloutController): void {
+export function rolloutRoutes(app: Hono<AppEnv>, rollouts: RolloutController): void {
   app.get('/admin/rollouts/:endpoint', (c) => answer(() => rollouts.view(c.req.param('endpoint'))));
   app.post('/admin/rollouts/:endpoint/:verb', (c) => {
     const verb = c.req.param('verb');

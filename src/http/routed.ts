@@ -1,97 +1,80 @@
 /**
- * What every routed prediction carries, whatever its protocol: the response headers naming
- * the endpoint, variant, model and version that answered, and the per-variant metrics.
- * Both are built once per (variant, served version) and reused by every request; responses
- * are built from a plain header record, which @hono/node-server writes without ever
- * creating a web Headers object.
+ * A prediction route, whatever its protocol: read the body, find the endpoint (after the
+ * body, so a config reloaded during a slow upload is the one used), let the scorer answer,
+ * and write the outcome with the headers naming the endpoint, variant, model and version
+ * that answered. Responses are built from a plain header record of a fixed shape, which
+ * @hono/node-server writes without ever creating a web Headers object.
  */
-import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
-import type { Endpoint, HeaderReader, Variant } from '../endpoints/endpoint.js';
-import type { CounterSeries, HistogramSeries } from '../metric-series.js';
+import type { Logger } from 'pino';
+import { MlflowError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
-import type { ModelVersion } from '../serving/model-version.js';
+import type { Codec, DecodedRequest } from '../serving/codec.js';
+import type { ScoreOutcome, Scorer } from '../serving/scorer.js';
+import type { HeaderReader, ScoringEndpoint } from '../serving/scoring-endpoint.js';
+import { ClientClosed, readBodyText } from './body.js';
+import type { AppEnv } from './context.js';
+import type { ErrorRenderer } from './render.js';
 
-interface Served {
-  version: ModelVersion;
-  endpoint: string;
-  variant: string;
-  model: string;
-  /** the registry version, null for a plain path */
-  number: string | null;
-  latency: HistogramSeries;
-  requestsByStatus: Map<number, CounterSeries>;
-  errorsByCode: Map<string, CounterSeries>;
+export interface RouteDeps {
+  scorer: Scorer;
+  metrics: Metrics;
+  logger: Logger;
 }
 
-const cache = new WeakMap<Variant, Served>();
-
-function served(metrics: Metrics, endpoint: Endpoint, variant: Variant, version: ModelVersion): Served {
-  const hit = cache.get(variant);
-  if (hit !== undefined && hit.version === version) return hit;
-  const entry: Served = {
-    version,
-    endpoint: endpoint.name,
-    variant: variant.name,
-    model: version.identity.name,
-    number: version.identity.version,
-    latency: metrics.endpointLatency.with(variant.labels),
-    requestsByStatus: new Map(),
-    errorsByCode: new Map(),
-  };
-  cache.set(variant, entry);
-  return entry;
+export interface ScoringRoute<P, D extends DecodedRequest> {
+  codec: Codec<P, D>;
+  render: ErrorRenderer;
+  /** the endpoint named by the request, or its protocol's not-found error */
+  endpoint: () => ScoringEndpoint | MlflowError;
+  pinned?: string | undefined;
 }
 
-/** Response headers (JSON content type and request id included) for a request `variant` answers with `version`. */
-export function servedHeaders(c: Context, metrics: Metrics, endpoint: Endpoint, variant: Variant, version: ModelVersion): Record<string, string> {
-  const s = served(metrics, endpoint, variant, version);
-  const id: string = c.get('requestId' as never);
-  // Literals of a fixed shape: V8 builds them in a few ns; spreading a cached record costs ~1 µs.
-  return s.number === null
-    ? { 'Content-Type': 'application/json', 'x-flowgate-endpoint': s.endpoint, 'x-flowgate-variant': s.variant, 'x-flowgate-model': s.model, 'x-request-id': id }
-    : { 'Content-Type': 'application/json', 'x-flowgate-endpoint': s.endpoint, 'x-flowgate-variant': s.variant, 'x-flowgate-model': s.model, 'x-flowgate-version': s.number, 'x-request-id': id };
-}
+/** Nginx's "client closed request": never sent (the client is gone), only counted. */
+const CLIENT_CLOSED = 499;
 
-/** A response whose headers already carry the request id (the app's middleware then leaves them alone). */
-export function respond(c: Context, body: string, status: number, headers: Record<string, string>): Response {
-  c.set('requestIdSent' as never, true as never);
-  return new Response(body, { status, headers });
-}
-
-/** Counts one routed request and its latency; `errorCode` when it failed. */
-export function observeVariant(
-  metrics: Metrics,
-  endpoint: Endpoint,
-  variant: Variant,
-  version: ModelVersion,
-  status: number,
-  seconds: number,
-  errorCode: string | null,
-): void {
-  const entry = served(metrics, endpoint, variant, version);
-  let requests = entry.requestsByStatus.get(status);
-  if (requests === undefined) {
-    requests = metrics.endpointRequests.with({ ...variant.labels, model: version.identity.name, version: version.identity.version ?? '', code: String(status) });
-    entry.requestsByStatus.set(status, requests);
+export async function scoreRoute<P, D extends DecodedRequest>(c: Context<AppEnv>, route: ScoringRoute<P, D>, deps: RouteDeps): Promise<Response> {
+  let body: string;
+  try {
+    body = await readBodyText(c);
+  } catch (err) {
+    if (!(err instanceof ClientClosed)) throw err;
+    deps.metrics.clientClosed.inc();
+    deps.logger.info({ reqId: c.get('requestId'), path: c.req.path }, err.message);
+    return new Response(null, { status: CLIENT_CLOSED });
   }
-  requests.inc();
-  entry.latency.observe(seconds);
-  endpoint.stats.request(variant.name, seconds, errorCode !== null);
-  if (errorCode === null) return;
-  let errors = entry.errorsByCode.get(errorCode);
-  if (errors === undefined) {
-    errors = metrics.endpointErrors.with({ ...variant.labels, error_code: errorCode });
-    entry.errorsByCode.set(errorCode, errors);
-  }
-  errors.inc();
+  const endpoint = route.endpoint();
+  if (endpoint instanceof MlflowError) return route.render(endpoint);
+  const outcome = await deps.scorer.score({ endpoint, codec: route.codec, body, header: headerReader(c), requestId: c.get('requestId'), pinned: route.pinned });
+  return respondScored(c, outcome, route.render);
 }
 
-/** Request headers by lower-case name; on Node, read from the parsed headers without building a web Headers. */
-export function headerReader(c: Context): HeaderReader {
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  if (incoming === undefined) return (name) => c.req.header(name);
-  const headers = incoming.headers;
+/** The response to a scored request, in `render`'s protocol when it failed. */
+function respondScored(c: Context<AppEnv>, outcome: ScoreOutcome, render: ErrorRenderer): Response {
+  const id = c.get('requestId');
+  const answered = outcome.answered;
+  let headers: Record<string, string>;
+  if (answered === null) {
+    headers = { 'Content-Type': 'application/json', 'x-request-id': id };
+  } else {
+    c.set('answered', answered);
+    const { variant, version } = answered;
+    const number = version.identity.version;
+    // Literals of a fixed shape: V8 builds them in a few ns; spreading a cached record costs ~1 µs.
+    headers =
+      number === null
+        ? { 'Content-Type': 'application/json', 'x-flowgate-endpoint': variant.labels.endpoint, 'x-flowgate-variant': variant.name, 'x-flowgate-model': version.identity.name, 'x-request-id': id }
+        : { 'Content-Type': 'application/json', 'x-flowgate-endpoint': variant.labels.endpoint, 'x-flowgate-variant': variant.name, 'x-flowgate-model': version.identity.name, 'x-flowgate-version': number, 'x-request-id': id };
+  }
+  c.set('requestIdSent', true);
+  if (outcome.ok) return new Response(outcome.body, { status: 200, headers });
+  if (outcome.error.status === 503) headers['Retry-After'] = '1'; // a full queue, or a model not loaded yet
+  return render(outcome.error, headers);
+}
+
+/** Request headers by lower-case name, read from the parsed Node headers without building a web Headers. */
+export function headerReader(c: Context<AppEnv>): HeaderReader {
+  const headers = c.env.incoming.headers;
   return (name) => {
     const value = headers[name];
     return Array.isArray(value) ? value[0] : value;

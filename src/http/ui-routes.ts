@@ -8,12 +8,13 @@ import { dirname, join } from 'node:path';
 import type { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { Dashboard } from '../ui/dashboard.js';
+import type { AppEnv } from './context.js';
 import { PAGE } from '../ui/page.js';
 
 const uplotDir = dirname(createRequire(import.meta.url).resolve('uplot'));
 const asset = (file: string) => readFileSync(join(uplotDir, file), 'utf8');
 
-export function uiRoutes(app: Hono, dashboard: Dashboard): void {
+export function uiRoutes(app: Hono<AppEnv>, dashboard: Dashboard): void {
   const script = asset('uPlot.iife.min.js');
   const style = asset('uPlot.min.css');
   app.get('/ui', (c) => c.html(PAGE));

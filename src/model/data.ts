@@ -111,8 +111,8 @@ export function elementCount(shape: readonly number[]): number {
 }
 
 /**
- * The frame's columns as one row-major float64 matrix (what numpy's `df.values` gives a
- * numeric model). Non-numeric cells become NaN, or raise when `strict`.
+ * The frame's columns as one row-major float64 matrix (what numpy's `df.values.astype(float)`
+ * gives a numeric model): None is NaN, numbers as text parse, any other cell raises as numpy does.
  */
 export function frameToMatrix(input: Frame, names: readonly string[] = input.names): Float64Array {
   const rows = input.rows;
@@ -125,10 +125,18 @@ export function frameToMatrix(input: Frame, names: readonly string[] = input.nam
     if (values instanceof Float64Array) {
       for (let i = 0; i < rows; i++) out[i * cols + j] = values[i]!;
     } else {
-      for (let i = 0; i < rows; i++) out[i * cols + j] = toNumber(values[i]);
+      for (let i = 0; i < rows; i++) out[i * cols + j] = floatOfCell(values[i]);
     }
   }
   return out;
+}
+
+function floatOfCell(v: unknown): number {
+  const n = toNumber(v);
+  if (Number.isNaN(n) && v !== null && v !== undefined && typeof v !== 'number' && !/^\s*[+-]?nan\s*$/i.test(String(v))) {
+    throw new Error(typeof v === 'string' ? `ValueError: could not convert string to float: '${v}'` : `TypeError: float() argument must be a string or a real number, not '${Array.isArray(v) ? 'list' : typeof v}'`);
+  }
+  return n;
 }
 
 /** numpy's float() of a cell: numbers and booleans convert, numeric strings parse, the rest is NaN. */
@@ -137,10 +145,10 @@ export function toNumber(v: unknown): number {
   if (typeof v === 'boolean') return v ? 1 : 0;
   if (typeof v === 'bigint') return Number(v);
   if (typeof v === 'string') {
-    const t = v.trim();
-    if (t === '') return NaN;
-    const n = Number(t);
-    return Number.isNaN(n) ? parseSpecialFloat(t) : n;
+    const t = v.trim().replace(/(\d)_(?=\d)/g, '$1');
+    // Python's float() reads decimal forms only (JavaScript's Number also reads '', 0x1A, 0b1, 0o7).
+    if (/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(t)) return Number(t);
+    return parseSpecialFloat(t);
   }
   return NaN;
 }

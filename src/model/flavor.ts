@@ -7,6 +7,31 @@ import type { ModelInput, ModelOutput, Params } from './data.js';
 
 export interface LoadOptions {
   logger: Logger;
+  /** names the model in logs and errors: the registered name, or the directory */
+  modelName?: string;
+  /** the per-request limit (-t): a flavor that runs predict out of process stops a stuck one itself */
+  timeoutSeconds?: number;
+  /** `python` runs the model in the Python runtime even when a native flavor serves it */
+  runtime?: Runtime;
+  python?: PythonOptions;
+}
+
+/** How models are run (--runtime, --python..., -t): LoadOptions without what each load names itself. */
+export type RuntimeOptions = Omit<LoadOptions, 'logger' | 'modelName'>;
+
+/** `auto`: a native flavor when there is one, else the Python runtime; `python`: always Python. */
+export type Runtime = 'auto' | 'python';
+
+/** How the Python runtime (flavors/python) runs models. */
+export interface PythonOptions {
+  /** --python / FLOWGATE_PYTHON */
+  executable: string;
+  /** --python-workers: worker processes per model version */
+  workers: number;
+  /** --env-manager: `local` uses `executable`; `virtualenv` builds a venv per model from its requirements */
+  envManager: 'local' | 'virtualenv';
+  /** where `virtualenv` environments are cached */
+  envCacheDir: string;
 }
 
 export interface LoadedModel {
@@ -24,6 +49,13 @@ export interface LoadedModel {
 export interface Flavor {
   /** The MLmodel flavor key and the pyfunc loader_module suffix (mlflow.<name>). */
   readonly name: string;
+  /**
+   * true: the JS thread computes predict (pure-JS or wasm models), so serving runs it on
+   * worker threads holding replicas of the model; false: predict already runs outside the
+   * JS thread (onnxruntime's own threads, Python worker processes), so it stays on the main
+   * thread and is not replicated.
+   */
+  readonly cpuBound: boolean;
   /** Reads the model files once; fails with a FlavorError naming what it cannot serve. */
   load(modelDir: string, mlmodel: MLmodel, options: LoadOptions): Promise<LoadedModel>;
 }

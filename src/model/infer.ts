@@ -38,11 +38,17 @@ export function columnFromValues(values: unknown[]): Column {
   return { dtype, values: out };
 }
 
+/** numpy 2's NPY_MAXDIMS: deeper nesting is refused before any recursion over it. */
+const MAX_DIMS = 64;
+
 /** numpy's np.array(value[, dtype]) for nested JSON lists: rectangular or an error. */
 export function tensorFromNested(value: unknown, dtype?: DType): Tensor {
   const shape: number[] = [];
   let probe: unknown = value;
   while (Array.isArray(probe)) {
+    if (shape.length === MAX_DIMS) {
+      throw new CastError(`setting an array element with a sequence. The requested array would exceed the maximum number of dimension of ${MAX_DIMS}.`);
+    }
     shape.push(probe.length);
     if (probe.length === 0) break;
     probe = probe[0];

@@ -1,12 +1,22 @@
 /**
- * The MLmodel file (spec §3): YAML, parsed once at load into typed objects.
+ * The MLmodel file (spec §3): YAML, parsed once at load into typed objects. It comes from
+ * whoever logged the model, so it is read as MLflow's `yaml.safe_load` reads it and no more
+ * generously: no language tags (`!!python/...`), a size cap (the YAML parser is slow on
+ * huge documents) and an alias budget (billion-laughs bombs); and every file it names must
+ * lie inside the model directory (confine.ts).
  */
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { MlflowError } from '../errors.js';
+import { confineModelDir } from './confine.js';
 import { parseParams, parseSchema, type Signature } from './signature.js';
+
+/** Real MLmodel files are a few KB; a signature with thousands of columns stays well below this. */
+export const MAX_MLMODEL_BYTES = 1 << 20;
+/** Aliases a document may expand; MLflow's own MLmodel files use none. */
+const MAX_ALIAS_COUNT = 100;
 
 export type FlavorConfig = Record<string, unknown>;
 
@@ -65,13 +75,30 @@ const mlmodelSchema = z
   })
   .passthrough();
 
-export function parseMLmodel(text: string, where = 'MLmodel'): MLmodel {
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    throw new MlflowError('INVALID_PARAMETER_VALUE', `${where} is not valid YAML: ${(err as Error).message}`);
+function invalid(where: string, why: string): MlflowError {
+  return new MlflowError('INVALID_PARAMETER_VALUE', `${where} ${why}`);
+}
+
+/** YAML as yaml.safe_load reads it: plain data only, duplicate keys allowed (the last one wins). */
+function safeLoad(text: string, where: string): unknown {
+  if (Buffer.byteLength(text) > MAX_MLMODEL_BYTES) {
+    throw invalid(where, `is ${Buffer.byteLength(text)} bytes, larger than the ${MAX_MLMODEL_BYTES} bytes an MLmodel file may have.`);
   }
+  const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false });
+  if (doc.errors.length > 0) throw invalid(where, `is not valid YAML: ${doc.errors[0]!.message}`);
+  const tag = doc.warnings.find((w) => w.code === 'TAG_RESOLVE_FAILED');
+  if (tag !== undefined) {
+    throw invalid(where, `uses a YAML tag that plain data cannot have (MLflow's yaml.safe_load refuses it too): ${tag.message}`);
+  }
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    throw invalid(where, `is not valid YAML: ${(err as Error).message}`);
+  }
+}
+
+export function parseMLmodel(text: string, where = 'MLmodel'): MLmodel {
+  const doc = safeLoad(text, where);
   const parsed = mlmodelSchema.safeParse(doc);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
@@ -116,19 +143,43 @@ export function parseMLmodel(text: string, where = 'MLmodel'): MLmodel {
   };
 }
 
+/** Reads at most MAX_MLMODEL_BYTES + 1 bytes: enough to tell that a file is too large. */
+async function readCapped(path: string): Promise<string> {
+  const file = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(MAX_MLMODEL_BYTES + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const { bytesRead } = await file.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    if (length > MAX_MLMODEL_BYTES) {
+      throw invalid(path, `is larger than the ${MAX_MLMODEL_BYTES} bytes an MLmodel file may have (${(await file.stat()).size} bytes).`);
+    }
+    return buffer.toString('utf8', 0, length);
+  } finally {
+    await file.close();
+  }
+}
+
+/** The model directory's MLmodel, parsed, with every file it names checked to stay inside the directory. */
 export async function readMLmodel(modelDir: string): Promise<MLmodel> {
   const path = join(modelDir, 'MLmodel');
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readCapped(path);
   } catch (err) {
+    if (err instanceof MlflowError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     throw new MlflowError(
       'RESOURCE_DOES_NOT_EXIST',
       code === 'ENOENT' ? `Could not find an "MLmodel" configuration file at "${modelDir}"` : `Cannot read ${path}: ${(err as Error).message}`,
     );
   }
-  return parseMLmodel(text, path);
+  const mlmodel = parseMLmodel(text, path);
+  await confineModelDir(modelDir, mlmodel);
+  return mlmodel;
 }
 
 /** The flavor that serves this model: the one the pyfunc loader_module names (mlflow.<flavor>). */

@@ -5,7 +5,7 @@
  */
 import { PickleError } from './errors.js';
 import { arrayFromBuffer, dtypeFromTypestr, emptyArray, numpyScalar } from './numpy.js';
-import { PyDict, PyObject, PySet, PyTuple, type PyValue } from './types.js';
+import { PyDict, PyGlobal, PyObject, PySet, PyTuple, type PyValue } from './types.js';
 
 export interface CallContext {
   /** Makes an instance of an allow-listed class (what NEWOBJ does), or refuses. */
@@ -21,8 +21,24 @@ export function canonicalModule(module: string): string {
   return PY2_MODULES[module] ?? module;
 }
 
+/**
+ * numpy ufuncs a pickle may name as values (FunctionTransformer(np.log1p), a target transform):
+ * element-wise maths a flavor can compute itself. Referenced, never called by the unpickler.
+ */
+export const NUMPY_UFUNCS: readonly string[] = [
+  'log', 'log1p', 'log2', 'log10', 'exp', 'expm1', 'exp2', 'sqrt', 'cbrt', 'square', 'absolute', 'fabs', 'negative',
+  'positive', 'sign', 'sin', 'cos', 'tan', 'arcsin', 'arccos', 'arctan', 'sinh', 'cosh', 'tanh', 'arcsinh', 'arccosh',
+  'arctanh', 'deg2rad', 'rad2deg', 'degrees', 'radians',
+];
+
+/** Where pickle (numpy) and cloudpickle (the defining C module) say a numpy ufunc lives. */
+export const NUMPY_UFUNC_MODULES: readonly string[] = [
+  'numpy', 'numpy.core._multiarray_umath', 'numpy._core._multiarray_umath', 'numpy.core.umath', 'numpy._core.umath',
+];
+
 /** Globals that may appear as values (a `dtype=np.float64` parameter, copyreg's `object`), never be called. */
 export const VALUE_ONLY: ReadonlySet<string> = new Set([
+  ...NUMPY_UFUNC_MODULES.flatMap((m) => NUMPY_UFUNCS.map((u) => `${m}.${u}`)),
   'numpy.ndarray',
   ...['bool_', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64', 'intc', 'intp', 'uintp',
     'longlong', 'ulonglong', 'float16', 'float32', 'float64', 'half', 'single', 'double', 'longdouble', 'object_',
@@ -112,6 +128,14 @@ export const CALLABLES: ReadonlyMap<string, Reconstructor> = new Map<string, Rec
     (a) => arrayFromBuffer(arg(a, 0, '_frombuffer'), arg(a, 1, '_frombuffer'), arg(a, 2, '_frombuffer'), a[3] ?? 'C'),
   ]),
   ['numpy.dtype', (a) => dtypeFromTypestr(arg(a, 0, 'numpy.dtype'))],
+  // numpy < 1.21 pickled a ufunc as _ufunc_reconstruct('numpy', name): the same reference, allow-listed names only
+  ...['numpy.core', 'numpy._core'].map((m): [string, Reconstructor] => [`${m}._ufunc_reconstruct`, (a) => {
+    const [module, name] = [arg(a, 0, '_ufunc_reconstruct'), arg(a, 1, '_ufunc_reconstruct')];
+    if (module !== 'numpy' || typeof name !== 'string' || !NUMPY_UFUNCS.includes(name)) {
+      throw new PickleError(`pickle refers to the numpy ufunc ${String(module)}.${String(name)}, which flowgate never loads (not an allow-listed ufunc)`);
+    }
+    return new PyGlobal('numpy', name);
+  }]),
   ...NUMPY_RANDOM.map((name): [string, Reconstructor] => [name, opaque(name)]),
   ['copyreg._reconstructor', (a, _kw, ctx) => ctx.instantiate(arg(a, 0, 'copyreg._reconstructor'), [], null)],
   ['copyreg.__newobj__', (a, _kw, ctx) => ctx.instantiate(arg(a, 0, 'copyreg.__newobj__'), a.slice(1), null)],

@@ -4,7 +4,8 @@
  */
 import { PickleError } from './errors.js';
 
-const utf8 = new TextDecoder('utf-8');
+// ignoreBOM: a str that starts with U+FEFF keeps it (Python's does)
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** Bytes as latin-1 text (one char per byte). TextDecoder('latin1') is windows-1252, so not that. */
 export function latin1Text(bytes: Uint8Array): string {

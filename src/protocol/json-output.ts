@@ -136,9 +136,3 @@ export function formatOutput(output: ModelOutput): string {
       return formatJsonValue(output.value);
   }
 }
-
-/** The scoring server's response body. */
-export function predictionsBody(output: ModelOutput): string {
-  return `{"predictions": ${formatOutput(output)}}`;
-}
-

@@ -110,7 +110,7 @@ function decodeSplit(value: unknown): ModelInput {
   const rows = data.map((r) => (Array.isArray(r) ? r : [r]));
   const columns = split.columns;
   if (columns !== undefined && columns !== null && !Array.isArray(columns)) throw invalid('columns must be a list');
-  const width = Array.isArray(columns) ? columns.length : Math.max(0, ...rows.map((r) => r.length));
+  const width = Array.isArray(columns) ? columns.length : longest(rows);
   for (const r of rows) {
     if (r.length !== width) throw invalid(`${width} columns passed, passed data had ${r.length} columns`);
   }
@@ -134,7 +134,7 @@ function decodeRecords(value: unknown): ModelInput {
 /** pandas DataFrame(list): dict records give the union of keys (missing → NaN), list records integer columns. */
 function recordsToFrame(records: unknown[]): ModelInput {
   if (records.length > 0 && records.every((r) => Array.isArray(r))) {
-    const width = Math.max(...records.map((r) => (r as unknown[]).length));
+    const width = longest(records as unknown[][]);
     const cols: Column[] = [];
     for (let j = 0; j < width; j++) cols.push(columnFromValues(records.map((r) => (r as unknown[])[j] ?? null)));
     return frameOf(cols.map((_, j) => String(j)), cols, records.length);
@@ -149,6 +149,13 @@ function recordsToFrame(records: unknown[]): ModelInput {
   }
   const cols = names.map((n) => columnFromValues(records.map((r) => (r as Record<string, unknown>)[n] ?? null)));
   return frameOf(names, cols, records.length);
+}
+
+/** The length of the longest row (a loop: spreading 125k+ rows into Math.max overflows the stack). */
+function longest(rows: readonly unknown[][]): number {
+  let width = 0;
+  for (const r of rows) if (r.length > width) width = r.length;
+  return width;
 }
 
 function frameOf(names: string[], cols: Column[], rows: number): ModelInput {

@@ -23,6 +23,6 @@ export function decodeScoringRequest(format: RequestFormat, body: string, model:
 }
 
 /** `{"predictions": ...}`, or the bare output for unified-LLM requests. */
-export function scoringResponseBody(request: ScoringRequest, predictions: string): string {
+export function scoringResponseBody(request: Pick<ScoringRequest, 'unwrapped'>, predictions: string): string {
   return request.unwrapped ? predictions : `{"predictions": ${predictions}}`;
 }

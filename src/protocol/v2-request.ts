@@ -81,16 +81,32 @@ function parseInput(input: unknown, i: number): V2Input {
   return { name, datatype, tensor: { dtype: datatype === 'BYTES' ? bytesDType(flat) : dtypeOfV2(datatype), shape: dims, values: convert(flat, datatype, where) } };
 }
 
-/** Row-major elements of nested lists (a scalar is one element). */
+/** Row-major elements of nested lists (a scalar is one element); iterative, so any depth is safe. */
 function flatten(data: unknown): unknown[] {
   if (!Array.isArray(data)) return [data];
   if (!data.some(Array.isArray)) return data;
   const out: unknown[] = [];
-  const walk = (v: unknown): void => {
-    if (Array.isArray(v)) for (const x of v) walk(x);
-    else out.push(v);
-  };
-  walk(data);
+  // a stack of (list, next index) frames
+  const lists: unknown[][] = [data];
+  const next: number[] = [0];
+  while (lists.length > 0) {
+    const top = lists.length - 1;
+    const list = lists[top]!;
+    const i = next[top]!;
+    if (i === list.length) {
+      lists.pop();
+      next.pop();
+      continue;
+    }
+    next[top] = i + 1;
+    const v = list[i];
+    if (Array.isArray(v)) {
+      lists.push(v);
+      next.push(0);
+    } else {
+      out.push(v);
+    }
+  }
   return out;
 }
 

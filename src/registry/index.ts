@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { fetchArtifactDir, fileUriToPath, type CacheEntry, type ProgressCallback } from '../artifacts/index.js';
+import { cachePath, fetchArtifactDir, fileUriToPath, parseArtifactUri, type CacheEntry, type ProgressCallback } from '../artifacts/index.js';
 import { MlflowError } from '../errors.js';
 import type { RegistryOptions } from './options.js';
 import { loadLastKnown, saveLastKnown } from './last-known.js';
@@ -52,30 +52,53 @@ export async function fetchModelFiles(ref: ModelVersionRef, opts: RegistryOption
   return dir;
 }
 
+/** The cache directory a remote version is (or will be) downloaded into; null when it is read in place. */
+export function modelCachePath(ref: ModelVersionRef, opts: RegistryOptions): string | null {
+  return parseArtifactUri(ref.artifactUri, ref.trackingUri, opts.cwd).kind === 'local' ? null : cachePath(opts.cacheDir, cacheEntry(ref));
+}
+
+function lastKnownKey(uri: string, opts: RegistryOptions): string {
+  return JSON.stringify([opts.trackingUri, opts.registryUri, uri]);
+}
+
+/**
+ * When the registry is unreachable (`err`), the version `uri` resolved to last time, if its
+ * files are still in the cache (logged with a warning); null otherwise.
+ */
+export async function lastKnownModel(uri: string, opts: RegistryOptions, err: unknown): Promise<ResolvedModel | null> {
+  if (!(err instanceof MlflowError && err.errorCode === 'TEMPORARILY_UNAVAILABLE')) return null;
+  const last = await loadLastKnown(opts.cacheDir, lastKnownKey(uri, opts));
+  if (last === null) return null;
+  opts.logger.warn(
+    { uri, version: last.version, localPath: last.localPath, error: (err as Error).message },
+    'registry unreachable; serving the version this URI resolved to last time, from the cache',
+  );
+  return last;
+}
+
+/** Records what `uri` resolved to, for lastKnownModel (only for downloaded versions). */
+export async function rememberModel(uri: string, opts: RegistryOptions, model: ResolvedModel): Promise<void> {
+  if (!model.localPath.startsWith(opts.cacheDir)) return;
+  await saveLastKnown(opts.cacheDir, lastKnownKey(uri, opts), model).catch((err: unknown) => {
+    opts.logger.warn({ error: (err as Error).message }, 'could not record the resolved version in the cache');
+  });
+}
+
 /**
  * resolveModelVersion + fetchModelFiles. At startup a tracking server may be briefly down:
  * then the version this URI resolved to last time is served from the cache, with a warning.
  */
 export async function resolveModel(uri: string, opts: RegistryOptions, onProgress?: ProgressCallback): Promise<ResolvedModel> {
-  const key = JSON.stringify([opts.trackingUri, opts.registryUri, uri]);
   let ref: ModelVersionRef;
   try {
     ref = await resolveModelVersion(uri, opts);
   } catch (err) {
-    const last = err instanceof MlflowError && err.errorCode === 'TEMPORARILY_UNAVAILABLE' ? await loadLastKnown(opts.cacheDir, key) : null;
+    const last = await lastKnownModel(uri, opts, err);
     if (last === null) throw err;
-    opts.logger.warn(
-      { uri, version: last.version, localPath: last.localPath, error: (err as Error).message },
-      'registry unreachable; serving the version this URI resolved to last time, from the cache',
-    );
     return last;
   }
   const model = { ...ref, localPath: await fetchModelFiles(ref, opts, onProgress) };
-  if (model.localPath.startsWith(opts.cacheDir)) {
-    await saveLastKnown(opts.cacheDir, key, model).catch((err: unknown) => {
-      opts.logger.warn({ error: (err as Error).message }, 'could not record the resolved version in the cache');
-    });
-  }
+  await rememberModel(uri, opts, model);
   return model;
 }
 

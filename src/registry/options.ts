@@ -117,6 +117,7 @@ function httpSettings(env: Env, home: string, logger: Logger): HttpSettings {
     maxRetries: number(env, 'MLFLOW_HTTP_REQUEST_MAX_RETRIES', DEFAULT_HTTP_SETTINGS.maxRetries, true),
     backoffFactorSeconds: number(env, 'MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR', DEFAULT_HTTP_SETTINGS.backoffFactorSeconds, false),
     backoffJitterSeconds: number(env, 'MLFLOW_HTTP_REQUEST_BACKOFF_JITTER', DEFAULT_HTTP_SETTINGS.backoffJitterSeconds, false),
+    deadlineMs: number(env, 'FLOWGATE_REGISTRY_TIMEOUT', DEFAULT_HTTP_SETTINGS.deadlineMs / 1000, false) * 1000,
   };
 }
 

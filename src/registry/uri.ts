@@ -83,7 +83,20 @@ export function parseRunsUri(uri: string): { runId: string; path: string } {
   const [runId, ...rest] = path.slice(1).split('/');
   if (runId === undefined || runId === '') throw improperRunsUri(uri);
   validateRunId(runId);
-  return { runId, path: rest.filter((p) => p !== '').join('/') };
+  const segments = rest.filter((p) => p !== '' && p !== '.');
+  // The path is joined onto the run's artifact root (and percent-decoded on the way): it may not leave it.
+  if (segments.some((p) => decodeLenient(p).split(/[\\/]/).includes('..') || p.includes('\0'))) {
+    throw new MlflowError('INVALID_PARAMETER_VALUE', `Refusing ${uri}: the artifact path may not leave the run's artifact root.`);
+  }
+  return { runId, path: segments.join('/') };
+}
+
+function decodeLenient(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 export function validateRunId(runId: string): void {

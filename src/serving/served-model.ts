@@ -1,21 +1,27 @@
 /**
- * The model an endpoint serves now. A swap is atomic: a request holds the version it
- * started on, so requests in flight finish on the old version, which is released once
- * they have drained.
+ * The model a followed URI serves now. Predictions take a lease on the current version
+ * (`acquire()`); a swap is atomic: requests holding a lease finish on the old version,
+ * which is disposed once the last lease is released.
  */
-import type { ModelVersion } from './model-version.js';
+import type { Lease, LoadedVersion } from './loaded-version.js';
 
 export class ServedModel {
-  private version: ModelVersion | null = null;
+  private version: LoadedVersion | null = null;
 
   constructor(readonly name: string) {}
 
-  current(): ModelVersion | null {
+  /** A lease on the version served now, or null before the first load (or after close). */
+  acquire(): Lease | null {
+    return this.version === null ? null : this.version.lease();
+  }
+
+  /** The version served now, to describe it (metadata, logs); predictions take a lease instead. */
+  current(): LoadedVersion | null {
     return this.version;
   }
 
-  /** Serves `next` from now on; resolves once the previous version has drained and been released. */
-  async swap(next: ModelVersion): Promise<void> {
+  /** Serves `next` from now on; resolves once the previous version's leases are released and it is disposed. */
+  async swap(next: LoadedVersion): Promise<void> {
     const previous = this.version;
     this.version = next;
     if (previous !== null && previous !== next) await previous.retire();

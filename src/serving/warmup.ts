@@ -4,11 +4,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decodeJsonRequest } from '../protocol/json-request.js';
-import type { ModelVersion } from './model-version.js';
+import { runPipeline, SCORING_CODECS } from './codec.js';
+import type { LoadedVersion } from './loaded-version.js';
 
 /** Returns whether an example was run; throws when the version fails on it. */
-export async function warmUp(version: ModelVersion): Promise<boolean> {
+export async function warmUp(version: LoadedVersion): Promise<boolean> {
   const info = version.mlmodel.inputExample;
   if (info === null || info.servingInputPath === null) return false;
   let body: string;
@@ -17,7 +17,7 @@ export async function warmUp(version: ModelVersion): Promise<boolean> {
   } catch {
     return false; // MLmodel names an example the artifact store did not keep
   }
-  const request = decodeJsonRequest(body, version.signature);
-  await version.predict(request.input, request.params);
+  const codec = SCORING_CODECS.json;
+  await runPipeline(codec, codec.parse(body, false), version, version.identity.name, false);
   return true;
 }

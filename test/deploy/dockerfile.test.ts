@@ -68,7 +68,7 @@ describe('Dockerfile', () => {
     expect(fromBuild.map((a) => a.split(/\s+/)[1]).sort()).toEqual(['/app/dist', '/app/node_modules', '/app/package.json']);
   });
 
-  it('runs as a non-root user, listens on 0.0.0.0:8080 and health-checks /ping', () => {
+  it('runs as a non-root user, listens on 0.0.0.0:8080 and health-checks /health (not readiness: a slow first load is healthy)', () => {
     const user = args(runtime, 'USER');
     expect(user).toHaveLength(1);
     expect(user[0]).not.toMatch(/^(root|0)(:|$)/);
@@ -78,7 +78,7 @@ describe('Dockerfile', () => {
     expect(env).toContain('MLFLOW_PORT=8080');
     const healthcheck = args(runtime, 'HEALTHCHECK');
     expect(healthcheck).toHaveLength(1);
-    expect(healthcheck[0]).toContain('/ping');
+    expect(healthcheck[0]).toContain('/health');
   });
 
   it('ships the example registry and has everything it copies in the build context', () => {

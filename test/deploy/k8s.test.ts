@@ -76,8 +76,8 @@ describe.skipIf(!hasKubectl)('k8s/ kustomize base', () => {
     expect(container.ports).toEqual([{ name: 'http', containerPort: exposed, protocol: 'TCP' }]);
     expect(container.readinessProbe.httpGet).toEqual({ path: '/ping', port: 'http' });
     expect(container.livenessProbe.httpGet).toEqual({ path: '/health', port: 'http' });
-    // Liveness must not kill a pod that is still downloading its model.
-    expect(container.startupProbe.httpGet.path).toBe('/ping');
+    // Liveness must not kill a pod that is still downloading its model: /health answers from the start.
+    expect(container.startupProbe.httpGet.path).toBe('/health');
     expect(container.startupProbe.periodSeconds * container.startupProbe.failureThreshold).toBeGreaterThanOrEqual(120);
   });
 

@@ -508,8 +508,6 @@ def write_refusals(out):
         refusals.append({"name": name, "file": path, "words": words})
     X = numeric(200, 60)
     y = target(X, "multi", 200)
-    # a function reference stops the unpickler itself, which names it
-    save("function_log1p", preprocessing.FunctionTransformer(np.log1p).fit(np.abs(X)), ["log1p"])
     save("svc_precomputed", svm.SVC(kernel="precomputed").fit(X @ X.T, y), ["SVC", "kernel", "precomputed"])
     save("knn_weights_callable", neighbors.KNeighborsClassifier(weights=np.reciprocal).fit(X, y), ["reciprocal"])
     save("knn_haversine", neighbors.KNeighborsClassifier(metric="haversine", algorithm="brute").fit(X[:, :2] / 100, y), ["KNeighborsClassifier", "haversine"])

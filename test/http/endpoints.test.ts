@@ -111,8 +111,8 @@ describe('endpoints over HTTP (example registry: iris v1 @champion, v2 @challeng
     expect(body.endpoints.map((e) => e.name)).toEqual(['iris', 'iris-v2']);
     expect(body.endpoints[0]!.sticky).toEqual({ header: 'x-user-id' });
     expect(body.endpoints[0]!.variants).toEqual([
-      { name: 'champion', model_uri: 'models:/iris@champion', weight: 90, share: 0.9, serving: { model: 'iris', version: '1', flavor: 'onnx' } },
-      { name: 'challenger', model_uri: 'models:/iris@challenger', weight: 10, share: 0.1, serving: { model: 'iris', version: '2', flavor: 'onnx' } },
+      { name: 'champion', model_uri: 'models:/iris@champion', weight: 90, share: 0.9, serving: { model: 'iris', version: '1', flavor: 'onnx' }, pending: null },
+      { name: 'challenger', model_uri: 'models:/iris@challenger', weight: 10, share: 0.1, serving: { model: 'iris', version: '2', flavor: 'onnx' }, pending: null },
     ]);
     expect(body.endpoints[1]!.variant_override).toBe(false);
   });

@@ -27,6 +27,12 @@ function canon(v: PyValue | undefined): unknown {
 }
 
 describe('unpickle: hand-built opcode streams', () => {
+  it('keeps a leading U+FEFF in a str (a vocabulary term after a byte-order mark), as Python does', () => {
+    // SHORT_BINUNICODE of '\ufeffa' (UTF-8 EF BB BF 61) and of 'a' in a list: two different strings
+    const v = unpickle(pk([0x80, 4], ']', '(', [0x8c, 4, 0xef, 0xbb, 0xbf, 0x61], [0x8c, 1, 0x61], 'e.')) as PyValue[];
+    expect(v).toEqual(['\ufeffa', 'a']);
+  });
+
   it('reads protocol 0 text opcodes (INT, LONG, FLOAT, STRING, UNICODE, PUT/GET)', () => {
     const bytes = pk(
       '(lp0\n', 'I1\na', 'I01\na', 'I00\na', 'F1.5\na', 'Fnan\na', "S'ab\\n\\x41'\np1\na", 'Vx\\u00e9\\U0001f600\np2\na', 'g1\na',

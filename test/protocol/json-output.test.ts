@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, test } from 'vitest';
-import { formatFloat, formatOutput, predictionsBody } from '../../src/protocol/json-output.js';
+import { formatFloat, formatOutput } from '../../src/protocol/json-output.js';
+import { scoringResponseBody } from '../../src/protocol/scoring-request.js';
 
 const FLOATS = [
   0, -0, 1, -1, 0.1, 1.5, 1e-5, 0.0001, 0.00012345, 1e-4, 9.999e-5, 123456789012345.6, 1e15, 1e16, 1.5e16, 9999999999999998,
@@ -35,7 +36,7 @@ describe('outputs are shaped as MLflow serialises them', () => {
     expect(formatOutput({ kind: 'series', name: '0', column: { dtype: 'bool', values: Float64Array.of(1, 0) } })).toBe('[{"0": true}, {"0": false}]');
   });
   test('a dict of tensors is an object of nested lists, wrapped in predictions', () => {
-    const out = predictionsBody({ kind: 'tensors', tensors: { label: { dtype: 'int64', shape: [1], values: Float64Array.of(2) } } });
+    const out = scoringResponseBody({ unwrapped: false }, formatOutput({ kind: 'tensors', tensors: { label: { dtype: 'int64', shape: [1], values: Float64Array.of(2) } } }));
     expect(out).toBe('{"predictions": {"label": [2]}}');
   });
   test('bytes become base64 with encodebytes line breaks', () => {

@@ -12,7 +12,7 @@ const from = (env: Record<string, string>, overrides: Record<string, string | nu
   registryOptionsFromEnv({ HOME: '/nonexistent-home', ...env }, { ...overrides, logger: log.logger });
 
 describe('registryOptionsFromEnv', () => {
-  it('without variables: MLflow defaults', () => {
+  it('without variables: MLflow defaults, plus a 15 s deadline per call', () => {
     const o = from({}, { cwd: '/srv' } as never);
     expect(o.trackingUri).toBeNull();
     expect(o.registryUri).toBeNull();
@@ -26,6 +26,7 @@ describe('registryOptionsFromEnv', () => {
       maxRetries: 7,
       backoffFactorSeconds: 2,
       backoffJitterSeconds: 1,
+      deadlineMs: 15_000,
     });
     expect(o.s3).toEqual({ endpointUrl: null, ignoreTls: false, region: null, credentials: null, addressingStyle: 'auto' });
   });
@@ -53,6 +54,8 @@ describe('registryOptionsFromEnv', () => {
     });
     // a username without a password is not basic auth: the token is used
     expect(o.http).toMatchObject({ auth: { kind: 'bearer', token: 't' }, caCertPath: '/ca.pem', timeoutMs: 5000, maxRetries: 0, backoffFactorSeconds: 0.5 });
+    expect(from({ FLOWGATE_REGISTRY_TIMEOUT: '0' }).http.deadlineMs).toBe(0);
+    expect(() => from({ FLOWGATE_REGISTRY_TIMEOUT: 'soon' })).toThrow(/FLOWGATE_REGISTRY_TIMEOUT must be a number >= 0/);
     expect(o.s3).toEqual({
       endpointUrl: 'https://minio:9000',
       ignoreTls: true,

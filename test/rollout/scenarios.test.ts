@@ -132,10 +132,8 @@ describe('rollouts on a file store', { timeout: 120_000 }, () => {
 
     const second = await startGateway(yaml, { trackingUri: root, pollInterval: '0.2' });
     servers.push(second);
-    const resumed = await until(async () => {
-      const v = await rolloutView(second.server.url);
-      return v.phase === 'idle' && v.reason === 'not checked yet' ? null : v;
-    });
+    // idle until both variants serve (models load in the background), then where the registry says
+    const resumed = await untilView(second.server.url, (v) => v.phase !== 'idle', 30_000, 'the restarted server to read the rollout');
     expect(resumed.phase).toBe('running');
     expect(resumed.step).toBeGreaterThanOrEqual(record.step);
     expect(JSON.parse(tag(root, 'record')!).started_at).toBe(record.started_at);

@@ -116,7 +116,7 @@ function buildColumnTransformer(obj: PyObject, ctx: BuildContext): Estimator {
     if (trans === 'drop' || selection.indices.length === 0) return;
     const transformer = transformerOf(trans, ctx, what);
     if (selection.scalar && (transformer === null || !takesItems(transformer))) {
-      throw new TypeError(`${what} selects a single column as a 1-D array, which flowgate supports only for DictVectorizer`);
+      throw new TypeError(`${what} selects a single column as a 1-D array, which flowgate supports only for DictVectorizer and the text vectorizers (or a Pipeline starting with one)`);
     }
     const w = weights instanceof PyDict ? weights.get(label) : undefined;
     parts.push({ name: label, transformer, selection, weight: isNone(w) ? null : asNumber(w, `${what} weight`) });

@@ -1,5 +1,15 @@
 /** Every estimator family the sklearn flavor serves: one line each. */
 import type { EstimatorFamily } from '../estimator.js';
+import { adaBoost } from './adaboost.js';
+import { bagging } from './bagging.js';
+import { stacking } from './stacking.js';
+import { voting } from './voting.js';
+import { calibratedClassifiers } from './calibration.js';
+import { isolationForest } from './iforest.js';
+import { kMeans } from './kmeans.js';
+import { quantilePowerTransformers } from './quantile-power.js';
+import { textVectorizers } from './text.js';
+import { transformedTarget } from './transformed-target.js';
 import { columnTransformer } from './column-transformer.js';
 import { decisionTrees } from './decision-tree.js';
 import { dictVectorizer } from './dict-vectorizer.js';
@@ -13,7 +23,8 @@ import { lightgbmEstimators } from './lightgbm.js';
 import { linearClassifiers } from './linear-classifier.js';
 import { linearRegressors } from './linear-regression.js';
 import { linearSvms } from './linear-svm.js';
-import { gaussianNB } from './naive-bayes.js';
+import { discreteNB, gaussianNB } from './naive-bayes.js';
+import { multilayerPerceptrons } from './mlp.js';
 import { kNeighbors } from './neighbors.js';
 import { normalizer } from './normalizer.js';
 import { oneHotEncoder } from './one-hot-encoder.js';
@@ -54,4 +65,16 @@ export const FAMILIES: readonly EstimatorFamily[] = [
   pca,
   dictVectorizer,
   functionTransformer,
+  multilayerPerceptrons,
+  adaBoost,
+  bagging,
+  voting,
+  stacking,
+  calibratedClassifiers,
+  isolationForest,
+  kMeans,
+  quantilePowerTransformers,
+  textVectorizers,
+  discreteNB,
+  transformedTarget,
 ];

@@ -8,9 +8,10 @@ import type { Tensor } from '../../../src/model/data.js';
 import { NDArray, PyObject } from '../../../src/pickle/index.js';
 import { LightgbmModel } from '../../lightgbm/model.js';
 import { LGBM_PICKLE_CLASSES, estimatorFromObject } from '../../lightgbm/pickled.js';
+import { tableInput } from '../../trees/input.js';
 import type { Estimator, EstimatorFamily } from '../estimator.js';
 import { tensorDType } from '../output.js';
-import { modelInputOf, type Table } from '../table.js';
+import type { Table } from '../table.js';
 
 const ESTIMATORS = ['LGBMClassifier', 'LGBMRegressor', 'LGBMRanker', 'LGBMModel'].map((n) => `lightgbm.sklearn.${n}`);
 
@@ -18,7 +19,7 @@ function buildLightgbm(obj: PyObject): Estimator {
   const { booster, estimator } = estimatorFromObject(obj, 'predict');
   const predictModel = new LightgbmModel(booster, estimator);
   const run = async (model: LightgbmModel, X: Table): Promise<Tensor> => {
-    const out = await model.predict(modelInputOf(X));
+    const out = await model.predict(tableInput(X.rows, X.names, X.columns));
     if (out.kind !== 'tensor') throw new Error(`${obj.name} returned an unexpected output`);
     return out.tensor;
   };

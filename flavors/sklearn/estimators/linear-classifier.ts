@@ -10,7 +10,7 @@ import { argmax, expit, logInPlace, npSum, softmaxRows } from '../numeric.js';
 import { float64Tensor, takeLabels } from '../output.js';
 import type { Table } from '../table.js';
 import { atLeast, versionOf } from '../version.js';
-import { linearDecisionOf, linearScores } from './linear-model.js';
+import { linearDecisionFunction, linearDecisionOf, linearScores } from './linear-model.js';
 import { SGD_LOSSES, SKLEARN_LOSSES } from './losses.js';
 
 const LOGISTIC = ['LogisticRegression', 'LogisticRegressionCV'];
@@ -91,6 +91,7 @@ function buildLinearClassifier(obj: PyObject): Estimator {
   return {
     name: obj.name,
     predict,
+    decisionFunction: (X: Table) => linearDecisionFunction(d, X),
     ...(rule === null
       ? {}
       : {

@@ -5,6 +5,7 @@
  * float32 X, numpy computes in float32 too, and so does this (BLAS's float32 summation order is
  * CPU-specific, so those results agree to float32 precision, not to the last bit).
  */
+import type { Tensor } from '../../../src/model/data.js';
 import { Attributes, NDArray, asNumbers } from '../../../src/pickle/index.js';
 import { type FeatureCheck, featureCheckOf, numericFeatures } from '../features.js';
 import { isFloat32Table, type Table } from '../table.js';
@@ -73,4 +74,11 @@ export function linearScores(d: LinearDecision, X: Table): LinearScores {
     for (let i = 0; i < rows; i++) out[i * k + o] = round(dot[i]! + b);
   }
   return { scores: out, float32 };
+}
+
+/** LinearClassifierMixin.decision_function: the scores, raveled when there is one column. */
+export function linearDecisionFunction(d: LinearDecision, X: Table): Tensor {
+  const { scores, float32 } = linearScores(d, X);
+  const k = d.coef.length;
+  return { dtype: float32 ? 'float32' : 'float64', shape: k === 1 ? [X.rows] : [X.rows, k], values: scores };
 }

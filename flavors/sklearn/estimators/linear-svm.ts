@@ -7,7 +7,7 @@ import { Attributes, type PyObject } from '../../../src/pickle/index.js';
 import { qualified, type Estimator, type EstimatorFamily } from '../estimator.js';
 import { argmax } from '../numeric.js';
 import { float64Tensor, takeLabels } from '../output.js';
-import { linearDecisionOf, linearScores } from './linear-model.js';
+import { linearDecisionFunction, linearDecisionOf, linearScores } from './linear-model.js';
 
 function buildLinearSvm(obj: PyObject): Estimator {
   const a = new Attributes(obj);
@@ -31,6 +31,7 @@ function buildLinearSvm(obj: PyObject): Estimator {
       for (let i = 0; i < X.rows; i++) idx[i] = k === 1 ? (scores[i]! > 0 ? 1 : 0) : argmax(scores, i * k, k);
       return takeLabels(classes, idx);
     },
+    decisionFunction: (X) => linearDecisionFunction(d, X),
   };
 }
 

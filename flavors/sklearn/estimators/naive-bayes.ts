@@ -1,13 +1,13 @@
 /**
- * GaussianNB (sklearn.naive_bayes): per class, log prior - ½Σlog(2π var) - ½Σ(x-θ)²/var, each
+ * Naive Bayes (sklearn.naive_bayes). GaussianNB: per class, log prior - ½Σlog(2π var) - ½Σ(x-θ)²/var, each
  * sum in numpy's order. Probabilities normalise with logsumexp: scipy's before scikit-learn 1.8,
  * scikit-learn's own (max entries left out, then log1p) since.
  */
-import { Attributes, type PyObject } from '../../../src/pickle/index.js';
+import { Attributes, isNone, type NDArray, type PyObject } from '../../../src/pickle/index.js';
 import type { Estimator, EstimatorFamily } from '../estimator.js';
 import { featureCheckOf, numericFeatures } from '../features.js';
-import { argmax, logSumExp, npSum } from '../numeric.js';
-import { float64Tensor, takeLabels } from '../output.js';
+import { logSumExp, npSum } from '../numeric.js';
+import { argmaxLabels, float64Tensor } from '../output.js';
 import type { Table } from '../table.js';
 import { atLeast, versionOf } from '../version.js';
 
@@ -38,8 +38,6 @@ function buildGaussianNB(obj: PyObject): Estimator {
   const thetaValues = theta.numbers();
   if (variance.length !== k * d || prior.length !== k) throw new TypeError(`${obj.name}: theta_, var_ and class_prior_ do not agree in size`);
   const check = featureCheckOf(obj);
-  const version = versionOf(obj);
-  const logSumExpOf = atLeast(version, 1, 8) ? sklearnLogSumExp : logSumExp;
 
   // the per-class constant: -0.5 * np.sum(np.log(2π var_i))
   const constants = Array.from({ length: k }, (_, c) => {
@@ -65,6 +63,14 @@ function buildGaussianNB(obj: PyObject): Estimator {
     return out;
   };
 
+  return naiveBayesMethods(obj, classes, jll);
+}
+
+/** predict / predict_(log_)proba / predict_joint_log_proba from a joint log likelihood, as _BaseNB has them. */
+function naiveBayesMethods(obj: PyObject, classes: NDArray, jll: (X: Table) => Float64Array): Estimator {
+  const k = classes.size;
+  const version = versionOf(obj);
+  const logSumExpOf = atLeast(version, 1, 8) ? sklearnLogSumExp : logSumExp;
   const logProba = (X: Table): Float64Array => {
     const out = jll(X);
     for (let i = 0; i < X.rows; i++) {
@@ -77,8 +83,7 @@ function buildGaussianNB(obj: PyObject): Estimator {
   return {
     name: obj.name,
     predict(X) {
-      const scores = jll(X);
-      return takeLabels(classes, Int32Array.from({ length: X.rows }, (_, i) => argmax(scores, i * k, k)));
+      return argmaxLabels(classes, jll(X), X.rows);
     },
     predictLogProba: (X) => float64Tensor(logProba(X), [X.rows, k]),
     predictProba: (X) => float64Tensor(logProba(X).map(Math.exp), [X.rows, k]),
@@ -87,7 +92,56 @@ function buildGaussianNB(obj: PyObject): Estimator {
   };
 }
 
+/**
+ * MultinomialNB, ComplementNB and BernoulliNB: X @ weights.T plus a per-class term, where the
+ * weights are feature_log_prob_ (Bernoulli: log p - log(1 - p), X binarized at `binarize`).
+ */
+function buildDiscreteNB(obj: PyObject): Estimator {
+  const a = new Attributes(obj);
+  const classes = a.array('classes_');
+  const k = classes.size;
+  const logProb = a.array('feature_log_prob_');
+  const d = logProb.shape[1]!;
+  const lp = logProb.numbers();
+  const prior = a.numbers('class_log_prior_');
+  if (logProb.shape[0] !== k || prior.length !== k) throw new TypeError(`${obj.name}: feature_log_prob_ and class_log_prior_ do not agree with classes_`);
+  const check = { ...featureCheckOf(obj), nFeatures: featureCheckOf(obj).nFeatures ?? d };
+  let weights = lp;
+  let offsets: Float64Array = obj.name === 'ComplementNB' ? new Float64Array(k) : prior;
+  if (obj.name === 'ComplementNB' && k === 1) offsets = prior;
+  const bernoulli = obj.name === 'BernoulliNB';
+  const threshold = bernoulli && !isNone(a.raw('binarize')) ? a.number('binarize') : null;
+  if (bernoulli) {
+    // neg_prob = log(1 - exp(feature_log_prob_)); jll = X @ (flp - neg_prob).T + (class_log_prior_ + neg_prob.sum(axis=1))
+    const neg = lp.map((v) => Math.log(1 - Math.exp(v)));
+    weights = lp.map((v, i) => v - neg[i]!);
+    offsets = prior.map((p, c) => p + npSum(neg, c * d, d));
+  }
+  const jll = (X: Table): Float64Array => {
+    let columns = numericFeatures(X, check);
+    if (threshold !== null) columns = columns.map((col) => col.map((v) => (v > threshold ? 1 : 0)));
+    const out = new Float64Array(X.rows * k);
+    for (let c = 0; c < k; c++) {
+      for (let i = 0; i < X.rows; i++) {
+        let dot = 0;
+        for (let j = 0; j < d; j++) {
+          const x = columns[j]![i]!;
+          if (x !== 0) dot += x * weights[c * d + j]!;
+        }
+        out[i * k + c] = dot + offsets[c]!;
+      }
+    }
+    return out;
+  };
+  return naiveBayesMethods(obj, classes, jll);
+}
+
 export const gaussianNB: EstimatorFamily = {
   classes: ['sklearn.naive_bayes.GaussianNB'],
   build: buildGaussianNB,
+};
+
+export const discreteNB: EstimatorFamily = {
+  classes: ['MultinomialNB', 'ComplementNB', 'BernoulliNB'].map((n) => `sklearn.naive_bayes.${n}`),
+  build: buildDiscreteNB,
 };

@@ -6,7 +6,7 @@
  */
 import { Attributes, isNone, type PyObject } from '../../../src/pickle/index.js';
 import { qualified, type Estimator, type EstimatorFamily } from '../estimator.js';
-import { featureCheckOf, numericFeatures } from '../features.js';
+import { type FeatureCheck, featureCheckOf, numericFeatures } from '../features.js';
 import { isFloat32Table, numericTable, type Table } from '../table.js';
 import { pandasOutputNames } from './output-config.js';
 
@@ -37,31 +37,43 @@ function stepsOf(obj: PyObject): Step[] {
   }
 }
 
+/** The way back (inverse_transform): the steps reversed, each undone; clipping is not undone. */
+function inverseSteps(steps: readonly Step[]): Step[] {
+  const undo = { mul: 'div', div: 'mul', add: 'sub', sub: 'add' } as const;
+  return steps.flatMap((s): Step[] => (s.op === 'clip' ? [] : [{ op: undo[s.op], by: s.by }])).reverse();
+}
+
+function applySteps(obj: PyObject, steps: readonly Step[], X: Table, check: FeatureCheck, names: readonly string[] | null | undefined): Table {
+  const float32 = isFloat32Table(X);
+  const round = float32 ? Math.fround : (v: number) => v;
+  const columns = numericFeatures(X, check, { allowNaN: true }).map((col, j) => {
+    const out = new Float64Array(col.length);
+    for (let i = 0; i < col.length; i++) {
+      let v = col[i]!;
+      for (const s of steps) {
+        if (s.op === 'clip') v = Math.min(Math.max(v, round(s.low)), round(s.high));
+        else if (s.op === 'mul') v = round(v * s.by[j]!);
+        else if (s.op === 'add') v = round(v + s.by[j]!);
+        else if (s.op === 'sub') v = round(v - s.by[j]!);
+        else v = round(v / s.by[j]!);
+      }
+      out[i] = v;
+    }
+    return out;
+  });
+  return numericTable(columns, X.rows, float32 ? 'float32' : 'float64', names === undefined ? pandasOutputNames(obj, columns.length) : names);
+}
+
 function buildScaler(obj: PyObject): Estimator {
   const steps = stepsOf(obj);
+  const back = inverseSteps(steps);
   const check = featureCheckOf(obj);
+  // inverse_transform checks the array only (no feature names)
+  const inverseCheck: FeatureCheck = { ...check, featureNames: null };
   return {
     name: obj.name,
-    transform(X: Table): Table {
-      const float32 = isFloat32Table(X);
-      const round = float32 ? Math.fround : (v: number) => v;
-      const columns = numericFeatures(X, check, { allowNaN: true }).map((col, j) => {
-        const out = new Float64Array(col.length);
-        for (let i = 0; i < col.length; i++) {
-          let v = col[i]!;
-          for (const s of steps) {
-            if (s.op === 'clip') v = Math.min(Math.max(v, round(s.low)), round(s.high));
-            else if (s.op === 'mul') v = round(v * s.by[j]!);
-            else if (s.op === 'add') v = round(v + s.by[j]!);
-            else if (s.op === 'sub') v = round(v - s.by[j]!);
-            else v = round(v / s.by[j]!);
-          }
-          out[i] = v;
-        }
-        return out;
-      });
-      return numericTable(columns, X.rows, float32 ? 'float32' : 'float64', pandasOutputNames(obj, columns.length));
-    },
+    transform: (X: Table): Table => applySteps(obj, steps, X, check, undefined),
+    inverseTransform: (X: Table): Table => applySteps(obj, back, X, inverseCheck, null),
   };
 }
 

@@ -32,6 +32,21 @@ function buildStandardScaler(obj: PyObject): Estimator {
       });
       return numericTable(columns, X.rows, float32 ? 'float32' : 'float64', pandasOutputNames(obj, columns.length));
     },
+    inverseTransform(X) {
+      // X *= scale_; X += mean_ (the array only: no feature names)
+      const float32 = isFloat32Table(X);
+      const round = float32 ? Math.fround : (v: number) => v;
+      const columns = numericFeatures(X, { ...check, featureNames: null }, { allowNaN: true }).map((col, j) => {
+        const m = mean?.[j];
+        const s = scale?.[j];
+        return col.map((v) => {
+          if (s !== undefined) v = round(v * s);
+          if (m !== undefined) v = round(v + m);
+          return v;
+        });
+      });
+      return numericTable(columns, X.rows, float32 ? 'float32' : 'float64');
+    },
   };
 }
 

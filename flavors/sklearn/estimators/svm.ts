@@ -136,10 +136,28 @@ function buildClassifier(obj: PyObject): Estimator {
     return takeLabels(classes, idx);
   };
 
+  // decision_function: -dec for two classes; with decision_function_shape='ovr' the votes and confidences
+  const ovrShape = a.raw('decision_function_shape') === 'ovr' && nClass > 2;
+  const width = nClass === 2 ? 1 : ovrShape ? nClass : nPairs;
+  const decisionFunction = (X: Table): Tensor => {
+    const out = new Float64Array(X.rows * width);
+    const dec = new Float64Array(nPairs);
+    const ovr = new Float64Array(nClass);
+    eachRow(m, X, check, (i, kvalue) => {
+      decisionValues(m, kvalue, dec);
+      if (nClass === 2) out[i] = -dec[0]!;
+      else if (ovrShape) {
+        ovrDecision(nClass, dec, ovr);
+        out.set(ovr, i * width);
+      } else out.set(dec, i * width);
+    });
+    return float64Tensor(out, nClass === 2 ? [X.rows] : [X.rows, width]);
+  };
+
   // probability=True fits Platt's sigmoids (probA/probB); without them sklearn has no predict_proba.
   const A = platt(a, '_probA', 'probA_');
   const B = platt(a, '_probB', 'probB_');
-  if (a.raw('probability') !== true || A.length !== nPairs || B.length !== nPairs) return { name: obj.name, predict };
+  if (a.raw('probability') !== true || A.length !== nPairs || B.length !== nPairs) return { name: obj.name, predict, decisionFunction };
 
   const proba = (X: Table): Float64Array => {
     const out = new Float64Array(X.rows * nClass);
@@ -155,6 +173,7 @@ function buildClassifier(obj: PyObject): Estimator {
   return {
     name: obj.name,
     predict,
+    decisionFunction,
     predictProba: (X) => float64Tensor(proba(X), [X.rows, nClass]),
     predictLogProba: (X) => float64Tensor(logInPlace(proba(X)), [X.rows, nClass]),
   };

@@ -12,9 +12,10 @@ import { XgboostModel } from '../../xgboost/model.js';
 import { detectFormat, parseXgboostModel } from '../../xgboost/parse.js';
 import { SKLEARN_API_BY_CLASS } from '../../xgboost/index.js';
 import { sklearnMeta, type SklearnMeta } from '../../xgboost/sklearn-meta.js';
+import { tableInput } from '../../trees/input.js';
 import { decodeUbjson } from '../../xgboost/ubjson.js';
 import type { Estimator, EstimatorFamily } from '../estimator.js';
-import { modelInputOf, type Table } from '../table.js';
+import type { Table } from '../table.js';
 
 const API = SKLEARN_API_BY_CLASS;
 
@@ -47,7 +48,7 @@ function buildXgboost(obj: PyObject): Estimator {
   const booster = boosterOf(handle);
   const meta = metaOf(obj, booster);
   const run = async (model: XgboostModel, X: Table): Promise<Tensor> => {
-    const out = await model.predict(modelInputOf(X), {});
+    const out = await model.predict(tableInput(X.rows, X.names, X.columns), {});
     if (out.kind !== 'tensor') throw new Error(`${obj.name} returned an unexpected output`);
     return out.tensor;
   };

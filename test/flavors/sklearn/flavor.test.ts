@@ -49,9 +49,9 @@ async function loadError(pickle: Uint8Array, options: Parameters<typeof mlmodelT
 
 describe('sklearn flavor: refusals at load', () => {
   it('an estimator flowgate does not implement, naming it and what is supported', async () => {
-    const kmeans = pk('\x80\x04', stackGlobal('sklearn.cluster._kmeans', 'KMeans'), ')', '\x81', '}', 'b', '.');
-    const message = await loadError(kmeans);
-    expect(message).toMatch(/^flavor sklearn: class sklearn\.cluster\._kmeans\.KMeans is not supported \(supported: .*RandomForestClassifier.*\)$/);
+    const dbscan = pk('\x80\x04', stackGlobal('sklearn.cluster._dbscan', 'DBSCAN'), ')', '\x81', '}', 'b', '.');
+    const message = await loadError(dbscan);
+    expect(message).toMatch(/^flavor sklearn: class sklearn\.cluster\._dbscan\.DBSCAN is not supported \(supported: .*RandomForestClassifier.*\); to serve it, export it with skl2onnx .*--runtime python`$/);
     expect(message).toContain('LogisticRegression');
   });
 

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { Column, DType, Tensor } from '../../../src/model/data.js';
 import type { Estimator } from '../../../flavors/sklearn/estimator.js';
 import { readSklearnModel } from '../../../flavors/sklearn/index.js';
+import { FlavorError } from '../../../src/errors.js';
 import type { Table } from '../../../flavors/sklearn/table.js';
 
 export const GENERATED_MORE = 'test/.generated/sklearn-more';
@@ -36,6 +37,7 @@ interface Batch {
   predict_proba?: Outcome;
   predict_log_proba?: Outcome;
   predict_joint_log_proba?: Outcome;
+  decision_function?: Outcome;
   transform?: Outcome;
 }
 
@@ -62,12 +64,13 @@ interface Generated {
   refusals: Refusal[];
 }
 
-export function generatedMore(): Generated[] {
-  if (!existsSync(GENERATED_MORE)) return [];
-  return readdirSync(GENERATED_MORE)
-    .filter((d) => d.startsWith('sk') && existsSync(join(GENERATED_MORE, d, 'cases.json')))
+/** The fixtures under `root` (sklearn-more.sh's by default; sklearn-wild.sh writes the same format). */
+export function generatedMore(root = GENERATED_MORE): Generated[] {
+  if (!existsSync(root)) return [];
+  return readdirSync(root)
+    .filter((d) => d.startsWith('sk') && existsSync(join(root, d, 'cases.json')))
     .map((d) => {
-      const dir = join(GENERATED_MORE, d);
+      const dir = join(root, d);
       const meta = JSON.parse(readFileSync(join(dir, 'cases.json'), 'utf8')) as { cases: MoreCase[]; refusals: Refusal[] };
       return { dir, version: d, cases: meta.cases, refusals: meta.refusals };
     });
@@ -130,6 +133,10 @@ export function tensorOfTable(X: Table): Tensor {
 
 const DTYPE_NAMES: Record<string, string> = { str: 'string' };
 
+/** The tolerances of float32 results. */
+export const FLOAT32_RTOL = 1e-5;
+export const FLOAT32_ATOL = 1e-6;
+
 /** Problems comparing flowgate's answer with sklearn's (empty = the same: labels exact, floats within tolerance). */
 export function mismatches(actual: Tensor, expected: Expected, rtol: number, atol: number): string[] {
   const problems: string[] = [];
@@ -159,6 +166,7 @@ const METHODS = {
   predict_proba: 'predictProba',
   predict_log_proba: 'predictLogProba',
   predict_joint_log_proba: 'predictJointLogProba',
+  decision_function: 'decisionFunction',
   transform: 'transform',
 } as const;
 
@@ -182,7 +190,8 @@ export async function compareCase(dir: string, c: MoreCase, file: string): Promi
       if (expected === undefined) continue;
       const where = `${c.name} ${batchName}.${method}`;
       const key = METHODS[method];
-      if (method === 'predict_joint_log_proba' && estimator[key] === undefined) continue; // pyfunc never calls it unless it exists
+      // pyfunc never calls these unless they exist
+      if ((method === 'predict_joint_log_proba' || method === 'decision_function') && estimator[key] === undefined) continue;
       // a method flowgate lacks is refused at load; sklearn failing on this batch tells nothing more
       if ('error' in expected && estimator[key] === undefined) continue;
       expect(estimator[key], `${where}: flowgate has it`).toBeTypeOf('function');
@@ -193,7 +202,12 @@ export async function compareCase(dir: string, c: MoreCase, file: string): Promi
       const { tensor, names } = await answer(estimator, method, X);
       // LabelEncoder.transform returns a 1-D array; flowgate's transformers always return tables
       const shaped = expected.shape.length === 1 && tensor.shape.length === 2 && tensor.shape[1] === 1 ? { ...tensor, shape: [tensor.shape[0]!] } : tensor;
-      const problems = mismatches(shaped, expected, c.rtol, c.atol);
+      // float32 results agree to float32 precision (numpy rounds each float32 operation, in an order and
+      // with casting rules that changed across versions): 1e-5 relative, 1e-6 absolute near zero
+      const float32 = expected.dtype === 'float32';
+      const rtol = float32 ? Math.max(c.rtol, FLOAT32_RTOL) : c.rtol;
+      const atol = float32 ? Math.max(c.atol, FLOAT32_ATOL) : c.atol;
+      const problems = mismatches(shaped, expected, rtol, atol);
       expect(problems.slice(0, 5), `${where}: ${problems.length} mismatches`).toEqual([]);
       if (expected.names !== undefined) expect(names, `${where}: pandas column names`).toEqual(expected.names);
       compared++;
@@ -203,10 +217,10 @@ export async function compareCase(dir: string, c: MoreCase, file: string): Promi
 }
 
 /** One differential suite for the cases of the given families, in every generated version. */
-export function describeFamily(title: string, families: readonly string[]): void {
-  const generated = generatedMore();
+export function describeFamily(title: string, families: readonly string[], root = GENERATED_MORE, absent = NO_GENERATED_MORE): void {
+  const generated = generatedMore(root);
   describe.skipIf(generated.length === 0)(`${title} vs scikit-learn (differential)`, () => {
-    if (generated.length === 0) it.skip(NO_GENERATED_MORE, () => {});
+    if (generated.length === 0) it.skip(absent, () => {});
     for (const { dir, version, cases } of generated) {
       for (const c of cases.filter((x) => families.includes(x.family))) {
         for (const [format, file] of Object.entries(c.files)) {
@@ -214,6 +228,30 @@ export function describeFamily(title: string, families: readonly string[]): void
             expect(await compareCase(dir, c, file)).toBeGreaterThan(0);
           });
         }
+      }
+    }
+  });
+}
+
+/** Every refusal a generator recorded: the load fails with a FlavorError naming the words it lists. */
+export function describeRefusals(title: string, root = GENERATED_MORE, absent = NO_GENERATED_MORE): void {
+  const generated = generatedMore(root);
+  describe.skipIf(generated.length === 0)(title, () => {
+    if (generated.length === 0) it.skip(absent, () => {});
+    for (const { dir, version, refusals } of generated) {
+      for (const r of refusals) {
+        it(`${version} ${r.name}`, () => {
+          let error: unknown = null;
+          try {
+            readSklearnModel(readFileSync(join(dir, r.file)), r.file);
+          } catch (err) {
+            error = err;
+          }
+          expect(error, `${r.name} is refused`).toBeInstanceOf(FlavorError);
+          const message = (error as Error).message;
+          expect(message.startsWith('flavor sklearn: '), message).toBe(true);
+          for (const word of r.words) expect(message.toLowerCase()).toContain(word.toLowerCase());
+        });
       }
     }
   });

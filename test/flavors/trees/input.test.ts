@@ -2,13 +2,15 @@
  * How request data reaches the trees: columns matched by the model's feature names (in any
  * order, extra columns ignored), by position when the model has none or (LightGBM) the names
  * differ, ndarray and dict-of-arrays inputs, and the errors a caller gets for data that
- * cannot fit.
+ * cannot fit. Strings are never read as missing values: each library's own rule applies
+ * (test/flavors/trees/categorical.test.ts proves them against the libraries).
  */
 import { describe, expect, it } from 'vitest';
 import { lightgbmFlavor } from '../../../flavors/lightgbm/index.js';
 import { xgboostFlavor } from '../../../flavors/xgboost/index.js';
 import { frame, type ModelInput } from '../../../src/model/data.js';
 import { MlflowError } from '../../../src/errors.js';
+import { inputMatrix, LibraryInputError, parseFloatCell, type FeatureSpec } from '../../../flavors/trees/input.js';
 import { haveGenerated, loadCase, logger, matrixFrame, mismatches, mlmodel, tensorOf } from './helpers.js';
 
 const HAVE = haveGenerated('xgboost') && haveGenerated('lightgbm');
@@ -63,12 +65,20 @@ describe.skipIf(!HAVE)('tree flavors: input columns', () => {
   });
 
   it('an [n, features] ndarray (a model without signature) is read row by row', async () => {
-    const c = xc!;
+    const c = lc!;
     const input: ModelInput = { kind: 'tensor', tensor: { dtype: 'float64', shape: [c.meta.rows, c.meta.cols], values: c.X } };
-    const out = tensorOf(await (await xgb()).predict(input, {}));
+    const out = tensorOf(await (await lgb()).predict(input, {}));
     expect(mismatches(out.values, c.output('predict'))).toBe('');
     const flat: ModelInput = { kind: 'tensor', tensor: { dtype: 'float64', shape: [c.X.length], values: c.X } };
-    await expect((await xgb()).predict(flat, {})).rejects.toThrow(/2-dimensional/);
+    await expect((await lgb()).predict(flat, {})).rejects.toThrow(/2-dimensional/);
+  });
+
+  it('XGBoost: a Booster with feature names refuses an ndarray, as DMatrix(ndarray) has none', async () => {
+    const c = xc!;
+    const input: ModelInput = { kind: 'tensor', tensor: { dtype: 'float64', shape: [c.meta.rows, c.meta.cols], values: c.X } };
+    const err = await (await xgb()).predict(input, {}).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LibraryInputError);
+    expect((err as Error).message).toBe(`training data did not have the following fields: ${c.meta.feature_names!.join(', ')}`);
   });
 
   it('a dict of named columns works like a frame', async () => {
@@ -79,14 +89,74 @@ describe.skipIf(!HAVE)('tree flavors: input columns', () => {
     expect(mismatches(out.values, c.output('predict'))).toBe('');
   });
 
-  it('numbers sent as strings or booleans read as numpy would', async () => {
-    const c = lc!;
+  // A DataFrame column of strings is pandas object: both libraries raise, even for numeric text.
+  it.each(['xgboost', 'lightgbm'] as const)('%s: a string column in a DataFrame is the library\'s ValueError, never missing values', async (kind) => {
+    const c = kind === 'xgboost' ? xc! : lc!;
     const cols = columns(c.X, c.meta.rows, c.meta.cols);
+    const names = c.meta.feature_names!;
     const input = frame(
-      c.meta.feature_names!,
+      names,
       cols.map((col, j) => (j === 0 ? { dtype: 'object' as const, values: Array.from(col, (v) => (Number.isNaN(v) ? null : String(v))) } : { dtype: 'float64' as const, values: col })),
     );
-    const out = tensorOf(await (await lgb()).predict(input, {}));
-    expect(mismatches(out.values, c.output('predict'))).toBe('');
+    const err = await (await (kind === 'xgboost' ? xgb() : lgb())).predict(input, {}).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LibraryInputError);
+    expect((err as Error).name).toBe('ValueError');
+    expect((err as Error).message).toContain(`${names[0]}: object`);
+  });
+
+  it('LightGBM Booster: an ndarray of numbers as text, booleans and nulls reads as numpy\'s astype(float32)', async () => {
+    const c = lc!;
+    const values = Array.from(c.X, (v, i) => (Number.isNaN(v) ? null : i % 3 === 0 ? String(v) : v));
+    values[1] = true;
+    const X = Float64Array.from(c.X, Math.fround);
+    X[1] = 1;
+    const text: ModelInput = { kind: 'tensor', tensor: { dtype: 'object', shape: [c.meta.rows, c.meta.cols], values } };
+    const numbers: ModelInput = { kind: 'tensor', tensor: { dtype: 'float32', shape: [c.meta.rows, c.meta.cols], values: X } };
+    const model = await lgb();
+    expect(tensorOf(await model.predict(text, {})).values).toEqual(tensorOf(await model.predict(numbers, {})).values);
+    const word: ModelInput = { kind: 'tensor', tensor: { dtype: 'string', shape: [1, c.meta.cols], values: ['red', ...new Array<string>(c.meta.cols - 1).fill('1')] } };
+    await expect(model.predict(word, {})).rejects.toThrow("could not convert string to float: 'red'");
+  });
+
+  it('XGBoost: any string in an ndarray is refused (numpy str arrays are not an array interface XGBoost reads)', async () => {
+    const c = xc!;
+    const names = c.meta.feature_names!;
+    const tensors = Object.fromEntries(names.map((n, j) => [n, { dtype: 'string' as const, shape: [1], values: [j === 0 ? '0.5' : '1'] }]));
+    await expect((await xgb()).predict({ kind: 'tensors', tensors }, {})).rejects.toThrow(LibraryInputError);
+  });
+});
+
+describe('numpy float() of a str cell', () => {
+  it.each([
+    ['1.5', 1.5], [' 2.5e3\n', 2500], ['-.5', -0.5], ['7.', 7], ['1_000', 1000], ['+nan', NaN], ['-Infinity', -Infinity], ['inf', Infinity],
+  ] as const)('%j → %d', (text, value) => {
+    expect(parseFloatCell(text)).toBe(value);
+  });
+
+  it.each(['', ' ', 'abc', '0x10', '1__0', '_1', '1_', '1,5', 'Infinityx'])('%j raises', (text) => {
+    expect(() => parseFloatCell(text)).toThrow(`could not convert string to float: '${text}'`);
+  });
+
+  it('null is NaN, booleans 1/0, containers raise', () => {
+    expect(parseFloatCell(null)).toBeNaN();
+    expect(parseFloatCell(true)).toBe(1);
+    expect(() => parseFloatCell([1])).toThrow("float() argument must be a string or a real number, not 'list'");
+  });
+});
+
+describe('what each library computes an ndarray in', () => {
+  const spec = (tensorToFloat32: boolean): FeatureSpec => ({
+    names: null, count: 1, namesRequired: false, prepare: (v) => v, checkFrame: () => {}, tensorCell: parseFloatCell, tensorToFloat32,
+  });
+  const ints: ModelInput = { kind: 'tensor', tensor: { dtype: 'int64', shape: [2, 1], values: Float64Array.of(16777217, 3) } };
+  const doubles: ModelInput = { kind: 'tensor', tensor: { dtype: 'float64', shape: [2, 1], values: Float64Array.of(16777217, 0.1) } };
+
+  it('LightGBM casts an ndarray that is not float32/float64 to float32 (2^24 + 1 → 2^24)', () => {
+    expect([...inputMatrix(ints, spec(true)).X]).toEqual([16777216, 3]);
+    expect([...inputMatrix(doubles, spec(true)).X]).toEqual([16777217, 0.1]);
+  });
+
+  it('without that cast the values stay float64', () => {
+    expect([...inputMatrix(ints, spec(false)).X]).toEqual([16777217, 3]);
   });
 });

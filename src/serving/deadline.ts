@@ -6,18 +6,14 @@
 
 export class Timeout extends Error {}
 
-/** MLflow's 504 body. */
-export const TIMEOUT_BODY = 'Request processing time exceeded limit';
-
-/** `work()`'s result, or a Timeout once `limitMs` has passed. */
-export async function withDeadline<T>(limitMs: number, work: () => Promise<T>): Promise<T> {
-  const started = performance.now();
+/** `work`'s result, or a Timeout once `limitMs` has passed (the work itself runs on). */
+export async function withDeadline<T>(limitMs: number, work: Promise<T>, started: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Timeout()), limitMs);
+      timer = setTimeout(() => reject(new Timeout()), Math.max(0, limitMs - (performance.now() - started)));
     });
-    const result = await Promise.race([work(), deadline]);
+    const result = await Promise.race([work, deadline]);
     if (performance.now() - started > limitMs) throw new Timeout();
     return result;
   } finally {

@@ -1,0 +1,148 @@
+/**
+ * One model version loaded for serving (not the registry's record of it: that is the
+ * registry's `ModelVersion`): its files read, its flavor loaded, its signature compiled.
+ * `predict` is the whole model-side request path: schema enforcement, params, the flavor,
+ * and MLflow's mapping of the model's failures to error bodies.
+ *
+ * Lifetime is explicit: a version is reference-counted. Whoever loads it holds the first
+ * reference and gives it up with `retire()`; every prediction holds a `Lease` from
+ * `lease()` until its work has ended (even past a timeout's answer). The flavor's model is
+ * disposed when the last reference goes.
+ *
+ * A version of a CPU-bound flavor loaded with replica threads (`-w N`) is loaded in each of
+ * them too; `offload` runs a whole request on one of them.
+ */
+import type { Logger } from 'pino';
+import { flavorForModel } from '../../flavors/index.js';
+import { MlflowError } from '../errors.js';
+import type { ModelInput, ModelOutput } from '../model/data.js';
+import { describeInput } from '../model/describe.js';
+import { enforceSchema } from '../model/enforce.js';
+import type { LoadedModel, RuntimeOptions } from '../model/flavor.js';
+import { readMLmodel, type MLmodel } from '../model/mlmodel.js';
+import { enforceParams } from '../model/params.js';
+import type { Schema } from '../model/signature.js';
+import type { CodecName } from './codec.js';
+import { isOwnBug } from './failure.js';
+import type { ReplicaJob, ReplicaPool } from './replicas.js';
+
+export interface ModelIdentity {
+  /** registered model name, or the directory name for a plain path */
+  name: string;
+  /** registry version, or null for a plain path */
+  version: string | null;
+  uri: string;
+  localPath: string;
+}
+
+const UNEXPECTED_ERROR =
+  'Encountered an unexpected error while evaluating the model. Verify that the serialized input Dataframe is compatible with the model for inference.';
+
+/** A reference to a version held for one prediction; `release()` once its work has ended. */
+export class Lease {
+  private held = true;
+
+  constructor(readonly version: LoadedVersion) {}
+
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    this.version.drop();
+  }
+}
+
+export class LoadedVersion {
+  /** the loader's reference, then one per lease */
+  private refs = 1;
+  private retired = false;
+  private readonly disposed: Promise<void>;
+  private dispose!: () => void;
+
+  private constructor(
+    readonly identity: ModelIdentity,
+    readonly mlmodel: MLmodel,
+    readonly flavor: string,
+    private readonly model: LoadedModel,
+    /** its replicas' key in the pool, when it has replicas */
+    private readonly replicas: { pool: ReplicaPool; key: number } | null,
+  ) {
+    this.disposed = new Promise<void>((resolve, reject) => {
+      this.dispose = () => Promise.all([model.dispose(), replicas?.pool.drop(replicas.key)]).then(() => resolve(), reject);
+    });
+    this.disposed.catch(() => undefined); // awaited by retire(); never an unhandled rejection
+  }
+
+  /** `replicas`: the serving replica threads, which load it too when its flavor is CPU-bound; `options`: how it is run. */
+  static async load(identity: ModelIdentity, logger: Logger, replicas: ReplicaPool | null = null, options: RuntimeOptions = {}): Promise<LoadedVersion> {
+    const mlmodel = await readMLmodel(identity.localPath);
+    if (mlmodel.metadata?.['mlflow.model.isExternal'] === true) {
+      throw new MlflowError('BAD_REQUEST', 'This model was logged as an external model reference and cannot be loaded for serving.');
+    }
+    const flavor = await flavorForModel(mlmodel, options.runtime);
+    const model = await flavor.load(identity.localPath, mlmodel, { ...options, logger, modelName: identity.name });
+    if (replicas === null || !flavor.cpuBound) return new LoadedVersion(identity, mlmodel, flavor.name, model, null);
+    try {
+      return new LoadedVersion(identity, mlmodel, flavor.name, model, { pool: replicas, key: await replicas.load(identity) });
+    } catch (err) {
+      // The main thread loaded it: serve it there (a native addon may refuse worker threads).
+      logger.warn({ err, model: identity.name, version: identity.version }, 'replica threads cannot load this version: it is served on the main thread only');
+      return new LoadedVersion(identity, mlmodel, flavor.name, model, null);
+    }
+  }
+
+  /** Runs a whole request (a body in `codec`'s protocol) on a replica thread; null without replicas. */
+  offload(codec: CodecName, body: string, endpoint: string, wantPredictions: boolean): ReplicaJob | null {
+    return this.replicas === null ? null : this.replicas.pool.score(this.replicas.key, codec, body, endpoint, wantPredictions);
+  }
+
+  get signature(): MLmodel['signature'] {
+    return this.mlmodel.signature;
+  }
+
+  /** The schema requests are enforced against: none when the signature comes from a type hint. */
+  get inputSchema(): Schema | null {
+    return this.mlmodel.signatureFromTypeHint ? null : (this.signature?.inputs ?? null);
+  }
+
+  /** A new reference for one prediction. Not after `retire()`: leases are taken from a ServedModel, which stops handing this version out first. */
+  lease(): Lease {
+    if (this.retired) throw new Error(`version ${this.identity.version ?? this.identity.localPath} of ${this.identity.name} is retired`);
+    this.refs++;
+    return new Lease(this);
+  }
+
+  /** @internal Lease.release */
+  drop(): void {
+    if (--this.refs === 0) this.dispose();
+  }
+
+  /** Gives up the loader's reference; resolves once every lease is released and the model disposed. */
+  retire(): Promise<void> {
+    if (!this.retired) {
+      this.retired = true;
+      this.drop();
+    }
+    return this.disposed;
+  }
+
+  /**
+   * Runs predict for a decoded request. The model's failures come out as MlflowErrors, as
+   * MLflow's scoring server reports them (the model raised: 400); a JavaScript engine error
+   * (TypeError, RangeError, ...) is flowgate's own bug and is rethrown as it is.
+   */
+  async predict(input: ModelInput, rawParams: unknown): Promise<ModelOutput> {
+    const schema = this.inputSchema;
+    const enforced = schema === null ? input : enforceSchema(input, schema);
+    const params = enforceParams(rawParams, this.signature?.params ?? null);
+    try {
+      return await this.model.predict(enforced, params);
+    } catch (err) {
+      if (err instanceof MlflowError) {
+        throw new MlflowError(err.errorCode, `Failed to predict data '${describeInput(enforced)}'. \nError: ${err.message}`);
+      }
+      if (isOwnBug(err)) throw err;
+      const e = err as Error;
+      throw new MlflowError('BAD_REQUEST', UNEXPECTED_ERROR, { stackTrace: `${e?.name ?? 'Error'}: ${e?.message ?? String(err)}` });
+    }
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * A serving replica thread: it holds its own copy of the CPU-bound model versions the main
+ * thread serves, and runs whole requests on them (parse → decode → enforce → predict →
+ * encode) so that the event loop of the main thread only moves bytes. Messages: `load` and
+ * `drop` a version, `score` a request; every answer names the message it answers.
+ */
+import { parentPort } from 'node:worker_threads';
+import pino from 'pino';
+import { MlflowError } from '../errors.js';
+import { CODECS, runPipeline } from './codec.js';
+import { LoadedVersion } from './loaded-version.js';
+import type { ReplicaAnswer, ReplicaMessage } from './replicas.js';
+
+const port = parentPort!;
+const versions = new Map<number, LoadedVersion>();
+const logger = pino({ level: 'warn' }, pino.destination(2));
+
+function failure(err: unknown): ReplicaAnswer['error'] {
+  if (err instanceof MlflowError) {
+    return { errorCode: err.errorCode, message: err.message, status: err.status, stackTrace: err.stackTrace };
+  }
+  const e = err instanceof Error ? err : new Error(String(err));
+  return { bug: { name: e.name, message: e.message, stack: e.stack ?? '' } };
+}
+
+port.on('message', async (m: ReplicaMessage) => {
+  let answer: ReplicaAnswer;
+  try {
+    switch (m.type) {
+      case 'load':
+        versions.set(m.key, await LoadedVersion.load(m.identity, logger));
+        answer = { id: m.id };
+        break;
+      case 'drop':
+        await versions.get(m.key)?.retire();
+        versions.delete(m.key);
+        answer = { id: m.id };
+        break;
+      case 'score': {
+        const version = versions.get(m.key);
+        if (version === undefined) throw new Error(`replica ${m.key} is not loaded in this thread`);
+        const codec = CODECS[m.codec];
+        const result = await runPipeline(codec, codec.parse(m.body, false), version, m.endpoint, m.wantPredictions);
+        answer = { id: m.id, result };
+        break;
+      }
+    }
+  } catch (err) {
+    answer = { id: m.id, error: failure(err) };
+  }
+  port.postMessage(answer);
+});

@@ -1,0 +1,205 @@
+/**
+ * The request path, written once for every protocol (as MLServer's DataPlane is for REST
+ * and gRPC): parse → route → lease the version → deadline → decode → enforce → predict →
+ * encode → metrics → shadows. Protocols plug in as codecs (codec.ts); the HTTP routes
+ * only read the body, find the endpoint and render the outcome in their protocol's shape.
+ *
+ * Failures are typed: an MlflowError is the request's fault (or a state such as "not
+ * loaded yet") and keeps its code; a Timeout is DEADLINE_EXCEEDED; anything else is our
+ * own bug: INTERNAL_ERROR, logged with its stack and counted in flowgate_internal_errors_total.
+ */
+import type { Logger } from 'pino';
+import { MlflowError } from '../errors.js';
+import type { Metrics } from '../metrics.js';
+import { runPipeline, type Codec, type DecodedRequest, type PipelineResult } from './codec.js';
+import { Timeout, withDeadline } from './deadline.js';
+import type { Lease, LoadedVersion } from './loaded-version.js';
+import type { ServedModel } from './served-model.js';
+import type { HeaderReader, ScoringEndpoint, ScoringShadow, ScoringVariant } from './scoring-endpoint.js';
+import { observeVariant } from './variant-metrics.js';
+
+export interface ScoreRequest<P, D extends DecodedRequest> {
+  endpoint: ScoringEndpoint;
+  codec: Codec<P, D>;
+  body: string;
+  header: HeaderReader;
+  requestId: string;
+  /** the registry version the request names (V2 `versions/{v}`) */
+  pinned?: string | undefined;
+}
+
+/** Who answered: the variant and the version (null when the request failed before one was chosen). */
+export interface Answered {
+  variant: ScoringVariant;
+  version: LoadedVersion;
+}
+
+export type ScoreOutcome =
+  | { ok: true; body: string; answered: Answered }
+  | { ok: false; error: MlflowError; answered: Answered | null };
+
+export interface ScorerOptions {
+  metrics: Metrics;
+  logger: Logger;
+  timeoutSeconds: number;
+  /** requests in flight per served model (running or waiting for a thread) before 503s */
+  maxQueue: number;
+}
+
+/**
+ * Bodies from this size on run on a replica thread when their version has replicas
+ * (CPU-bound flavors with -w N ≥ 1); smaller ones are scored inline, where the hop to a
+ * thread would cost more than it frees (measured in bench/README.md).
+ */
+const INLINE_MAX_BYTES = 16 * 1024;
+
+/** A request body, parsed on the main thread at most once, and only when a step there needs it. */
+class RequestBody<P> {
+  private parsed: { value: P } | null = null;
+
+  constructor(
+    readonly text: string,
+    private readonly codec: Codec<P, DecodedRequest>,
+  ) {}
+
+  get(wantDoc: boolean): P {
+    this.parsed ??= { value: this.codec.parse(this.text, wantDoc) };
+    return this.parsed.value;
+  }
+}
+
+interface Work {
+  done: Promise<PipelineResult>;
+  /** frees the work's compute when nobody waits for it anymore */
+  abandon(): void;
+}
+
+export class Scorer {
+  /** requests in flight per served model: the bounded queue */
+  private readonly inFlight = new WeakMap<ServedModel, number>();
+
+  constructor(private readonly options: ScorerOptions) {}
+
+  async score<P, D extends DecodedRequest>(request: ScoreRequest<P, D>): Promise<ScoreOutcome> {
+    const started = performance.now();
+    const { endpoint, codec } = request;
+    const body = new RequestBody(request.body, codec);
+    let variant: ScoringVariant;
+    try {
+      // Only a sticky key in the body makes the main thread parse it before routing.
+      const doc = endpoint.stickyPath !== null ? codec.routingDoc(body.get(true)) : undefined;
+      variant = request.pinned !== undefined ? endpoint.pinnedVariant(request.pinned) : endpoint.route(request.header, doc);
+    } catch (err) {
+      return { ok: false, error: this.failure(err, request.requestId), answered: null };
+    }
+    const served = variant.model.served;
+    const queued = this.inFlight.get(served) ?? 0;
+    if (queued >= this.options.maxQueue) {
+      this.options.metrics.queueFull.inc({ model: served.name });
+      const error = new MlflowError('TEMPORARILY_UNAVAILABLE', `Model '${served.name}' has ${queued} requests in flight, its queue's bound (--max-queue): retry later.`);
+      return { ok: false, error, answered: null };
+    }
+    const lease = served.acquire();
+    if (lease === null) {
+      return { ok: false, error: new MlflowError('TEMPORARILY_UNAVAILABLE', `Model '${endpoint.name}' is not loaded yet.`), answered: null };
+    }
+    this.inFlight.set(served, queued + 1);
+    const version = lease.version;
+    const shadowed = endpoint.shadows.length > 0;
+    const work = this.execute(version, codec, body, endpoint.name, shadowed || endpoint.remembersPredictions);
+    // The lease (and the queue's place) holds until the work has ended, even when the deadline answered first.
+    const ended = () => {
+      lease.release();
+      this.inFlight.set(served, this.inFlight.get(served)! - 1);
+    };
+    work.done.then(ended, ended);
+    const answered = { variant, version };
+    let outcome: ScoreOutcome;
+    try {
+      const { body: answer, predictions } = await withDeadline(this.options.timeoutSeconds * 1000, work.done, started);
+      outcome = { ok: true, body: answer, answered };
+      if (shadowed) this.sendToShadows(endpoint, codec, body, predictions!, request.requestId);
+      if (endpoint.remembersPredictions) endpoint.answered(request.requestId, variant.name, version.identity.version, predictions!);
+    } catch (err) {
+      if (err instanceof Timeout) work.abandon();
+      outcome = { ok: false, error: this.failure(err, request.requestId), answered };
+    }
+    const status = outcome.ok ? 200 : outcome.error.status;
+    const seconds = (performance.now() - started) / 1000;
+    observeVariant(this.options.metrics, variant, version, status, seconds, outcome.ok ? null : outcome.error.errorCode);
+    endpoint.observed(variant.name, seconds, !outcome.ok);
+    return outcome;
+  }
+
+  /** The pipeline on `version`: on a replica thread for a large body when it has replicas, else inline. */
+  private execute<P, D extends DecodedRequest>(version: LoadedVersion, codec: Codec<P, D>, body: RequestBody<P>, endpoint: string, wantPredictions: boolean): Work {
+    if (body.text.length >= INLINE_MAX_BYTES) {
+      const job = version.offload(codec.name, body.text, endpoint, wantPredictions);
+      if (job !== null) return job;
+    }
+    const done = (async () => runPipeline(codec, body.get(false), version, endpoint, wantPredictions))();
+    return { done, abandon: () => undefined }; // inline work is small: it ends on its own
+  }
+
+  /** The typed error of a failure: an MlflowError as it is, a timeout, or our own bug. */
+  private failure(err: unknown, requestId: string): MlflowError {
+    if (err instanceof MlflowError) return err;
+    if (err instanceof Timeout) return new MlflowError('DEADLINE_EXCEEDED', 'Request processing time exceeded limit');
+    this.options.metrics.internalErrors.inc();
+    this.options.logger.error({ err, reqId: requestId }, 'internal error while scoring a request');
+    return new MlflowError('INTERNAL_ERROR', `Internal error: ${(err as Error)?.message ?? String(err)}`);
+  }
+
+  /** Offers an answered request to every shadow that samples it; outcomes go to metrics and logs only. */
+  private sendToShadows<P, D extends DecodedRequest>(endpoint: ScoringEndpoint, codec: Codec<P, D>, body: RequestBody<P>, primary: string, requestId: string): void {
+    const { metrics } = this.options;
+    for (const shadow of endpoint.shadows) {
+      if (shadow.sample < 1 && Math.random() >= shadow.sample) continue;
+      const accepted = shadow.queue.offer(() => this.runShadow(shadow, endpoint, codec, body, primary, requestId));
+      if (!accepted) metrics.shadowDropped.with(shadow.labels).inc();
+    }
+  }
+
+  private async runShadow<P, D extends DecodedRequest>(
+    shadow: ScoringShadow,
+    scoring: ScoringEndpoint,
+    codec: Codec<P, D>,
+    body: RequestBody<P>,
+    primary: string,
+    requestId: string,
+  ): Promise<void> {
+    const { metrics, logger } = this.options;
+    const endpoint = scoring.name;
+    const lease: Lease | null = shadow.model.served.acquire();
+    const started = performance.now();
+    let outcome: 'agree' | 'disagree' | 'error';
+    let error: string | undefined;
+    try {
+      if (lease === null) throw new Error('the shadow model is not loaded');
+      const { predictions } = await this.execute(lease.version, codec, body, endpoint, true).done;
+      outcome = predictions === primary ? 'agree' : 'disagree';
+    } catch (err) {
+      outcome = 'error';
+      error = (err as Error).message;
+    } finally {
+      lease?.release();
+    }
+    const seconds = (performance.now() - started) / 1000;
+    metrics.shadowRequests.with({ ...shadow.labels, outcome }).inc();
+    scoring.observedShadow(shadow.name, outcome);
+    metrics.shadowLatency.with(shadow.labels).observe(seconds);
+    logger.info(
+      {
+        reqId: requestId,
+        endpoint,
+        shadow: shadow.name,
+        model: lease?.version.identity.name,
+        version: lease?.version.identity.version ?? '',
+        ms: Math.round(seconds * 1e6) / 1e3,
+        outcome,
+        error,
+      },
+      'shadow',
+    );
+  }
+}

@@ -1,0 +1,5 @@
+/** BaggingClassifier and BaggingRegressor against the real scikit-learn. */
+import { describeFamily } from './generated-more.js';
+import { GENERATED_WILD, NO_GENERATED_WILD } from './generated-wild.js';
+
+describeFamily('Bagging', ['bagging'], GENERATED_WILD, NO_GENERATED_WILD);
