@@ -23,8 +23,10 @@ FROM ${BASE_IMAGE} AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
+# ONNXRUNTIME_NODE_INSTALL=skip: onnxruntime-node's install script does not download its CUDA provider.
 ENV npm_config_build_from_source=true \
     npm_config_nodedir=/usr/local \
+    ONNXRUNTIME_NODE_INSTALL=skip \
     JOBS=max
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./

@@ -44,6 +44,12 @@ export const serveConfigSchema = z.object({
   workers: z.coerce.number().int().min(0).max(256),
   /** --max-queue: requests in flight per model (running or waiting) before 503s */
   maxQueue: z.coerce.number().int().min(1),
+  /** on SIGTERM, seconds /ping answers 503 while the listener still serves */
+  shutdownDelaySeconds: z.coerce.number().min(0),
+  /** then, at most this many seconds for requests in flight to finish */
+  drainTimeoutSeconds: seconds,
+  /** --otel, or OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT set (and not OTEL_SDK_DISABLED=true): export traces */
+  otel: z.boolean(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   /** --runtime: `auto` (native flavors first, Python for the rest) or `python` for every model */
   runtime: z.enum(['auto', 'python']),
@@ -76,6 +82,9 @@ export interface ServeFlags {
   python?: string | undefined;
   pythonWorkers?: string | undefined;
   envManager?: string | undefined;
+  shutdownDelay?: string | undefined;
+  drainTimeout?: string | undefined;
+  otel?: boolean | undefined;
 }
 
 /** The OS cache dir (XDG on Linux), where remote model versions are downloaded. */
@@ -120,6 +129,9 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeCon
     python: flags.python ?? env.FLOWGATE_PYTHON ?? 'python3',
     pythonWorkers: flags.pythonWorkers ?? env.FLOWGATE_PYTHON_WORKERS ?? 1,
     envManager: flags.envManager ?? env.FLOWGATE_ENV_MANAGER ?? 'local',
+    shutdownDelaySeconds: flags.shutdownDelay ?? env.FLOWGATE_SHUTDOWN_DELAY ?? 5,
+    drainTimeoutSeconds: flags.drainTimeout ?? env.FLOWGATE_DRAIN_TIMEOUT ?? 20,
+    otel: env.OTEL_SDK_DISABLED?.toLowerCase() !== 'true' && (flags.otel === true || Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)),
   });
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));

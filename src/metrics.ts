@@ -25,6 +25,7 @@ export class Metrics {
   readonly pollErrors: Counter<'model'>;
   readonly loadSeconds: Histogram<'model'>;
   readonly pendingVersions: Gauge<'uri' | 'version' | 'state'>;
+  readonly cacheBytes: Gauge;
   // Per endpoint and variant (what an A/B comparison reads), updated on the hot path through held series.
   readonly endpointRequests: SeriesCounter;
   readonly endpointLatency: SeriesHistogram;
@@ -59,6 +60,7 @@ export class Metrics {
       labelNames: ['uri', 'version', 'state'],
       registers,
     });
+    this.cacheBytes = new Gauge({ name: 'flowgate_cache_bytes', help: 'Bytes of downloaded model versions in the cache dir, after the last prune', registers });
     const variant = ['endpoint', 'variant'];
     const r = this.registry;
     this.endpointRequests = new SeriesCounter('flowgate_endpoint_requests_total', 'Prediction requests by endpoint, variant, model version and status code', [...variant, 'model', 'version', 'code'], r);

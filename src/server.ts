@@ -5,8 +5,10 @@
  * target is loaded, then swapped in), and re-apply the endpoints file when it changes.
  */
 import { serve, type ServerType } from '@hono/node-server';
+import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { Gauge } from 'prom-client';
 import { runtimeOptions, type ServeConfig } from './config.js';
 import { singleModelSpec } from './endpoints/config.js';
 import { readConfigFile } from './endpoints/config-file.js';
@@ -14,6 +16,8 @@ import { ConfigReloader, type ReloadResult } from './endpoints/config-reloader.j
 import { Gateway } from './endpoints/gateway.js';
 import { ModelPool } from './endpoints/model-pool.js';
 import { createApp } from './http/app.js';
+import { startTracing, stopTracing } from './tracing.js';
+import { ListenerDrain } from './http/drain.js';
 import { Metrics } from './metrics.js';
 import { openRegistryEditor } from './registry/editor.js';
 import { RolloutController } from './rollout/controller.js';
@@ -34,6 +38,12 @@ export interface RunningServer {
   rollouts: RolloutController;
   /** Re-reads the endpoints file and applies it (SIGHUP); `unchanged` without one. */
   reload(): Promise<ReloadResult>;
+  /**
+   * SIGTERM: /ping answers 503 at once while the listener keeps serving for
+   * `shutdownDelaySeconds` (load balancers take the replica out meanwhile), then the listener
+   * drains (at most `drainTimeoutSeconds`) and the models are released.
+   */
+  shutdown(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -48,6 +58,7 @@ export function registryOptions(config: ServeConfig, env: NodeJS.ProcessEnv, log
 
 /** Starts serving; with `waitForModels` (the default) returns once the models serve, else as soon as the port is bound. */
 export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, logger: Logger, options: { waitForModels?: boolean } = {}): Promise<RunningServer> {
+  if (config.otel) startTracing(env);
   const registry = registryOptions(config, env, logger);
   const metrics = new Metrics();
   const file = config.configPath === null ? null : await readConfigFile(config.configPath);
@@ -83,9 +94,11 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
   const dashboard = new Dashboard(gateway, rollouts);
   const app = createApp({ gateway, metrics, logger, timeoutSeconds: config.timeoutSeconds, maxQueue: config.maxQueue, rollouts, dashboard });
   let server: ServerType;
+  let drain: ListenerDrain;
   try {
     server = await new Promise((resolve, reject) => {
       const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
+      drain = new ListenerDrain(s as HttpServer);
       s.once('error', reject);
     });
   } catch (err) {
@@ -96,6 +109,15 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
     await replicas?.close();
     throw err;
   }
+  // Read at scrape time from the drain's own count: nothing added to the request path.
+  new Gauge({
+    name: 'flowgate_http_requests_in_flight',
+    help: 'HTTP requests being answered now, this scrape included (the autoscaling signal of k8s/components/hpa-custom)',
+    registers: [metrics.registry],
+    collect() {
+      this.set(drain.inFlight());
+    },
+  });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
@@ -109,6 +131,19 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
     ready: gateway.firstLoad,
     rollouts,
     reload: async () => (reloader === null ? { outcome: 'unchanged' } : reloader.reload()),
+    async shutdown() {
+      gateway.beginDrain();
+      logger.info({ inFlight: drain.inFlight(), delaySeconds: config.shutdownDelaySeconds }, 'shutting down: not ready (/ping 503), still serving');
+      await new Promise((resolve) => setTimeout(resolve, config.shutdownDelaySeconds * 1000));
+      reloader?.stop();
+      logger.info({ inFlight: drain.inFlight(), drainTimeoutSeconds: config.drainTimeoutSeconds }, 'shutting down: listener closed, draining connections');
+      const { cutConnections, cutRequests } = await drain.drain(config.drainTimeoutSeconds * 1000);
+      if (cutConnections > 0) logger.warn({ cutConnections, cutRequests }, `drain timeout: closed ${cutConnections} connections with ${cutRequests} requests in flight`);
+      await gateway.close();
+      await replicas?.close();
+      await stopTracing();
+      logger.info('shut down');
+    },
     async close() {
       rollouts.stop();
       dashboard.close();
@@ -116,6 +151,7 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await gateway.close();
       await replicas?.close();
+      await stopTracing();
     },
   };
   if (options.waitForModels !== false) {

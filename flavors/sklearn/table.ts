@@ -74,8 +74,3 @@ export function numericColumn(column: Column): Float64Array {
 export function isNumericColumn(column: Column): boolean {
   return isNumericDType(column.dtype) && column.values instanceof Float64Array;
 }
-
-/** A table back as a flowgate Frame (an ndarray's columns are named by position), for the tree flavors' evaluators. */
-export function modelInputOf(X: Table): Frame {
-  return { kind: 'frame', rows: X.rows, names: X.names === null ? X.columns.map((_, j) => String(j)) : [...X.names], columns: [...X.columns] };
-}

@@ -242,8 +242,9 @@ async function treeBytes(dir: string): Promise<number> {
  * or loaded) beyond the `keep` most recently used, and then, least recently used first,
  * those that take the cache over `maxBytes`. Only directories named like cache entries
  * are touched, so a cache dir pointed at a shared folder never loses anything else.
+ * Returns the bytes the cache's entries take afterwards.
  */
-export async function pruneCache(cacheDir: string, inUse: readonly string[], limits: CacheLimits, logger: Logger): Promise<void> {
+export async function pruneCache(cacheDir: string, inUse: readonly string[], limits: CacheLimits, logger: Logger): Promise<number> {
   const used = new Set(inUse);
   const entries: { path: string; lastUsed: number; bytes: number }[] = [];
   let keptBytes = 0;
@@ -272,4 +273,5 @@ export async function pruneCache(cacheDir: string, inUse: readonly string[], lim
       `removed cached model ${entry.path} (${overCount ? `beyond the ${limits.keep} most recently used` : `over the ${limits.maxBytes}-byte cap`})`,
     );
   }
+  return keptBytes;
 }

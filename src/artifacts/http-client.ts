@@ -10,6 +10,7 @@ import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { Logger } from 'pino';
 import { MlflowError, toErrorCode } from '../errors.js';
+import { withTraceContext } from '../tracing.js';
 
 export type TrackingAuth =
   | { kind: 'none' }
@@ -231,7 +232,7 @@ export class TrackingServerClient {
       const agent = url.protocol === new URL(this.baseUrl).protocol ? this.agent : undefined;
       const timer =
         deadline === Infinity ? null : setTimeout(() => req.destroy(new DeadlineError('deadline')), Math.max(0, deadline - Date.now()));
-      const req = transport.request(url, { method, agent, headers: this.headersFor(url, body) }, (res) => {
+      const req = transport.request(url, { method, agent, headers: withTraceContext(this.headersFor(url, body)) }, (res) => {
         if (timer !== null) clearTimeout(timer);
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res });
       });

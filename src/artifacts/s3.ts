@@ -60,8 +60,15 @@ function s3Error(err: unknown, what: string): MlflowError {
   return new MlflowError('TEMPORARILY_UNAVAILABLE', `S3 ${what} failed: ${message}${hint}`, { cause: err });
 }
 
-/** The SDK is big: it is loaded on the first S3 download, not when flowgate starts. */
-const sdk = () => import('@aws-sdk/client-s3');
+/**
+ * The SDK is big: it is loaded on the first S3 download, not when flowgate starts. Its clients
+ * print a warning about the SDK's future Node support policy on Node < 22; flowgate's own
+ * `engines` says which Node it needs, so the SDK's documented switch turns that warning off.
+ */
+const sdk = () => {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  return import('@aws-sdk/client-s3');
+};
 
 export class S3Source implements ArtifactSource {
   readonly description: string;

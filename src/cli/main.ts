@@ -54,7 +54,13 @@ Options:
       --python PATH       the Python that runs models in Python workers (default python3) [env FLOWGATE_PYTHON]
       --python-workers N  Python worker processes per model version (default 1)         [env FLOWGATE_PYTHON_WORKERS]
       --env-manager M     local: use --python as is; virtualenv: a venv per model from its requirements (default local) [env FLOWGATE_ENV_MANAGER]
+      --shutdown-delay S  on SIGTERM/SIGINT, answer /ping 503 but keep serving S seconds (default 5) [env FLOWGATE_SHUTDOWN_DELAY]
+      --drain-timeout S   then at most S seconds for requests in flight (default 20)    [env FLOWGATE_DRAIN_TIMEOUT]
+      --otel              export OpenTelemetry traces over OTLP/HTTP (on by itself when OTEL_EXPORTER_OTLP_ENDPOINT is set;
+                          the standard OTEL_* variables configure it)
       --help              show this help
+
+A second SIGTERM/SIGINT exits at once.
 `;
 
 const PREDICT_HELP = `Usage: flowgate predict -m URI -i FILE|- [-t json|csv] [-o FILE]
@@ -139,6 +145,9 @@ async function main(argv: string[]): Promise<number> {
         python: { type: 'string' },
         'python-workers': { type: 'string' },
         'env-manager': { type: 'string' },
+        'shutdown-delay': { type: 'string' },
+        'drain-timeout': { type: 'string' },
+        otel: { type: 'boolean' },
       });
       if (values.help) return help(SERVE_HELP);
       return runServe({
@@ -159,6 +168,9 @@ async function main(argv: string[]): Promise<number> {
         python: values.python as string | undefined,
         pythonWorkers: values['python-workers'] as string | undefined,
         envManager: values['env-manager'] as string | undefined,
+        shutdownDelay: values['shutdown-delay'] as string | undefined,
+        drainTimeout: values['drain-timeout'] as string | undefined,
+        otel: values.otel as boolean | undefined,
       });
     }
     case 'predict': {

@@ -1,8 +1,9 @@
 /**
  * `flowgate serve`: start the server (the port is bound before the models load), re-read
- * the endpoints file on SIGHUP, and stop cleanly on SIGINT/SIGTERM. A first load that
- * retrying cannot fix (the registry cannot be asked, or a pinned version cannot load)
- * stops the process with status 1; any other failure is retried with backoff.
+ * the endpoints file on SIGHUP, and drain on SIGINT/SIGTERM (server.ts's shutdown; a second
+ * signal exits at once). A first load that retrying cannot fix (the registry cannot be
+ * asked, or a pinned version cannot load) stops the process with status 1; any other
+ * failure is retried with backoff.
  */
 import { ConfigError, serveConfig, type ServeFlags } from '../config.js';
 import { ConfigFileError } from '../endpoints/config-file.js';
@@ -10,6 +11,7 @@ import { createLogger } from '../logging.js';
 import { startServer, type RunningServer } from '../server.js';
 import { FirstLoadError } from '../serving/follower.js';
 import { readFile } from 'node:fs/promises';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { parseJsonLenient } from '../protocol/lenient-json.js';
 
@@ -47,12 +49,19 @@ export async function runServe(flags: ServeFlags): Promise<number> {
   };
   process.on('SIGHUP', reload);
   const code = await new Promise<number>((resolve) => {
-    const stop = (signal: string) => {
-      logger.info({ signal }, 'shutting down: draining requests');
-      running.close().then(() => resolve(0), () => resolve(0));
+    const stop = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, `${signal}: shutting down (a second signal exits at once)`);
+      process.off('SIGINT', stop).off('SIGTERM', stop);
+      process.once('SIGINT', exitNow).once('SIGTERM', exitNow);
+      running.shutdown().then(
+        () => resolve(0),
+        (err: Error) => {
+          logger.error({ err }, `shutdown: ${err.message}`);
+          resolve(0);
+        },
+      );
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    process.on('SIGINT', stop).on('SIGTERM', stop);
     running.ready.then(
       async () => process.stderr.write(await tryItLine(running)),
       (err: unknown) => {
@@ -66,6 +75,12 @@ export async function runServe(flags: ServeFlags): Promise<number> {
   process.off('SIGHUP', reload);
   logger.flush();
   return code;
+}
+
+/** A second signal during a drain: exit now, with the shell's code for the signal. */
+function exitNow(signal: NodeJS.Signals): void {
+  process.stderr.write(`flowgate serve: ${signal} again, exiting without draining\n`);
+  process.exit(128 + constants.signals[signal]);
 }
 
 /** A ready-to-paste request for people at a terminal (stderr: stdout carries the JSON logs). */

@@ -31,6 +31,8 @@ export class GatewayLoadError extends Error {
 export class Gateway {
   private table: EndpointTable;
   private models: FollowedModel[];
+  /** set by a shutdown: not ready any more, so load balancers take this replica out */
+  private draining = false;
   /** applies run one after the other */
   private queue: Promise<unknown> = Promise.resolve();
   /**
@@ -61,7 +63,12 @@ export class Gateway {
 
   /** Every variant of every endpoint has a model loaded. */
   ready(): boolean {
-    return this.table.list.every((e) => e.ready());
+    return !this.draining && this.table.list.every((e) => e.ready());
+  }
+
+  /** From now on not ready (/ping and V2 ready answer 503); requests are still served. */
+  beginDrain(): void {
+    this.draining = true;
   }
 
   /** Serves `spec` from now on, or throws (a GatewayLoadError) and keeps serving the current one. */

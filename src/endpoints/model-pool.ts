@@ -91,13 +91,14 @@ export class ModelPool {
 
   /** Removes cached versions no followed model uses beyond the configured limits (runs one at a time). */
   prune(): Promise<void> {
-    const { cache, registry, logger } = this.options;
+    const { cache, registry, logger, metrics } = this.options;
     if (cache === undefined) return Promise.resolve();
     this.pruning = this.pruning.then(async () => {
       const inUse = [...this.models.values()].flatMap((m) => m.follower.filesInUse());
-      await pruneCache(registry.cacheDir, inUse, cache, logger).catch((err: unknown) => {
-        logger.warn({ err, cacheDir: registry.cacheDir }, 'could not prune the model cache');
-      });
+      await pruneCache(registry.cacheDir, inUse, cache, logger).then(
+        (bytes) => metrics.cacheBytes.set(bytes),
+        (err: unknown) => logger.warn({ err, cacheDir: registry.cacheDir }, 'could not prune the model cache'),
+      );
     });
     return this.pruning;
   }

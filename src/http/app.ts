@@ -12,6 +12,7 @@ import type { Gateway } from '../endpoints/gateway.js';
 import { MlflowError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import { Scorer } from '../serving/scorer.js';
+import { tracedRequest, tracingEnabled } from '../tracing.js';
 import { FLOWGATE_VERSION } from '../version.js';
 import type { AppEnv } from './context.js';
 import { describeEndpoints } from './endpoints-list.js';
@@ -42,6 +43,7 @@ const JSON_TYPE = { 'Content-Type': 'application/json' };
 export function createApp({ gateway, metrics, logger, timeoutSeconds, maxQueue, rollouts, dashboard }: AppOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const deps = { scorer: new Scorer({ metrics, logger, timeoutSeconds, maxQueue }), metrics, logger };
+  if (tracingEnabled()) app.use('*', (c, next) => tracedRequest(c.req.method, c.req.path, (h) => c.req.header(h), next, () => ({ status: c.res.status, route: c.req.routePath })));
 
   // Request id, access log and metrics around every request.
   app.use('*', async (c, next) => {

@@ -14,6 +14,7 @@ import { parseV2InferRequest, v2ModelInput, type V2InferRequest } from '../proto
 import { selectOutputs, v2Outputs, writeV2Response } from '../protocol/v2-response.js';
 import { MlflowError } from '../errors.js';
 import type { LoadedVersion } from './loaded-version.js';
+import { predictAttributes, traced } from '../tracing.js';
 
 export interface DecodedRequest {
   input: ModelInput;
@@ -123,9 +124,12 @@ export async function runPipeline<P, D extends DecodedRequest>(
   version: LoadedVersion,
   endpoint: string,
   wantPredictions: boolean,
+  variant = '',
 ): Promise<PipelineResult> {
-  const decoded = codec.decode(parsed, version);
-  const output = await version.predict(decoded.input, decoded.params);
-  const predictions = wantPredictions ? formatOutput(output) : null;
-  return { body: codec.encode(parsed, decoded, output, { endpoint, version }, predictions ?? undefined), predictions };
+  const decoded = traced('decode', () => codec.decode(parsed, version));
+  const output = await traced('predict', () => version.predict(decoded.input, decoded.params), () => predictAttributes(endpoint, variant, version.identity, decoded.input));
+  return traced('encode', () => {
+    const predictions = wantPredictions ? formatOutput(output) : null;
+    return { body: codec.encode(parsed, decoded, output, { endpoint, version }, predictions ?? undefined), predictions };
+  });
 }

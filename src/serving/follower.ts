@@ -12,6 +12,7 @@
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 import type { RuntimeOptions } from '../model/flavor.js';
+import { traced } from '../tracing.js';
 import {
   fetchModelFiles,
   lastKnownModel,
@@ -67,7 +68,10 @@ export function identityOf(ref: ModelVersionRef, localPath: string): ModelIdenti
 }
 
 /** Load and warm up the version whose files are at `localPath`. */
-export async function loadVersion(ref: ModelVersionRef, localPath: string, logger: Logger, replicas: ReplicaPool | null, runtime?: RuntimeOptions): Promise<LoadedVersion> {
+export const loadVersion = (ref: ModelVersionRef, localPath: string, logger: Logger, replicas: ReplicaPool | null, runtime?: RuntimeOptions): Promise<LoadedVersion> =>
+  traced('model.load', () => loadVersionNow(ref, localPath, logger, replicas, runtime), { 'flowgate.model_uri': ref.uri, 'flowgate.model': ref.name ?? '', 'flowgate.version': ref.version ?? '' });
+
+async function loadVersionNow(ref: ModelVersionRef, localPath: string, logger: Logger, replicas: ReplicaPool | null, runtime?: RuntimeOptions): Promise<LoadedVersion> {
   const version = await LoadedVersion.load(identityOf(ref, localPath), logger, replicas, runtime);
   try {
     await warmUp(version);
@@ -200,7 +204,7 @@ export class Follower {
     let ref: ModelVersionRef;
     let localPath: string | null = null;
     try {
-      ref = await resolveModelVersion(uri, registry);
+      ref = await traced('registry.poll', () => resolveModelVersion(uri, registry), { 'flowgate.model_uri': uri });
       this.registryFailures = 0;
       this.resolvedOnce = true;
     } catch (err) {

@@ -1,8 +1,10 @@
 /**
  * The request path, written once for every protocol (as MLServer's DataPlane is for REST
- * and gRPC): parse → route → lease the version → deadline → decode → enforce → predict →
- * encode → metrics → shadows. Protocols plug in as codecs (codec.ts); the HTTP routes
- * only read the body, find the endpoint and render the outcome in their protocol's shape.
+ * and gRPC): route → bounded queue → lease the version → deadline → parse → decode →
+ * enforce → predict → encode → metrics → shadows. Protocols plug in as codecs (codec.ts);
+ * the HTTP routes only read the body, find the endpoint and render the outcome in their
+ * protocol's shape. The pipeline runs inline, or for a large body of a CPU-bound model on a
+ * replica thread (replicas.ts), which a missed deadline recycles.
  *
  * Failures are typed: an MlflowError is the request's fault (or a state such as "not
  * loaded yet") and keeps its code; a Timeout is DEADLINE_EXCEEDED; anything else is our
@@ -17,6 +19,7 @@ import type { Lease, LoadedVersion } from './loaded-version.js';
 import type { ServedModel } from './served-model.js';
 import type { HeaderReader, ScoringEndpoint, ScoringShadow, ScoringVariant } from './scoring-endpoint.js';
 import { observeVariant } from './variant-metrics.js';
+import { bindTraceContext, traced } from '../tracing.js';
 
 export interface ScoreRequest<P, D extends DecodedRequest> {
   endpoint: ScoringEndpoint;
@@ -88,7 +91,9 @@ export class Scorer {
     try {
       // Only a sticky key in the body makes the main thread parse it before routing.
       const doc = endpoint.stickyPath !== null ? codec.routingDoc(body.get(true)) : undefined;
-      variant = request.pinned !== undefined ? endpoint.pinnedVariant(request.pinned) : endpoint.route(request.header, doc);
+      variant = traced('route', () => (request.pinned !== undefined ? endpoint.pinnedVariant(request.pinned) : endpoint.route(request.header, doc)), {
+        'flowgate.endpoint': endpoint.name,
+      });
     } catch (err) {
       return { ok: false, error: this.failure(err, request.requestId), answered: null };
     }
@@ -106,7 +111,7 @@ export class Scorer {
     this.inFlight.set(served, queued + 1);
     const version = lease.version;
     const shadowed = endpoint.shadows.length > 0;
-    const work = this.execute(version, codec, body, endpoint.name, shadowed || endpoint.remembersPredictions);
+    const work = this.execute(version, codec, body, endpoint.name, shadowed || endpoint.remembersPredictions, variant.name);
     // The lease (and the queue's place) holds until the work has ended, even when the deadline answered first.
     const ended = () => {
       lease.release();
@@ -132,12 +137,12 @@ export class Scorer {
   }
 
   /** The pipeline on `version`: on a replica thread for a large body when it has replicas, else inline. */
-  private execute<P, D extends DecodedRequest>(version: LoadedVersion, codec: Codec<P, D>, body: RequestBody<P>, endpoint: string, wantPredictions: boolean): Work {
+  private execute<P, D extends DecodedRequest>(version: LoadedVersion, codec: Codec<P, D>, body: RequestBody<P>, endpoint: string, wantPredictions: boolean, variant: string): Work {
     if (body.text.length >= INLINE_MAX_BYTES) {
       const job = version.offload(codec.name, body.text, endpoint, wantPredictions);
       if (job !== null) return job;
     }
-    const done = (async () => runPipeline(codec, body.get(false), version, endpoint, wantPredictions))();
+    const done = (async () => runPipeline(codec, body.get(false), version, endpoint, wantPredictions, variant))();
     return { done, abandon: () => undefined }; // inline work is small: it ends on its own
   }
 
@@ -155,7 +160,9 @@ export class Scorer {
     const { metrics } = this.options;
     for (const shadow of endpoint.shadows) {
       if (shadow.sample < 1 && Math.random() >= shadow.sample) continue;
-      const accepted = shadow.queue.offer(() => this.runShadow(shadow, endpoint, codec, body, primary, requestId));
+      const accepted = shadow.queue.offer(
+        bindTraceContext(() => traced('shadow', () => this.runShadow(shadow, endpoint, codec, body, primary, requestId), { 'flowgate.variant': shadow.name })),
+      );
       if (!accepted) metrics.shadowDropped.with(shadow.labels).inc();
     }
   }
@@ -176,7 +183,7 @@ export class Scorer {
     let error: string | undefined;
     try {
       if (lease === null) throw new Error('the shadow model is not loaded');
-      const { predictions } = await this.execute(lease.version, codec, body, endpoint, true).done;
+      const { predictions } = await this.execute(lease.version, codec, body, endpoint, true, shadow.name).done;
       outcome = predictions === primary ? 'agree' : 'disagree';
     } catch (err) {
       outcome = 'error';

@@ -54,7 +54,7 @@ describe('pruneCache', () => {
     entry('a-v1', 1000, 300);
     entry('b-v1', 1000, 200);
     entry('c-v1', 1000, 100);
-    await pruneCache(dir, [big], { keep: 10, maxBytes: 7000 }, logger);
+    expect(await pruneCache(dir, [big], { keep: 10, maxBytes: 7000 }, logger)).toBe(7000);
     expect(names()).toEqual(['b-v1-0123456789abcdef', 'big-v1-0123456789abcdef', 'c-v1-0123456789abcdef']);
     await pruneCache(dir, [big], { keep: 10, maxBytes: 100 }, logger);
     expect(names()).toEqual(['big-v1-0123456789abcdef']);

@@ -11,6 +11,7 @@ import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MlflowError } from '../../src/errors.js';
 import { createProgressReporter, fetchModelFiles, resolveModel, resolveModelVersion } from '../../src/registry/index.js';
+import { runCli } from '../helpers/cli.js';
 import { captureLogger, options, tempDir } from '../registry/fixture.js';
 
 const BUCKET = 'mlflow';
@@ -93,6 +94,13 @@ describe('S3 artifacts', () => {
     // Nothing listens on port 9: any S3 request would fail.
     const again = await resolveModel(`s3://${BUCKET}/1/abc/artifacts/model`, opts({ MLFLOW_S3_ENDPOINT_URL: 'http://127.0.0.1:9' }));
     expect(again.localPath).toBe(first.localPath);
+  });
+
+  it('the CLI on an s3:// URI prints no AWS SDK warning about Node versions', async () => {
+    const { stderr } = await runCli(['predict', '-m', `s3://${BUCKET}/1/abc/artifacts/model`, '-i', '-', '--cache-dir', join(tmp.dir, 'cache-cli')], { input: '{"inputs": [[1]]}', env });
+    // it downloaded (then refused the flavor-less MLmodel): the SDK's client did run
+    expect(stderr).toMatch(/flavor/i);
+    expect(stderr).not.toMatch(/NodeVersionSupportWarning|AWS SDK for JavaScript/);
   });
 
   it('wrong credentials are PERMISSION_DENIED from S3', async () => {

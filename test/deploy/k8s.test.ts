@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { serveConfig } from '../../src/config.js';
 import { kubernetesTypeErrors, type K8sObject } from './k8s-schema.js';
 
 const repo = join(import.meta.dirname, '..', '..');
@@ -81,6 +82,19 @@ describe.skipIf(!hasKubectl)('k8s/ kustomize base', () => {
     expect(container.startupProbe.periodSeconds * container.startupProbe.failureThreshold).toBeGreaterThanOrEqual(120);
   });
 
+  it('drains within the grace period: shutdown delay + drain timeout < terminationGracePeriodSeconds, readiness drops inside the delay', () => {
+    const config = serveConfig({}, byKind('ConfigMap').data);
+    const pod = byKind('Deployment').spec.template.spec;
+    const container = pod.containers[0];
+    expect(config.shutdownDelaySeconds).toBe(serveConfig({ modelUri: 'x' }, {}).shutdownDelaySeconds);
+    expect(config.drainTimeoutSeconds).toBe(serveConfig({ modelUri: 'x' }, {}).drainTimeoutSeconds);
+    expect(config.shutdownDelaySeconds + config.drainTimeoutSeconds).toBeLessThan(pod.terminationGracePeriodSeconds);
+    const { periodSeconds, failureThreshold, timeoutSeconds } = container.readinessProbe;
+    expect(periodSeconds * failureThreshold + timeoutSeconds).toBeLessThanOrEqual(config.shutdownDelaySeconds);
+    // the delay is flowgate's own: a preStop sleep would add to it and eat the drain's share of the grace
+    expect(container.lifecycle?.preStop).toBeUndefined();
+  });
+
   it('the Service maps port 80 to the container port', () => {
     expect(byKind('Service').spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
   });
@@ -91,6 +105,14 @@ describe.skipIf(!hasKubectl)('k8s/ kustomize base', () => {
     const envFrom = byKind('Deployment').spec.template.spec.containers[0].envFrom;
     expect(envFrom).toContainEqual({ configMapRef: { name: configMap.metadata.name } });
     expect(envFrom).toContainEqual({ secretRef: { name: 'flowgate-credentials', optional: true } });
+  });
+
+  it('caps the download cache below the model-cache volume, so pruning runs before the pod is evicted', () => {
+    const cap = serveConfig({ modelUri: 'x' }, byKind('ConfigMap').data).cacheMaxBytes;
+    const volume = byKind('Deployment').spec.template.spec.volumes.find((v: { name: string }) => v.name === 'model-cache');
+    const limit = /^(\d+)Gi$/.exec(volume.emptyDir.sizeLimit);
+    expect(cap).not.toBeNull();
+    expect(cap!).toBeLessThan(Number(limit![1]) * 2 ** 30);
   });
 
   it('runs as a non-root user with a read-only root and writable cache and /tmp', () => {

@@ -131,7 +131,8 @@ describe.skipIf(!HAVE_SHARED)('registry faults', () => {
       const s = await start({}, false);
       expect((await fetch(`${s.url}/health`)).status).toBe(200);
       expect((await fetch(`${s.url}/ping`)).status).toBe(503);
-      expect((await fetch(`${s.url}/v2/health/ready`)).status).not.toBe(200);
+      expect((await fetch(`${s.url}/v2/health/ready`)).status).toBe(503);
+      expect((await fetch(`${s.url}/v2/health/live`)).status).toBe(200);
       expect(await predict(s)).toEqual({ status: 503, version: null });
       let pending: { state: string; error: string | null; failures: number; next_retry: string | null } | null = null;
       for (let i = 0; i < 100 && (pending === null || pending.failures < 2); i++) {

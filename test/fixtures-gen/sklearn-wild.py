@@ -101,6 +101,14 @@ def text_data(kind, seed):
     return data
 
 
+def text_series_data(kind, seed):
+    """Fit on the text Series (as users do); the batches are DataFrames, as MLflow passes them."""
+    def data():
+        df, y, batches = text_data(kind, seed)()
+        return df["text"], y, {k: v[["text"]] for k, v in batches.items()}
+    return data
+
+
 def text_ct(vectorizer, *rest):
     return pipeline.make_pipeline(compose.ColumnTransformer([("text", vectorizer, "text")]), *rest)
 
@@ -189,6 +197,8 @@ def cases():
     add("cal_sigmoid_lr_single", "calibration", lambda: calibration.CalibratedClassifierCV(scaled(linear_model.LogisticRegression()), cv=3, ensemble=False), numeric_data("multi4", 342))
     add("cal_isotonic_gnb_multi", "calibration", lambda: calibration.CalibratedClassifierCV(naive_bayes.GaussianNB(), method="isotonic", cv=3), numeric_data("multi_str", 343))
     add("cal_sigmoid_svc_binary_str", "calibration", lambda: calibration.CalibratedClassifierCV(scaled(svm.SVC()), cv=2), numeric_data("binary_str", 344))
+    add("cal_isotonic_gradient_boosting", "calibration", lambda: calibration.CalibratedClassifierCV(ensemble.GradientBoostingClassifier(n_estimators=15, random_state=0), method="isotonic", cv=3), numeric_data("multi", 346))
+    add("cal_sigmoid_hist_gradient_boosting", "calibration", lambda: calibration.CalibratedClassifierCV(ensemble.HistGradientBoostingClassifier(max_iter=15, random_state=0), cv=3), numeric_data("binary", 347))
     if VERSION >= (1, 8):
         add("cal_temperature_lr", "calibration", lambda: calibration.CalibratedClassifierCV(scaled(linear_model.LogisticRegression()), method="temperature", cv=3), numeric_data("multi", 345))
     # --- outlier detection and clustering
@@ -216,6 +226,9 @@ def cases():
     add("tfidf_custom_pattern_no_idf", "text", lambda: text_ct(feature_extraction.text.TfidfVectorizer(token_pattern=r"[a-zA-Z]{2,}", use_idf=False, dtype=np.float32)), text_data(None, 377), rtol=1e-6)
     add("count_tfidf_transformer_svc", "text", lambda: pipeline.make_pipeline(compose.ColumnTransformer([("text", pipeline.make_pipeline(feature_extraction.text.CountVectorizer(ngram_range=(1, 2)), feature_extraction.text.TfidfTransformer()), "text"), ("x", "passthrough", ["x"])]), svm.LinearSVC(max_iter=5000)), text_data("multi", 378))
     add("tfidf_complement_nb", "text", lambda: text_ct(feature_extraction.text.TfidfVectorizer(min_df=3), naive_bayes.ComplementNB()), text_data("multi", 379))
+    # A vectorizer given the whole DataFrame reads its column names as the documents (one answer per column):
+    # recorded so the test can show sklearn's misreading and flowgate's refusal.
+    add("tfidf_top_level_frame", "text-frame", lambda: pipeline.make_pipeline(feature_extraction.text.TfidfVectorizer(), linear_model.LogisticRegression()), text_series_data("binary", 381))
     add("count_bernoulli_nb", "text", lambda: text_ct(feature_extraction.text.CountVectorizer(max_features=30), naive_bayes.BernoulliNB()), text_data("binary", 380))
     # --- TransformedTargetRegressor and ufunc FunctionTransformers
     add("ttr_log1p", "target-transform", lambda: compose.TransformedTargetRegressor(regressor=linear_model.LinearRegression(), func=np.log1p, inverse_func=np.expm1), positive_data("regression", 390))
@@ -262,6 +275,7 @@ def write_refusals(out):
     save("function_ufunc_kwargs", preprocessing.FunctionTransformer(np.log, kw_args={"where": X > 1}).fit(X), ["FunctionTransformer", "kw_args", "--runtime python"])
     save("function_lambda", preprocessing.FunctionTransformer(lambda A: A * 2).fit(X), ["--runtime python"])
     save("vectorizer_callable_analyzer", feature_extraction.text.CountVectorizer(analyzer=str.split).fit(["a b", "c d"]), ["builtins.getattr"])
+    save("tfidf_english_bigrams", feature_extraction.text.TfidfVectorizer(stop_words="english", ngram_range=(1, 2)).fit(["the cat sat", "a dog ran"]), ["TfidfVectorizer", "english", "--runtime python"])
     save("bagging_onnx_hint", ensemble.BaggingClassifier(linear_model.RidgeClassifierCV(), n_estimators=2, random_state=0).fit(X, y), ["RidgeClassifierCV", "skl2onnx", "--runtime python"])
     return refusals
 

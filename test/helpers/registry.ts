@@ -35,3 +35,25 @@ export function versionDir(root: string, model: string, version: number): string
   const meta = readFileSync(join(root, 'models', model, `version-${version}`, 'meta.yaml'), 'utf8');
   return /^source: file:\/\/(.*)$/m.exec(meta)![1]!;
 }
+
+/**
+ * An endpoints file in the copy: endpoint iris split 50/50 between @champion and @challenger,
+ * with the Staging version as a shadow. Returns its path.
+ */
+export function writeAbEndpointsFile(root: string): string {
+  const file = join(root, 'flowgate.yaml');
+  writeFileSync(
+    file,
+    [
+      'endpoints:',
+      '  iris:',
+      '    variants:',
+      '      - { name: champion, model: "models:/iris@champion", weight: 50 }',
+      '      - { name: challenger, model: "models:/iris@challenger", weight: 50 }',
+      '    shadow:',
+      '      - { name: candidate, model: "models:/iris/Staging" }',
+      '',
+    ].join('\n'),
+  );
+  return file;
+}

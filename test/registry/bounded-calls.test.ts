@@ -48,8 +48,11 @@ describe('a wrong tracking URI fails flowgate inspect quickly, naming the URI', 
     const { code, stderr, seconds } = await timedInspect(uri);
     expect(code).toBe(1);
     expect(stderr).toContain(`Could not reach the tracking server at ${uri}`);
-    expect(stderr).toMatch(/ECONNREFUSED.*\(after [1-9] retr(y|ies) in \d+\.\d s\)/);
-    expect(seconds).toBeLessThan(20);
+    // the time the call took, as the process measured it (the wall clock adds node's start-up)
+    const spent = /ECONNREFUSED.*\(after [1-9] retr(?:y|ies) in (\d+\.\d) s\)/.exec(stderr);
+    expect(spent, stderr).not.toBeNull();
+    expect(Number(spent![1])).toBeLessThanOrEqual(15);
+    expect(seconds).toBeLessThan(30);
   }, 30_000);
 
   test('a silent port: the deadline (FLOWGATE_REGISTRY_TIMEOUT) ends the wait, whatever MLFLOW_HTTP_REQUEST_TIMEOUT says', async () => {
@@ -60,7 +63,7 @@ describe('a wrong tracking URI fails flowgate inspect quickly, naming the URI', 
     expect(stderr).toContain(`Could not reach the tracking server at ${uri}`);
     expect(stderr).toContain('no answer within 2 s (FLOWGATE_REGISTRY_TIMEOUT)');
     expect(seconds).toBeGreaterThanOrEqual(2);
-    expect(seconds).toBeLessThan(10);
+    expect(seconds).toBeLessThan(20);
   });
 
   test('MLFLOW_HTTP_REQUEST_TIMEOUT is the idle timeout of each attempt; MLFLOW_HTTP_REQUEST_MAX_RETRIES the attempts', async () => {
@@ -82,6 +85,6 @@ describe('a wrong tracking URI fails flowgate inspect quickly, naming the URI', 
     const { code, stderr, seconds } = await timedInspect(uri, { MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0' });
     expect(code).toBe(1);
     expect(stderr).toMatch(new RegExp(`Could not reach the tracking server at ${uri.replaceAll('.', '\\.')} \\(GET [^)]*\\): ECONNREFUSED[^(]*$`, 'm'));
-    expect(seconds).toBeLessThan(5);
+    expect(seconds).toBeLessThan(10);
   });
 });

@@ -51,7 +51,7 @@ export interface FakeServerOptions {
 
 export interface FakeTrackingServer {
   url: string;
-  requests: { method: string; url: string; authorization: string | undefined; body: string }[];
+  requests: { method: string; url: string; authorization: string | undefined; traceparent?: string | undefined; body: string }[];
   close(): Promise<void>;
 }
 
@@ -266,7 +266,13 @@ export async function startFakeTrackingServer(registryDir: string, options: Fake
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      requests.push({ method: req.method ?? '', url: req.url ?? '', authorization: req.headers.authorization, body: Buffer.concat(chunks).toString('utf8') });
+      requests.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        authorization: req.headers.authorization,
+        traceparent: req.headers.traceparent as string | undefined,
+        body: Buffer.concat(chunks).toString('utf8'),
+      });
       const url = new URL(req.url ?? '/', 'http://fake');
       if (options.requireAuthorization !== undefined && req.headers.authorization !== options.requireAuthorization) {
         res.writeHead(401, { 'content-type': 'text/plain' }).end('You are not authenticated. Please see https://www.mlflow.org/docs/latest/auth/index.html');

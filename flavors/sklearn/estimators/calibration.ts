@@ -14,9 +14,6 @@ import type { Table } from '../table.js';
 import { pythonEquals } from './table-values.js';
 import { answer, fromProbabilities, numbersOf, requireMethod, type MemberMethod } from './members.js';
 
-/** Classes whose scikit-learn version has a decision_function flowgate's does not implement: refused, never read otherwise. */
-const DECISION_NOT_IMPLEMENTED = new Set(['GradientBoostingClassifier', 'HistGradientBoostingClassifier']);
-
 type Calibrator = (T: Float64Array) => Float64Array;
 
 /** IsotonicRegression.predict with out_of_bounds 'clip' or 'nan', as scipy's interp1d computes it. */
@@ -85,9 +82,7 @@ function calibrated(v: PyValue, i: number, classes: NDArray, ctx: BuildContext):
   const inner = asObject(a.raw('estimator') ?? a.raw('base_estimator'), `${what}.estimator`);
   const estimator = ctx.build(inner, `${what}.estimator`);
   const last = finalStep(inner);
-  if (DECISION_NOT_IMPLEMENTED.has(last.name)) {
-    throw new TypeError(`CalibratedClassifierCV over ${last.name} reads its decision_function, which flowgate does not implement`);
-  }
+  // sklearn reads decision_function where the estimator has one (flowgate's estimators have it exactly where sklearn's do)
   const response: MemberMethod = typeof estimator.decisionFunction === 'function' ? 'decisionFunction' : 'predictProba';
   requireMethod(estimator, response, 'CalibratedClassifierCV');
   const labels = classes.items();

@@ -153,6 +153,8 @@ function buildGradientBoosting(obj: PyObject, ctx: BuildContext): Estimator {
     predict,
     predictProba: (X) => float64Tensor(proba(X), [X.rows, n]),
     predictLogProba: (X) => float64Tensor(logInPlace(proba(X)), [X.rows, n]),
+    // the raw scores, raveled for two classes
+    decisionFunction: (X) => float64Tensor(raw(X), K === 1 ? [X.rows] : [X.rows, K]),
   };
 }
 

@@ -287,6 +287,8 @@ function buildHistGradientBoosting(obj: PyObject): Estimator {
     predict,
     predictProba: (X) => float64Tensor(probaOf(raw(X), X.rows), [X.rows, n]),
     predictLogProba: (X) => float64Tensor(logInPlace(probaOf(raw(X), X.rows)), [X.rows, n]),
+    // the raw scores, raveled for two classes
+    decisionFunction: (X) => float64Tensor(raw(X), K === 1 ? [X.rows] : [X.rows, K]),
   };
 }
 
