@@ -19,6 +19,9 @@ import { createApp } from './http/app.js';
 import { startTracing, stopTracing } from './tracing.js';
 import { ListenerDrain } from './http/drain.js';
 import { Metrics } from './metrics.js';
+import { openRegistryEditor } from './registry/editor.js';
+import { RolloutController } from './rollout/controller.js';
+import { Dashboard } from './ui/dashboard.js';
 import { createProgressReporter, registryOptionsFromEnv, type RegistryOptions } from './registry/index.js';
 import type { Follower } from './serving/follower.js';
 import { ReplicaPool } from './serving/replicas.js';
@@ -32,6 +35,7 @@ export interface RunningServer {
   follower: Follower;
   /** Resolves once every model serves; rejects on a first load that retrying cannot fix (see Follower.ready). */
   ready: Promise<void>;
+  rollouts: RolloutController;
   /** Re-reads the endpoints file and applies it (SIGHUP); `unchanged` without one. */
   reload(): Promise<ReloadResult>;
   /**
@@ -80,8 +84,15 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
   const reloader = file === null ? null : new ConfigReloader(config.configPath!, file.text, gateway, logger, metrics);
   reloader?.watch();
   const first = gateway.endpoints.defaultEndpoint.variants[0]!.model;
+  const rollouts = await startRollouts(gateway, registry, metrics, logger).catch(async (err: unknown) => {
+    reloader?.stop();
+    await gateway.close();
+    await replicas?.close();
+    throw err;
+  });
 
-  const app = createApp({ gateway, metrics, logger, timeoutSeconds: config.timeoutSeconds, maxQueue: config.maxQueue });
+  const dashboard = new Dashboard(gateway, rollouts);
+  const app = createApp({ gateway, metrics, logger, timeoutSeconds: config.timeoutSeconds, maxQueue: config.maxQueue, rollouts, dashboard });
   let server: ServerType;
   let drain: ListenerDrain;
   try {
@@ -91,6 +102,8 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
       s.once('error', reject);
     });
   } catch (err) {
+    rollouts.stop();
+    dashboard.close();
     reloader?.stop();
     await gateway.close();
     await replicas?.close();
@@ -116,6 +129,7 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
     served: first.served,
     follower: first.follower,
     ready: gateway.firstLoad,
+    rollouts,
     reload: async () => (reloader === null ? { outcome: 'unchanged' } : reloader.reload()),
     async shutdown() {
       gateway.beginDrain();
@@ -131,6 +145,8 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
       logger.info('shut down');
     },
     async close() {
+      rollouts.stop();
+      dashboard.close();
       reloader?.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await gateway.close();
@@ -147,6 +163,19 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
     }
   }
   return running;
+}
+
+/**
+ * The rollout controller, after checking that the registry can be written where a rollout
+ * keeps its state (a read-only store is refused here, not at the first promotion).
+ */
+async function startRollouts(gateway: Gateway, registry: RegistryOptions, metrics: Metrics, logger: Logger): Promise<RolloutController> {
+  const editor = openRegistryEditor(registry);
+  const models = new Set(gateway.endpoints.list.flatMap((e) => (e.rollout === null ? [] : [e.rollout.registeredModel])));
+  for (const model of models) await editor.checkWritable(model);
+  const controller = new RolloutController({ gateway, editor, metrics, logger });
+  controller.start();
+  return controller;
 }
 
 /** One line per variant: what each endpoint serves, and where. */

@@ -116,6 +116,11 @@ export class TrackingServerClient {
     return this.json('POST', path, {}, JSON.stringify(body));
   }
 
+  /** DELETE with a JSON body, as MLflow's client sends its DELETE endpoints. */
+  async deleteJson(path: string, body: unknown): Promise<unknown> {
+    return this.json('DELETE', path, {}, JSON.stringify(body));
+  }
+
   /** GET a file; the caller consumes the body. `size` is the Content-Length when sent. */
   async getStream(path: string, query: Query = {}): Promise<{ body: IncomingMessage; size: number | null }> {
     const res = await this.send('GET', path, query, undefined);

@@ -7,6 +7,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { FLOWGATE_VERSION } from '../version.js';
 import { runInspect } from './inspect.js';
 import { runPredict } from './predict.js';
+import { runRollout } from './rollout.js';
 import { runServe } from './serve.js';
 import { runValidate } from './validate.js';
 
@@ -19,6 +20,7 @@ Commands:
   predict   Predict on a file with a model (like \`mlflow models predict\`)
   inspect   Show what a model URI resolves to, as JSON
   validate  Check an endpoints file without serving it
+  rollout   Show, pause, resume or abort an endpoint's rollout on a running server
 
 Options:
   --version  Print flowgate's version
@@ -86,6 +88,16 @@ Options:
       --resolve           also resolve every model URI in the registry (no download)
       --tracking-uri URI  as for serve                                              [env MLFLOW_TRACKING_URI]
       --help              show this help
+`;
+
+const ROLLOUT_HELP = `Usage: flowgate rollout status|pause|resume|abort ENDPOINT [--url URL]
+
+Ask a running flowgate where an endpoint's rollout stands (status), or pause, resume or abort it. The command is
+written to the registry, so every replica obeys. Prints the rollout as JSON.
+
+Options:
+      --url URL  the flowgate server (default http://127.0.0.1:5000)   [env FLOWGATE_URL]
+      --help     show this help
 `;
 
 const INSPECT_HELP = `Usage: flowgate inspect URI [--tracking-uri URI]
@@ -195,6 +207,11 @@ async function main(argv: string[]): Promise<number> {
         resolve: values.resolve as boolean | undefined,
         trackingUri: values['tracking-uri'] as string | undefined,
       });
+    }
+    case 'rollout': {
+      const { values, positionals } = parse(rest, { url: { type: 'string' } }, true);
+      if (values.help) return help(ROLLOUT_HELP);
+      return runRollout({ verb: positionals[0], endpoint: positionals[1], url: values.url as string | undefined });
     }
     default:
       process.stderr.write(`flowgate: unknown command '${command}'. See 'flowgate --help'.\n`);

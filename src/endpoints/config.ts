@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { canonicalStage, parseModelsUri, parseRunsUri, uriScheme, validateAlias } from '../registry/uri.js';
 import type { StickySource } from '../routing/sticky-key.js';
 import type { Runtime } from '../model/flavor.js';
+import type { FeedbackSpec } from './feedback.js';
 
 export interface VariantSpec {
   name: string;
@@ -36,6 +37,61 @@ export interface EndpointSpec {
   sticky: StickySource | null;
   /** whether `x-flowgate-variant: <name>` may force a variant */
   variantOverride: boolean;
+  /** metric-gated progressive delivery from one variant to another, or null */
+  rollout: RolloutSpec | null;
+  /** remembering answers for online feedback, or null (no feedback route) */
+  feedback: FeedbackSpec | null;
+  /** bandit routing on the feedback reward, or null (the weights as given) */
+  bandit: BanditSpec | null;
+}
+
+export interface BanditSpec {
+  policy: 'epsilon_greedy' | 'thompson';
+  /** epsilon_greedy: share explored evenly across the variants */
+  epsilon: number;
+  /** every variant keeps at least this share */
+  minShare: number;
+  /** seeds the draws (weights and routing), for reproducible runs; null = Math.random */
+  seed: number | null;
+}
+
+/** Gates checked on a step's window; an absent gate is not checked. */
+export interface RolloutGates {
+  /** requests `to` must answer in a step before it may end (before that, the step waits) */
+  minRequests: number;
+  /** requests `to` must have answered before the error-rate gate may fail a step early */
+  minRequestsToFail: number;
+  maxErrorRate: number | null;
+  /** p99 latency of `to` over p99 of `from` */
+  maxP99Ratio: number | null;
+  /** share of shadow copies on which `to` agreed with `from`, while at 0 % */
+  minShadowAgreement: number | null;
+  /** mean feedback reward of `to` minus that of `from` (negative: a tolerated loss), at step end */
+  minRewardDelta: number | null;
+  /** accuracy of `to` minus that of `from`, from labelled feedback, at step end */
+  minAccuracyDelta: number | null;
+  /** feedback items each side needs before the reward and accuracy gates are checked */
+  minFeedback: number;
+}
+
+export interface RolloutSpec {
+  /** the variant traffic moves away from; its URI is models:/<name>@<alias> */
+  from: string;
+  /** the variant traffic moves to (same registered model) */
+  to: string;
+  /** the registered model whose tags hold the rollout state and whose alias is promoted */
+  registeredModel: string;
+  /** the alias of `from`, moved to `to`'s version on success */
+  fromAlias: string;
+  /** % of traffic to `to`, increasing, ending at 100; 0 = shadow copies only */
+  steps: number[];
+  stepSeconds: number;
+  /** a step that has not reached min_requests by then fails the rollout */
+  maxStepSeconds: number;
+  /** how often the registry's rollout tags are read and the gates checked */
+  pollSeconds: number;
+  gates: RolloutGates;
+  onSuccess: 'promote' | 'none';
 }
 
 export interface GatewaySpec {
@@ -106,14 +162,74 @@ const stickySchema = z
     }
   });
 
+const positive = z.number({ error: required('a number') }).positive('must be > 0');
+const share = z.number({ error: required('a number') }).min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
+const count = z.number({ error: required('a whole number') }).int('must be a whole number').min(0, 'must be >= 0');
+
+const rolloutSchema = z.strictObject({
+  from: name,
+  to: name,
+  steps: z
+    .array(z.number({ error: required('a number') }).min(0, 'must be between 0 and 100').max(100, 'must be between 0 and 100'), { error: required('a list of percentages') })
+    .min(1, 'must list at least one step')
+    .default([0, 10, 50, 100])
+    .superRefine((steps, ctx) => {
+      if (steps.some((s, i) => i > 0 && s <= steps[i - 1]!)) ctx.addIssue({ code: 'custom', message: 'must increase, e.g. [0, 10, 50, 100]' });
+      if (steps[steps.length - 1] !== 100) ctx.addIssue({ code: 'custom', message: 'must end at 100' });
+    }),
+  step_seconds: positive.default(300),
+  max_step_seconds: positive.optional(),
+  poll_seconds: positive.default(5),
+  gates: z
+    .strictObject({
+      min_requests: count.default(100),
+      min_requests_to_fail: count.default(10),
+      max_error_rate: share.optional(),
+      max_p99_ratio: positive.optional(),
+      min_shadow_agreement: share.optional(),
+      min_reward_delta: z.number({ error: required('a number') }).finite('must be a finite number').optional(),
+      min_accuracy_delta: z.number({ error: required('a number') }).min(-1, 'must be between -1 and 1').max(1, 'must be between -1 and 1').optional(),
+      min_feedback: count.default(20),
+    })
+    .default({ min_requests: 100, min_requests_to_fail: 10, min_feedback: 20 }),
+  on_success: z.enum(['promote', 'none'], { error: 'must be promote or none' }).default('promote'),
+  on_failure: z.enum(['rollback'], { error: 'must be rollback' }).default('rollback'),
+});
+
 const endpointSchema = z
   .strictObject({
     variants: z.array(variantSchema, { error: required('a list of variants') }).min(1, 'must list at least one variant'),
     sticky: stickySchema.optional(),
     shadow: z.array(shadowSchema, { error: required('a list of shadow variants') }).default([]),
     variant_override: z.boolean({ error: required('true or false') }).default(true),
+    rollout: rolloutSchema.optional(),
+    feedback: z
+      .strictObject({
+        capacity: z.number({ error: required('a whole number') }).int('must be a whole number').min(1, 'must be >= 1').default(10_000),
+        task: z.enum(['auto', 'classification', 'regression'], { error: 'must be auto, classification or regression' }).default('auto'),
+        output: z.string({ error: required('an output name') }).min(1, 'must not be empty').optional(),
+      })
+      .optional(),
+    routing: z
+      .strictObject({
+        policy: z.enum(['weighted', 'epsilon_greedy', 'thompson'], { error: 'must be weighted, epsilon_greedy or thompson' }).default('weighted'),
+        epsilon: share.default(0.1),
+        min_share: share.default(0.05),
+        seed: z.number({ error: required('a whole number') }).int('must be a whole number').optional(),
+      })
+      .optional(),
   })
   .superRefine((e, ctx) => {
+    if (e.rollout !== undefined) rolloutProblems(e.rollout, e.variants, ctx);
+    const bandit = e.routing !== undefined && e.routing.policy !== 'weighted';
+    if (bandit && e.rollout !== undefined) ctx.addIssue({ code: 'custom', path: ['routing', 'policy'], message: 'cannot be a bandit on an endpoint with a rollout: both set the weights' });
+    if (bandit && e.routing!.min_share * e.variants.length > 1) {
+      ctx.addIssue({ code: 'custom', path: ['routing', 'min_share'], message: `must be at most 1 / ${e.variants.length} (the number of variants)` });
+    }
+    const rewardGates = e.rollout?.gates.min_reward_delta !== undefined || e.rollout?.gates.min_accuracy_delta !== undefined;
+    if ((bandit || rewardGates) && e.feedback === undefined) {
+      ctx.addIssue({ code: 'custom', path: bandit ? ['routing', 'policy'] : ['rollout', 'gates'], message: `${bandit ? 'a bandit policy' : 'a reward or accuracy gate'} needs feedback: add \`feedback: {}\` to the endpoint` });
+    }
     const many = e.variants.length > 1;
     const weighted = e.variants.filter((v) => v.weight !== undefined).length;
     e.variants.forEach((v, i) => {
@@ -137,6 +253,78 @@ const endpointSchema = z
       else seen.set(n, `${list}[${i}]`);
     }
   });
+
+type RolloutFile = z.infer<typeof rolloutSchema>;
+
+/** The registered model and alias of a `models:/<name>@<alias>` URI, or null. */
+function aliasTarget(uri: string): { name: string; alias: string } | null {
+  try {
+    const parsed = parseModelsUri(uri);
+    return parsed.kind === 'alias' ? { name: parsed.name, alias: parsed.alias } : null;
+  } catch {
+    return null;
+  }
+}
+
+function registeredName(uri: string): string | null {
+  try {
+    const parsed = parseModelsUri(uri);
+    return parsed.kind === 'logged-model' ? null : parsed.name;
+  } catch {
+    return null;
+  }
+}
+
+/** `from` and `to` name variants of the endpoint, of one registered model, `from` by alias. */
+function rolloutProblems(r: RolloutFile, variants: { name?: string | undefined; model: string }[], ctx: z.RefinementCtx): void {
+  const find = (role: 'from' | 'to') => {
+    const found = variants.find((v) => v.name === r[role]);
+    if (found === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['rollout', role], message: `"${r[role]}" is not a variant of this endpoint (variants: ${variants.map((v) => v.name ?? DEFAULT_VARIANT).join(', ')})` });
+    }
+    return found;
+  };
+  const from = find('from');
+  const to = find('to');
+  if (r.from === r.to) ctx.addIssue({ code: 'custom', path: ['rollout', 'to'], message: 'must be another variant than `from`' });
+  if (from === undefined || to === undefined) return;
+  const target = aliasTarget(from.model);
+  if (target === null) {
+    ctx.addIssue({ code: 'custom', path: ['rollout', 'from'], message: `must be a variant serving a registry alias (models:/<name>@<alias>), not ${from.model}: a rollout promotes by moving that alias` });
+    return;
+  }
+  if (registeredName(to.model) !== target.name) {
+    ctx.addIssue({ code: 'custom', path: ['rollout', 'to'], message: `must be a variant serving a version of the registered model "${target.name}" (models:/${target.name}@<alias> or /<version>), not ${to.model}` });
+  }
+  if (r.max_step_seconds !== undefined && r.max_step_seconds < r.step_seconds) {
+    ctx.addIssue({ code: 'custom', path: ['rollout', 'max_step_seconds'], message: `must be >= step_seconds (${r.step_seconds})` });
+  }
+}
+
+function rolloutSpec(r: RolloutFile, variants: { name?: string | undefined; model: string }[]): RolloutSpec {
+  const target = aliasTarget(variants.find((v) => v.name === r.from)!.model)!;
+  return {
+    from: r.from,
+    to: r.to,
+    registeredModel: target.name,
+    fromAlias: target.alias,
+    steps: r.steps,
+    stepSeconds: r.step_seconds,
+    maxStepSeconds: r.max_step_seconds ?? 4 * r.step_seconds,
+    pollSeconds: r.poll_seconds,
+    gates: {
+      minRequests: r.gates.min_requests,
+      minRequestsToFail: r.gates.min_requests_to_fail,
+      maxErrorRate: r.gates.max_error_rate ?? null,
+      maxP99Ratio: r.gates.max_p99_ratio ?? null,
+      minShadowAgreement: r.gates.min_shadow_agreement ?? null,
+      minRewardDelta: r.gates.min_reward_delta ?? null,
+      minAccuracyDelta: r.gates.min_accuracy_delta ?? null,
+      minFeedback: r.gates.min_feedback,
+    },
+    onSuccess: r.on_success,
+  };
+}
 
 export const gatewayFileSchema = z.strictObject({
   endpoints: z
@@ -174,6 +362,12 @@ export function gatewaySpec(file: GatewayFile): GatewaySpec {
       shadows: e.shadow.map((s) => ({ name: s.name, model: s.model, sample: s.sample, maxQueue: s.max_queue, concurrency: s.concurrency, ...runtimeOf(s) })),
       sticky: e.sticky === undefined ? null : e.sticky.header !== undefined ? { header: e.sticky.header.toLowerCase() } : { json: e.sticky.json!.split('.') },
       variantOverride: e.variant_override,
+      rollout: e.rollout === undefined ? null : rolloutSpec(e.rollout, e.variants),
+      feedback: e.feedback === undefined ? null : { capacity: e.feedback.capacity, task: e.feedback.task, output: e.feedback.output ?? null },
+      bandit:
+        e.routing === undefined || e.routing.policy === 'weighted'
+          ? null
+          : { policy: e.routing.policy, epsilon: e.routing.epsilon, minShare: e.routing.min_share, seed: e.routing.seed ?? null },
     };
   });
   return { endpoints, defaultEndpoint: file.default_endpoint ?? endpoints[0]!.name };
@@ -187,7 +381,7 @@ function runtimeOf(v: { runtime?: Runtime | undefined }): { runtime?: Runtime } 
 export function singleModelSpec(uri: string): GatewaySpec {
   const name = endpointNameOf(uri);
   return {
-    endpoints: [{ name, variants: [{ name: DEFAULT_VARIANT, model: uri, weight: 1 }], shadows: [], sticky: null, variantOverride: true }],
+    endpoints: [{ name, variants: [{ name: DEFAULT_VARIANT, model: uri, weight: 1 }], shadows: [], sticky: null, variantOverride: true, rollout: null, feedback: null, bandit: null }],
     defaultEndpoint: name,
   };
 }

@@ -1,16 +1,21 @@
 /**
  * One endpoint as served: its variants with their weights, its shadows, and the routing
- * decision for a request (forced variant, sticky key, weighted draw). Immutable: a new
- * config builds new Endpoints, and the gateway swaps them in at once.
+ * decision for a request (forced variant, sticky key, weighted draw). Its spec is
+ * immutable: a new config builds new Endpoints, and the gateway swaps them in at once.
+ * Only the weights move while it serves, when a rollout drives them (setWeights), and
+ * the variant stats it feeds outlive it (they are the gateway's, per endpoint name).
  */
 import { MlflowError } from '../errors.js';
 import { WeightedSplit } from '../routing/split.js';
 import { keyAtPath, type StickySource } from '../routing/sticky-key.js';
 import { ShadowQueue } from '../routing/shadow-queue.js';
 import type { HeaderReader, ScoringEndpoint, ScoringVariant, VariantLabels } from '../serving/scoring-endpoint.js';
-import type { EndpointSpec } from './config.js';
+import { banditWeights, seededRandom } from './bandit.js';
+import type { BanditSpec, EndpointSpec, RolloutSpec } from './config.js';
+import { FeedbackLog } from './feedback.js';
 import { modelKey, type FollowedModel } from './model-pool.js';
 import type { Runtime } from '../model/flavor.js';
+import { VariantStats } from './variant-stats.js';
 
 /** The request header that forces a variant. */
 export const VARIANT_HEADER = 'x-flowgate-variant';
@@ -25,9 +30,14 @@ export interface Variant extends ScoringVariant {
 }
 
 export interface Shadow extends Variant {
+  /** share of requests copied to it (for a rollout's target: 1 while at 0 %, else 0) */
   readonly sample: number;
   readonly queue: ShadowQueue;
 }
+
+/** The shadow copies a rollout's target gets while at 0 %: a small queue, dropped beyond it. */
+const ROLLOUT_SHADOW_QUEUE = 100;
+const ROLLOUT_SHADOW_CONCURRENCY = 2;
 
 export class Endpoint implements ScoringEndpoint {
   readonly name: string;
@@ -37,11 +47,29 @@ export class Endpoint implements ScoringEndpoint {
   readonly variantOverride: boolean;
   /** the JSON path of the sticky key, when routing needs the parsed body */
   readonly stickyPath: readonly string[] | null;
-  private readonly split: WeightedSplit | null;
+  readonly rollout: RolloutSpec | null;
+  /** what each variant answered, and its shadow outcomes */
+  readonly stats: VariantStats;
+  /** the answers remembered for feedback, when the endpoint takes feedback */
+  readonly feedback: FeedbackLog | null;
+  readonly bandit: BanditSpec | null;
+  /** uniform draws for routing: seeded with a bandit's seed */
+  private readonly rng: () => number;
+  private split: WeightedSplit | null;
+  private currentWeights: readonly number[];
   private readonly stickyHeader: string | null;
 
-  /** `models` holds the loaded model of every variant and shadow URI of `spec`. */
-  constructor(spec: EndpointSpec, models: ReadonlyMap<string, FollowedModel>) {
+  /**
+   * `models` holds the loaded model of every variant and shadow URI of `spec`. With a
+   * rollout, `weights` are where it stands (its target at 0 % before the first decision).
+   */
+  constructor(
+    spec: EndpointSpec,
+    models: ReadonlyMap<string, FollowedModel>,
+    stats = new VariantStats(),
+    weights?: readonly number[],
+    feedback: FeedbackLog | null = spec.feedback === null ? null : new FeedbackLog(spec.feedback),
+  ) {
     this.name = spec.name;
     const modelOf = (v: { model: string; runtime?: Runtime | undefined }): FollowedModel => models.get(modelKey(v.model, v.runtime))!;
     this.variants = spec.variants.map((v) => ({ name: v.name, weight: v.weight, uri: v.model, model: modelOf(v), labels: { endpoint: spec.name, variant: v.name } }));
@@ -58,7 +86,76 @@ export class Endpoint implements ScoringEndpoint {
     this.variantOverride = spec.variantOverride;
     this.stickyHeader = spec.sticky !== null && 'header' in spec.sticky ? spec.sticky.header : null;
     this.stickyPath = spec.sticky !== null && 'json' in spec.sticky ? spec.sticky.json : null;
-    this.split = this.variants.length > 1 ? new WeightedSplit(spec.name, this.variants) : null;
+    this.rollout = spec.rollout;
+    this.stats = stats;
+    this.feedback = feedback;
+    this.bandit = spec.bandit;
+    this.rng = spec.bandit?.seed != null ? seededRandom(spec.bandit.seed) : Math.random;
+    this.currentWeights = this.variants.map((v) => v.weight);
+    this.split = null;
+    const rollout = spec.rollout;
+    if (rollout !== null) {
+      const target = this.variantNamed(rollout.to);
+      const endpoint = this;
+      // While the rollout is at 0 %, its target answers copies of the requests.
+      this.shadows = [
+        ...this.shadows,
+        {
+          ...target,
+          weight: 0,
+          get sample() {
+            return endpoint.shadowTarget ? 1 : 0;
+          },
+          queue: new ShadowQueue(ROLLOUT_SHADOW_QUEUE, ROLLOUT_SHADOW_CONCURRENCY),
+        },
+      ];
+      this.setWeights(weights ?? this.variants.map((v) => (v.name === rollout.to ? 0 : v.weight)), false);
+    } else {
+      this.setWeights(this.currentWeights, false);
+      this.rebalance();
+    }
+  }
+
+  /** With a bandit policy: the weights from the variants' feedback rewards so far. */
+  rebalance(): void {
+    if (this.bandit === null) return;
+    const arms = this.variants.map((v) => this.stats.snapshot(v.name));
+    this.setWeights(banditWeights(this.bandit, arms, this.rng));
+  }
+
+  get remembersPredictions(): boolean {
+    return this.feedback !== null;
+  }
+
+  observed(variant: string, seconds: number, failed: boolean): void {
+    this.stats.request(variant, seconds, failed);
+  }
+
+  observedShadow(shadow: string, outcome: 'agree' | 'disagree' | 'error'): void {
+    this.stats.shadow(shadow, outcome);
+  }
+
+  answered(requestId: string, variant: string, version: string | null, predictions: string): void {
+    this.feedback?.remember(requestId, variant, version, predictions);
+  }
+
+  /** Whether the rollout's target gets shadow copies (set by the rollout, at its 0 % step). */
+  shadowTarget = false;
+
+  /** The weights routing uses now, in variant order. */
+  get weights(): readonly number[] {
+    return this.currentWeights;
+  }
+
+  /**
+   * Routes by these weights from now on (one per variant; they must add up to more than 0).
+   * Sticky keys move only to or away from variants whose weight changed (see WeightedSplit).
+   */
+  setWeights(weights: readonly number[], shadowTarget = this.shadowTarget): void {
+    this.shadowTarget = shadowTarget;
+    if (this.split !== null && weights.every((w, i) => w === this.currentWeights[i])) return;
+    this.currentWeights = [...weights];
+    this.split = this.variants.length > 1 ? new WeightedSplit(this.name, this.variants.map((v, i) => ({ name: v.name, weight: weights[i]! }))) : null;
   }
 
   /**
@@ -74,7 +171,7 @@ export class Endpoint implements ScoringEndpoint {
     const split = this.split;
     if (split === null) return this.variants[0]!;
     const key = this.stickyHeader !== null ? header(this.stickyHeader) : this.stickyPath !== null ? keyAtPath(doc, this.stickyPath) : null;
-    return this.variants[key === undefined || key === null || key === '' ? split.random() : split.sticky(key)]!;
+    return this.variants[key === undefined || key === null || key === '' ? split.random(this.rng()) : split.sticky(key)]!;
   }
 
   variantNamed(name: string): Variant {

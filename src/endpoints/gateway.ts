@@ -11,6 +11,8 @@ import type { Runtime } from '../model/flavor.js';
 import type { GatewaySpec } from './config.js';
 import { Endpoint } from './endpoint.js';
 import type { FollowedModel, ModelPool } from './model-pool.js';
+import type { FeedbackLog } from './feedback.js';
+import type { VariantStats } from './variant-stats.js';
 
 export interface EndpointTable {
   readonly list: readonly Endpoint[];
@@ -52,7 +54,7 @@ export class Gateway {
 
   /** Serves `spec` at once; its models load in the background (see firstLoad). */
   static start(spec: GatewaySpec, pool: ModelPool, logger: Logger): Gateway {
-    return new Gateway(pool, logger, build(spec, pool));
+    return new Gateway(pool, logger, build(spec, pool, null));
   }
 
   get endpoints(): EndpointTable {
@@ -72,7 +74,7 @@ export class Gateway {
   /** Serves `spec` from now on, or throws (a GatewayLoadError) and keeps serving the current one. */
   apply(spec: GatewaySpec): Promise<void> {
     const run = this.queue.then(async () => {
-      const built = await buildLoaded(spec, this.pool);
+      const built = await buildLoaded(spec, this.pool, this.table);
       const previous = { table: this.table, models: this.models };
       this.table = built.table;
       this.models = built.models;
@@ -95,6 +97,24 @@ interface Built {
   models: FollowedModel[];
 }
 
+/**
+ * An endpoint kept across a reload (same name) keeps its variant stats, and a rollout its
+ * weights when the variants are the same, so a reload neither resets a rollout's window
+ * nor moves its traffic.
+ */
+function carriedOver(
+  e: GatewaySpec['endpoints'][number],
+  previous: EndpointTable | null,
+): { stats?: VariantStats; weights?: readonly number[]; feedback?: FeedbackLog | null } {
+  const before = previous?.byName.get(e.name);
+  if (before === undefined) return {};
+  // remembered answers stay, unless the capacity or task changed
+  const feedback = before.feedback !== null && e.feedback !== null && JSON.stringify(before.feedback.spec) === JSON.stringify(e.feedback) ? { feedback: before.feedback } : {};
+  const sameVariants = before.variants.length === e.variants.length && before.variants.every((v, i) => v.name === e.variants[i]!.name);
+  const sameRollout = before.rollout !== null && e.rollout !== null && before.rollout.to === e.rollout.to && before.rollout.from === e.rollout.from;
+  return { stats: before.stats, ...feedback, ...(sameVariants && sameRollout ? { weights: before.weights } : {}) };
+}
+
 function uses(spec: GatewaySpec): { where: string; uri: string; runtime?: Runtime | undefined }[] {
   const out: { where: string; uri: string; runtime?: Runtime | undefined }[] = [];
   for (const e of spec.endpoints) {
@@ -105,18 +125,21 @@ function uses(spec: GatewaySpec): { where: string; uri: string; runtime?: Runtim
 }
 
 /** The table of `spec`, taking a pool reference per use; models still loading serve nothing yet. */
-function build(spec: GatewaySpec, pool: ModelPool): Built {
+function build(spec: GatewaySpec, pool: ModelPool, previous: EndpointTable | null): Built {
   const models = uses(spec).map((u) => pool.acquire(u.uri, u.runtime));
   const byUri = new Map(models.map((m) => [m.key, m]));
-  const list = spec.endpoints.map((e) => new Endpoint(e, byUri));
+  const list = spec.endpoints.map((e) => {
+    const kept = carriedOver(e, previous);
+    return new Endpoint(e, byUri, kept.stats, kept.weights, kept.feedback);
+  });
   const byName = new Map(list.map((e) => [e.name, e]));
   return { models, table: { list, byName, defaultEndpoint: byName.get(spec.defaultEndpoint)! } };
 }
 
 /** build, once every model serves; on a failure the references are released and a GatewayLoadError thrown. */
-async function buildLoaded(spec: GatewaySpec, pool: ModelPool): Promise<Built> {
+async function buildLoaded(spec: GatewaySpec, pool: ModelPool, previous: EndpointTable | null): Promise<Built> {
   const all = uses(spec);
-  const built = build(spec, pool);
+  const built = build(spec, pool, previous);
   const results = await Promise.allSettled(built.models.map((m) => m.follower.settled()));
   const failures: { where: string; uri: string; error: Error }[] = [];
   results.forEach((r, i) => {

@@ -19,6 +19,11 @@ import { describeEndpoints } from './endpoints-list.js';
 import { invocationRoutes } from './invocations.js';
 import { renderMlflowError, rendererFor } from './render.js';
 import { v2Routes } from './v2.js';
+import type { RolloutController } from '../rollout/controller.js';
+import { rolloutRoutes } from './rollout-routes.js';
+import { feedbackRoutes } from './feedback-routes.js';
+import type { Dashboard } from '../ui/dashboard.js';
+import { uiRoutes } from './ui-routes.js';
 
 export interface AppOptions {
   gateway: Gateway;
@@ -28,11 +33,14 @@ export interface AppOptions {
   timeoutSeconds: number;
   /** requests in flight per model before 503s */
   maxQueue: number;
+  rollouts?: RolloutController;
+  /** the /ui dashboard's data, when served */
+  dashboard?: Dashboard;
 }
 
 const JSON_TYPE = { 'Content-Type': 'application/json' };
 
-export function createApp({ gateway, metrics, logger, timeoutSeconds, maxQueue }: AppOptions): Hono<AppEnv> {
+export function createApp({ gateway, metrics, logger, timeoutSeconds, maxQueue, rollouts, dashboard }: AppOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const deps = { scorer: new Scorer({ metrics, logger, timeoutSeconds, maxQueue }), metrics, logger };
   if (tracingEnabled()) app.use('*', (c, next) => tracedRequest(c.req.method, c.req.path, (h) => c.req.header(h), next, () => ({ status: c.res.status, route: c.req.routePath })));
@@ -63,7 +71,10 @@ export function createApp({ gateway, metrics, logger, timeoutSeconds, maxQueue }
   app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }));
 
   invocationRoutes(app, gateway, deps);
-  app.get('/endpoints', (c) => c.json(describeEndpoints(gateway.endpoints)));
+  app.get('/endpoints', (c) => c.json(describeEndpoints(gateway.endpoints, rollouts)));
+  if (rollouts !== undefined) rolloutRoutes(app, rollouts);
+  feedbackRoutes(app, gateway, metrics);
+  if (dashboard !== undefined) uiRoutes(app, dashboard);
   v2Routes(app, gateway, deps);
 
   const allowed = allowedMethods(app);

@@ -5,6 +5,7 @@
  */
 import type { Endpoint, Variant } from '../endpoints/endpoint.js';
 import type { EndpointTable } from '../endpoints/gateway.js';
+import type { RolloutController } from '../rollout/controller.js';
 
 function servedNow(v: Variant): { model: string; version: string | null; flavor: string } | null {
   const version = v.model.served.current();
@@ -24,8 +25,9 @@ function pendingNow(v: Variant) {
   };
 }
 
-function describeEndpoint(e: Endpoint, isDefault: boolean) {
-  const total = e.variants.reduce((sum, v) => sum + v.weight, 0);
+function describeEndpoint(e: Endpoint, isDefault: boolean, rollouts: RolloutController | undefined) {
+  const weights = e.weights;
+  const total = weights.reduce((sum, w) => sum + w, 0);
   return {
     name: e.name,
     default: isDefault,
@@ -33,7 +35,7 @@ function describeEndpoint(e: Endpoint, isDefault: boolean) {
     sticky: e.sticky === null ? null : 'header' in e.sticky ? { header: e.sticky.header } : { json: e.sticky.json.join('.') },
     variant_override: e.variantOverride,
     ready: e.ready(),
-    variants: e.variants.map((v) => ({ name: v.name, model_uri: v.uri, weight: v.weight, share: v.weight / total, serving: servedNow(v), pending: pendingNow(v) })),
+    variants: e.variants.map((v, i) => ({ name: v.name, model_uri: v.uri, weight: weights[i]!, share: weights[i]! / total, serving: servedNow(v), pending: pendingNow(v) })),
     shadows: e.shadows.map((s) => ({
       name: s.name,
       model_uri: s.uri,
@@ -42,12 +44,13 @@ function describeEndpoint(e: Endpoint, isDefault: boolean) {
       pending: pendingNow(s),
       queue: { in_flight: s.queue.inFlight, waiting: s.queue.queued, max_queue: s.queue.maxQueue, concurrency: s.queue.concurrency },
     })),
+    rollout: rollouts?.viewIfAny(e.name) ?? null,
   };
 }
 
-export function describeEndpoints(table: EndpointTable) {
+export function describeEndpoints(table: EndpointTable, rollouts?: RolloutController) {
   return {
     default_endpoint: table.defaultEndpoint.name,
-    endpoints: table.list.map((e) => describeEndpoint(e, e === table.defaultEndpoint)),
+    endpoints: table.list.map((e) => describeEndpoint(e, e === table.defaultEndpoint, rollouts)),
   };
 }

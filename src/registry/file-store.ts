@@ -80,7 +80,7 @@ async function isDir(path: string): Promise<boolean> {
 }
 
 /** Tag and alias files: `dir/<key>` holds the value; keys with '/' are subdirectories. */
-async function readKeyFiles(dir: string): Promise<Record<string, string>> {
+export async function readKeyFiles(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   let entries;
   try {
@@ -121,7 +121,7 @@ export class FileStore implements Store {
   }
 
   /** `<root>/models/<name>`, after MLflow's name checks; throws when the model is not registered. */
-  private async modelDir(name: string): Promise<string> {
+  async modelDir(name: string): Promise<string> {
     this.checkRoot();
     if (name === '') throw new MlflowError('INVALID_PARAMETER_VALUE', "Missing value for required parameter 'name'.");
     if (name.includes('/') || name.includes('\\')) {

@@ -42,9 +42,9 @@ export class WeightedSplit {
     this.total = sum;
   }
 
-  /** A variant index drawn with probability weight / total. */
-  random(): number {
-    const x = Math.random() * this.total;
+  /** A variant index drawn with probability weight / total; `u` uniform in [0, 1) (a seeded draw in tests). */
+  random(u: number = Math.random()): number {
+    const x = u * this.total;
     const c = this.cumulative;
     const last = c.length - 1;
     for (let i = 0; i < last; i++) if (x < c[i]!) return i;

@@ -111,7 +111,7 @@ export class Scorer {
     this.inFlight.set(served, queued + 1);
     const version = lease.version;
     const shadowed = endpoint.shadows.length > 0;
-    const work = this.execute(version, codec, body, endpoint.name, shadowed, variant.name);
+    const work = this.execute(version, codec, body, endpoint.name, shadowed || endpoint.remembersPredictions, variant.name);
     // The lease (and the queue's place) holds until the work has ended, even when the deadline answered first.
     const ended = () => {
       lease.release();
@@ -124,12 +124,15 @@ export class Scorer {
       const { body: answer, predictions } = await withDeadline(this.options.timeoutSeconds * 1000, work.done, started);
       outcome = { ok: true, body: answer, answered };
       if (shadowed) this.sendToShadows(endpoint, codec, body, predictions!, request.requestId);
+      if (endpoint.remembersPredictions) endpoint.answered(request.requestId, variant.name, version.identity.version, predictions!);
     } catch (err) {
       if (err instanceof Timeout) work.abandon();
       outcome = { ok: false, error: this.failure(err, request.requestId), answered };
     }
     const status = outcome.ok ? 200 : outcome.error.status;
-    observeVariant(this.options.metrics, variant, version, status, (performance.now() - started) / 1000, outcome.ok ? null : outcome.error.errorCode);
+    const seconds = (performance.now() - started) / 1000;
+    observeVariant(this.options.metrics, variant, version, status, seconds, outcome.ok ? null : outcome.error.errorCode);
+    endpoint.observed(variant.name, seconds, !outcome.ok);
     return outcome;
   }
 
@@ -158,7 +161,7 @@ export class Scorer {
     for (const shadow of endpoint.shadows) {
       if (shadow.sample < 1 && Math.random() >= shadow.sample) continue;
       const accepted = shadow.queue.offer(
-        bindTraceContext(() => traced('shadow', () => this.runShadow(shadow, endpoint.name, codec, body, primary, requestId), { 'flowgate.variant': shadow.name })),
+        bindTraceContext(() => traced('shadow', () => this.runShadow(shadow, endpoint, codec, body, primary, requestId), { 'flowgate.variant': shadow.name })),
       );
       if (!accepted) metrics.shadowDropped.with(shadow.labels).inc();
     }
@@ -166,13 +169,14 @@ export class Scorer {
 
   private async runShadow<P, D extends DecodedRequest>(
     shadow: ScoringShadow,
-    endpoint: string,
+    scoring: ScoringEndpoint,
     codec: Codec<P, D>,
     body: RequestBody<P>,
     primary: string,
     requestId: string,
   ): Promise<void> {
     const { metrics, logger } = this.options;
+    const endpoint = scoring.name;
     const lease: Lease | null = shadow.model.served.acquire();
     const started = performance.now();
     let outcome: 'agree' | 'disagree' | 'error';
@@ -189,6 +193,7 @@ export class Scorer {
     }
     const seconds = (performance.now() - started) / 1000;
     metrics.shadowRequests.with({ ...shadow.labels, outcome }).inc();
+    scoring.observedShadow(shadow.name, outcome);
     metrics.shadowLatency.with(shadow.labels).observe(seconds);
     logger.info(
       {

@@ -37,4 +37,12 @@ export interface ScoringEndpoint {
   route(header: HeaderReader, doc: unknown): ScoringVariant;
   /** The variant serving registry version `version` (throws RESOURCE_DOES_NOT_EXIST when none does). */
   pinnedVariant(version: string): ScoringVariant;
+  /** whether answered requests' predictions are wanted (online feedback remembers them) */
+  readonly remembersPredictions: boolean;
+  /** Told of every routed request (rollout gates and the dashboard read these). */
+  observed(variant: string, seconds: number, failed: boolean): void;
+  /** Told of every shadow copy's outcome. */
+  observedShadow(shadow: string, outcome: 'agree' | 'disagree' | 'error'): void;
+  /** An answered request's predictions, when remembersPredictions. */
+  answered(requestId: string, variant: string, version: string | null, predictions: string): void;
 }

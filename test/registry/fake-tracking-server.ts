@@ -9,7 +9,11 @@
  * get-latest-versions (POST and GET), model-versions/get, get-download-uri,
  * registered-models/alias (incl. the `latest` quirk of the SQL store), model-versions/search,
  * runs/get, artifacts/list, /get-artifact and the mlflow-artifacts proxy (list, download).
- * It is not MLflow: no writes, no search grammar beyond `name='x'`, no pagination.
+ * With `writable`, also the registry writes rollouts make, as MLflow's SqlAlchemyStore does
+ * them (rows merged, no last_updated_time change) and its handlers answer them (`{}`):
+ * registered-models/set-tag (POST), delete-tag (DELETE, JSON body), alias (POST, DELETE),
+ * and registered-models/get to read the tags back, in the recorded answer's shape.
+ * It is not MLflow: no search grammar beyond `name='x'`, no pagination.
  * Knobs let tests demand auth, inject 5xx answers and see the requests made.
  */
 import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
@@ -41,11 +45,13 @@ export interface FakeServerOptions {
   failFirst?: number;
   /** Server-local artifact paths: the prefix recorded in the database → the copy's directory. */
   serverPaths?: { from: string; to: string };
+  /** Accept registry writes into the copy's mlflow.db (read-only otherwise). */
+  writable?: boolean;
 }
 
 export interface FakeTrackingServer {
   url: string;
-  requests: { method: string; url: string; authorization: string | undefined; traceparent?: string | undefined }[];
+  requests: { method: string; url: string; authorization: string | undefined; traceparent?: string | undefined; body: string }[];
   close(): Promise<void>;
 }
 
@@ -60,7 +66,7 @@ class ApiError extends Error {
 }
 
 export async function startFakeTrackingServer(registryDir: string, options: FakeServerOptions = {}): Promise<FakeTrackingServer> {
-  const db = new Database(join(registryDir, 'mlflow.db'), { readonly: true, fileMustExist: true });
+  const db = new Database(join(registryDir, 'mlflow.db'), { readonly: options.writable !== true, fileMustExist: true, timeout: 10_000 });
   const artifactRoot = join(registryDir, 'artifacts');
   const requests: FakeTrackingServer['requests'] = [];
   let failures = options.failFirst ?? 0;
@@ -144,10 +150,67 @@ export async function startFakeTrackingServer(registryDir: string, options: Fake
           })
       : [];
 
+  /** A write's JSON body, with MLflow's message for a missing required field. */
+  const fields = (body: string, required: string[]): Record<string, string> => {
+    if (options.writable !== true) throw new ApiError(403, 'PERMISSION_DENIED', 'this fake server was started read-only');
+    let doc: Record<string, unknown>;
+    try {
+      doc = JSON.parse(body) as Record<string, unknown>;
+    } catch {
+      throw new ApiError(400, 'MALFORMED_REQUEST', 'Malformed request: the body is not JSON');
+    }
+    for (const f of required) {
+      if (doc[f] === undefined || doc[f] === null || doc[f] === '') {
+        throw new ApiError(400, 'INVALID_PARAMETER_VALUE', `Missing value for required parameter '${f}'. See the API docs for more information about request parameters.`);
+      }
+    }
+    return Object.fromEntries(Object.entries(doc).map(([k, v]) => [k, String(v)]));
+  };
+  const registeredModelJson = (name: string): Record<string, unknown> => {
+    modelExists(name);
+    const m = db.prepare('SELECT * FROM registered_models WHERE name = ?').get(name) as { name: string; creation_time: number; last_updated_time: number; description: string | null };
+    const tags = db.prepare('SELECT key, value FROM registered_model_tags WHERE name = ?').all(name) as { key: string; value: string }[];
+    const aliases = db.prepare('SELECT alias, version FROM registered_model_aliases WHERE name = ? ORDER BY alias').all(name) as { alias: string; version: number }[];
+    return {
+      name: m.name,
+      creation_timestamp: m.creation_time,
+      last_updated_timestamp: m.last_updated_time,
+      ...(m.description === null ? {} : { description: m.description }),
+      latest_versions: latest(name, []).sort((a, b) => a.version - b.version).map((r) => mvJson(r, false)),
+      ...(tags.length === 0 ? {} : { tags }),
+      ...(aliases.length === 0 ? {} : { aliases: aliases.map((a) => ({ alias: a.alias, version: String(a.version) })) }),
+    };
+  };
+
   const route = async (req: http.IncomingMessage, url: URL, body: string): Promise<{ status: number; json?: unknown; file?: string }> => {
     const q = url.searchParams;
     const p = url.pathname;
     const arg = (name: string): string => q.get(name) ?? '';
+    if (p === '/api/2.0/mlflow/registered-models/get' && req.method === 'GET') return { status: 200, json: { registered_model: registeredModelJson(arg('name')) } };
+    if (p === '/api/2.0/mlflow/registered-models/set-tag' && req.method === 'POST') {
+      const f = fields(body, ['name', 'key', 'value']);
+      modelExists(f.name!);
+      db.prepare('INSERT INTO registered_model_tags (key, value, name) VALUES (?, ?, ?) ON CONFLICT (key, name) DO UPDATE SET value = excluded.value').run(f.key, f.value, f.name);
+      return { status: 200, json: {} };
+    }
+    if (p === '/api/2.0/mlflow/registered-models/delete-tag' && req.method === 'DELETE') {
+      const f = fields(body, ['name', 'key']);
+      modelExists(f.name!);
+      db.prepare('DELETE FROM registered_model_tags WHERE name = ? AND key = ?').run(f.name, f.key);
+      return { status: 200, json: {} };
+    }
+    if (p === '/api/2.0/mlflow/registered-models/alias' && req.method === 'POST') {
+      const f = fields(body, ['name', 'alias', 'version']);
+      row(f.name!, f.version!);
+      db.prepare('INSERT INTO registered_model_aliases (alias, version, name) VALUES (?, ?, ?) ON CONFLICT (name, alias) DO UPDATE SET version = excluded.version').run(f.alias, Number(f.version), f.name);
+      return { status: 200, json: {} };
+    }
+    if (p === '/api/2.0/mlflow/registered-models/alias' && req.method === 'DELETE') {
+      const f = fields(body, ['name', 'alias']);
+      modelExists(f.name!);
+      db.prepare('DELETE FROM registered_model_aliases WHERE name = ? AND alias = ?').run(f.name, f.alias);
+      return { status: 200, json: {} };
+    }
     if (p === '/api/2.0/mlflow/registered-models/get-latest-versions') {
       const params = req.method === 'POST' ? (JSON.parse(body) as { name: string; stages?: string[] }) : { name: arg('name'), stages: q.getAll('stages') };
       return { status: 200, json: { model_versions: latest(params.name, params.stages ?? []).map((r) => mvJson(r, false)) } };
@@ -203,7 +266,13 @@ export async function startFakeTrackingServer(registryDir: string, options: Fake
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      requests.push({ method: req.method ?? '', url: req.url ?? '', authorization: req.headers.authorization, traceparent: req.headers.traceparent as string | undefined });
+      requests.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        authorization: req.headers.authorization,
+        traceparent: req.headers.traceparent as string | undefined,
+        body: Buffer.concat(chunks).toString('utf8'),
+      });
       const url = new URL(req.url ?? '/', 'http://fake');
       if (options.requireAuthorization !== undefined && req.headers.authorization !== options.requireAuthorization) {
         res.writeHead(401, { 'content-type': 'text/plain' }).end('You are not authenticated. Please see https://www.mlflow.org/docs/latest/auth/index.html');

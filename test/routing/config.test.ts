@@ -53,6 +53,9 @@ default_endpoint: iris
           shadows: [{ name: 'candidate', model: 'models:/iris/Staging', sample: 0.25, maxQueue: 100, concurrency: 2 }],
           sticky: { header: 'x-user-id' },
           variantOverride: true,
+          rollout: null,
+          feedback: null,
+          bandit: null,
         },
         {
           name: 'diabetes',
@@ -60,6 +63,9 @@ default_endpoint: iris
           shadows: [],
           sticky: { json: ['params', 'user_id'] },
           variantOverride: false,
+          rollout: null,
+          feedback: null,
+          bandit: null,
         },
       ],
     });
