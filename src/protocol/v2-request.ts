@@ -139,11 +139,19 @@ export function v2ModelInput(inputs: V2Input[], schema: Schema | null): ModelInp
     const columns: Column[] = inputs.map((x) => ({ dtype: x.tensor.dtype, values: x.tensor.values }));
     return frame(inputs.map((x) => x.name), columns);
   }
+  if (schema?.kind === 'tensors' && inputs.some((x) => isListColumn(x.tensor)) && inputs.every((x) => x.tensor.shape.length === 1 && x.tensor.shape[0] === inputs[0]!.tensor.shape[0])) {
+    // BYTES inputs holding a list per row are DataFrame columns of lists: enforcement stacks them, as for /invocations
+    return frame(inputs.map((x) => x.name), inputs.map((x) => ({ dtype: x.tensor.dtype, values: x.tensor.values })));
+  }
   const unnamedTensor = schema?.kind === 'tensors' && schema.tensors[0]?.name === null;
   if (inputs.length === 1 && (schema === null || schema.kind === 'columns' || unnamedTensor)) return { kind: 'tensor', tensor: inputs[0]!.tensor };
   const tensors: Record<string, Tensor> = {};
   for (const x of inputs) tensors[x.name] = x.tensor;
   return { kind: 'tensors', tensors };
+}
+
+function isListColumn(t: Tensor): boolean {
+  return !(t.values instanceof Float64Array) && t.values.some(Array.isArray);
 }
 
 function isColumnShaped(shape: readonly number[]): boolean {
