@@ -7,9 +7,14 @@ import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 
 export async function readBodyText(c: Context): Promise<string> {
+  return (await readBodyBytes(c)).toString('utf8');
+}
+
+/** The body as bytes (V2 requests may carry binary tensor data after their JSON). */
+export async function readBodyBytes(c: Context): Promise<Buffer> {
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  if (incoming === undefined || incoming.readableEnded) return c.req.text();
+  if (incoming === undefined || incoming.readableEnded) return Buffer.from(await c.req.arrayBuffer());
   const chunks: Buffer[] = [];
   for await (const chunk of incoming) chunks.push(chunk as Buffer);
-  return chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }

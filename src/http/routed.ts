@@ -54,7 +54,7 @@ export function servedHeaders(c: Context, metrics: Metrics, endpoint: Endpoint, 
 }
 
 /** A response whose headers already carry the request id (the app's middleware then leaves them alone). */
-export function respond(c: Context, body: string, status: number, headers: Record<string, string>): Response {
+export function respond(c: Context, body: string | Buffer, status: number, headers: Record<string, string>): Response {
   c.set('requestIdSent' as never, true as never);
   return new Response(body, { status, headers });
 }

@@ -10,13 +10,12 @@ import { sendToShadows } from '../endpoints/shadowing.js';
 import { MlflowError } from '../errors.js';
 import type { Schema } from '../model/signature.js';
 import { formatOutput } from '../protocol/json-output.js';
-import { parseJsonLenient } from '../protocol/lenient-json.js';
 import { modelMetadata } from '../protocol/v2-metadata.js';
-import { parseV2InferRequest, v2ModelInput, type V2InferRequest } from '../protocol/v2-request.js';
+import { decodeV2InferBody, v2ModelInput, type V2InferRequest } from '../protocol/v2-request.js';
 import { selectOutputs, v2Outputs, writeV2Response } from '../protocol/v2-response.js';
 import type { ModelVersion } from '../serving/model-version.js';
 import { FLOWGATE_VERSION } from '../version.js';
-import { readBodyText } from './body.js';
+import { readBodyBytes } from './body.js';
 import { Timeout, TIMEOUT_BODY, withDeadline } from './deadline.js';
 import type { InvocationsDeps } from './invocations.js';
 import { headerReader, observeVariant, respond, servedHeaders } from './routed.js';
@@ -67,7 +66,7 @@ function target(c: Context, endpoint: Endpoint, pinned: string | undefined, doc?
 }
 
 export function v2Routes(app: Hono, gateway: Gateway, deps: InvocationsDeps): void {
-  app.get('/v2', (c) => c.json({ name: 'flowgate', version: FLOWGATE_VERSION, extensions: [] }));
+  app.get('/v2', (c) => c.json({ name: 'flowgate', version: FLOWGATE_VERSION, extensions: ['binary_tensor_data'] }));
   app.get('/v2/health/live', (c) => c.json({ live: true }));
   app.get('/v2/health/ready', (c) => {
     const ready = gateway.ready();
@@ -111,19 +110,11 @@ export function v2Routes(app: Hono, gateway: Gateway, deps: InvocationsDeps): vo
 
 async function inferOn(c: Context, endpoint: Endpoint, pinned: string | undefined, deps: InvocationsDeps): Promise<Response> {
   const started = performance.now();
-  const body = await readBodyText(c);
-  if (c.req.header('inference-header-content-length') !== undefined) {
-    return v2Error(400, 'Binary tensor data is not supported: send the tensors as JSON "data".');
-  }
+  const body = await readBodyBytes(c);
   let doc: unknown;
   let request: V2InferRequest;
   try {
-    try {
-      doc = parseJsonLenient(body);
-    } catch (err) {
-      throw new MlflowError('BAD_REQUEST', `The body is not valid JSON: ${(err as Error).message}`);
-    }
-    request = parseV2InferRequest(doc);
+    ({ doc, request } = decodeV2InferBody(body, c.req.header('inference-header-content-length')));
   } catch (err) {
     if (err instanceof MlflowError) return fromMlflow(err);
     throw err;
@@ -138,13 +129,14 @@ async function inferOn(c: Context, endpoint: Endpoint, pinned: string | undefine
   let response: Response;
   let errorCode: string | null = null;
   try {
-    const text = await withDeadline(deps.timeoutSeconds * 1000, async () => {
+    const encoded = await withDeadline(deps.timeoutSeconds * 1000, async () => {
       const output = await version.predict(v2ModelInput(request.inputs, inputSchema(version)), request.parameters);
       if (shadowed) predictions = formatOutput(output);
       const outputs = selectOutputs(v2Outputs(output, version.signature?.outputs ?? null), request.outputs);
-      return writeV2Response({ modelName: endpoint.name, modelVersion: version.identity.version, id: request.id }, outputs);
+      return writeV2Response({ modelName: endpoint.name, modelVersion: version.identity.version, id: request.id }, outputs, request.binaryOutput);
     });
-    response = respond(c, text, 200, headers);
+    const binaryHeaders = encoded.headerLength === null ? headers : { ...headers, 'Content-Type': 'application/octet-stream', 'Inference-Header-Content-Length': String(encoded.headerLength) };
+    response = respond(c, encoded.body, 200, binaryHeaders);
   } catch (err) {
     if (err instanceof Timeout) {
       errorCode = 'DEADLINE_EXCEEDED';
