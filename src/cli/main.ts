@@ -7,7 +7,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { FLOWGATE_VERSION } from '../version.js';
 import { runInspect } from './inspect.js';
 import { runPredict } from './predict.js';
-import { runServe } from './serve.js';
+import { MLFLOW_SERVE_OPTIONS, mlflowServeFlagsError, runServe } from './serve.js';
 import { runValidate } from './validate.js';
 
 const MAIN_HELP = `Usage: flowgate <command> [options]
@@ -44,6 +44,10 @@ Options:
       --cache-dir DIR     where remote model versions are downloaded (default ~/.cache/flowgate) [env FLOWGATE_CACHE_DIR]
       --poll-interval S   re-resolve the URI every S seconds and hot-swap new versions; 0 disables (default 30) [env FLOWGATE_POLL_INTERVAL]
       --log-level LEVEL   fatal|error|warn|info|debug|trace|silent (default info)       [env FLOWGATE_LOG_LEVEL]
+      --env-manager local accepted for \`mlflow models serve\` scripts: flowgate creates no environments
+      --no-conda          accepted (MLflow's older spelling of --env-manager local)
+      --install-mlflow    accepted and ignored (there is no environment to install MLflow into)
+      --enable-mlserver   refused: flowgate serves the Open Inference Protocol (V2) itself, under /v2
       --help              show this help
 `;
 
@@ -67,15 +71,17 @@ Check an endpoints file as \`flowgate serve --config FILE\` would, without servi
 with its line and its path in the file; exits non-zero when there is one.
 
 Options:
-      --resolve           also resolve every model URI in the registry (no download)
+      --resolve           also resolve every model URI in the registry and check from its MLmodel (nothing else
+                          is downloaded) that flowgate can load its flavor
       --tracking-uri URI  as for serve                                              [env MLFLOW_TRACKING_URI]
       --help              show this help
 `;
 
 const INSPECT_HELP = `Usage: flowgate inspect URI [--tracking-uri URI]
 
-Print what URI resolves to, as JSON: {name, version, stage, aliases, source, local_path, flavors, signature, input_example}.
-Exits non-zero with a one-line error when it cannot resolve.
+Print what URI resolves to, as JSON: {name, version, stage, aliases, source, local_path, artifact_uri, flavors,
+signature, input_example}. Reads the MLmodel and input example only: the model's files are not downloaded
+(local_path is null for a remote store). Exits non-zero with a one-line error when it cannot resolve.
 `;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -109,8 +115,11 @@ async function main(argv: string[]): Promise<number> {
         timeout: { type: 'string', short: 't' },
         'poll-interval': { type: 'string' },
         'log-level': { type: 'string' },
+        ...MLFLOW_SERVE_OPTIONS,
       });
       if (values.help) return help(SERVE_HELP);
+      const refused = mlflowServeFlagsError(values);
+      if (refused !== null) return fail(`flowgate serve: ${refused}`, 2);
       return runServe({
         modelUri: values['model-uri'] as string | undefined,
         config: values.config as string | undefined,
@@ -162,6 +171,11 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`flowgate: unknown command '${command}'. See 'flowgate --help'.\n`);
       return 2;
   }
+}
+
+function fail(message: string, code: number): number {
+  process.stderr.write(`${message}\n`);
+  return code;
 }
 
 function help(text: string): number {

@@ -38,9 +38,6 @@ export class ModelVersion {
 
   static async load(identity: ModelIdentity, logger: Logger): Promise<ModelVersion> {
     const mlmodel = await readMLmodel(identity.localPath);
-    if (mlmodel.metadata?.['mlflow.model.isExternal'] === true) {
-      throw new MlflowError('BAD_REQUEST', 'This model was logged as an external model reference and cannot be loaded for serving.');
-    }
     const flavorName = servingFlavorName(mlmodel);
     const flavor = await flavorFor(flavorName);
     const model = await flavor.load(identity.localPath, mlmodel, { logger });

@@ -56,7 +56,7 @@ describe('flowgate validate', () => {
     try {
       const ok = await runCli(['validate', writeConfig(GOOD), '--resolve', '--tracking-uri', root]);
       expect(ok.code, ok.stderr).toBe(0);
-      expect(ok.stdout).toContain('  models:/iris@champion -> iris version 1\n  models:/iris@challenger -> iris version 2\n  models:/iris/Staging -> iris version 2\n  models:/iris/1 -> iris version 1\n');
+      expect(ok.stdout).toContain('  models:/iris@champion -> iris version 1 (onnx)\n  models:/iris@challenger -> iris version 2 (onnx)\n  models:/iris/Staging -> iris version 2 (onnx)\n  models:/iris/1 -> iris version 1 (onnx)\n');
       const bad = await runCli(['validate', writeConfig(GOOD.replace('@challenger', '@nobody')), '--resolve', '--tracking-uri', root]);
       expect(bad.code).toBe(1);
       expect(bad.stderr).toMatch(/^ {2}models:\/iris@nobody: .*nobody/m);
