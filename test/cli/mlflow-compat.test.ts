@@ -4,14 +4,14 @@
  * round trip), `validate --resolve` checking flavors from MLmodel alone, and `inspect`
  * reading MLmodel and the input example without downloading the model.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { CLI, runCli } from '../helpers/cli.js';
+import { runCli, serveCli, stopCli } from '../helpers/cli.js';
 import { HAVE_SHARED, MLFLOW_REAL } from '../helpers/fixtures.js';
 import { copyExampleRegistry } from '../helpers/registry.js';
 import { startFakeTrackingServer, type FakeTrackingServer } from '../registry/fake-tracking-server.js';
@@ -26,11 +26,7 @@ describe('flowgate serve takes the flags of `mlflow models serve`', () => {
   let child: ChildProcess | undefined;
   let root: string | undefined;
   afterEach(async () => {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child!.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await stopCli(child);
     if (root) rmSync(root, { recursive: true, force: true });
     child = undefined;
     root = undefined;
@@ -38,18 +34,7 @@ describe('flowgate serve takes the flags of `mlflow models serve`', () => {
 
   test('--env-manager local, --no-conda and --install-mlflow: the model is served', async () => {
     root = copyExampleRegistry();
-    child = spawn(process.execPath, [CLI, 'serve', '-m', 'models:/iris/1', '--tracking-uri', root, '-p', '0', '--log-level', 'warn', '--env-manager', 'local', '--no-conda', '--install-mlflow'], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME },
-    });
-    let stderr = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      child!.stderr!.on('data', (d: Buffer) => {
-        stderr += d.toString();
-        const m = /flowgate is serving at (http:\/\/\S+)\./.exec(stderr);
-        if (m) resolve(m[1]!);
-      });
-      child!.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
-    });
+    const url = await serveCli(['-m', 'models:/iris/1', '--tracking-uri', root, '--env-manager', 'local', '--no-conda', '--install-mlflow'], (c) => (child = c));
     const res = await fetch(`${url}/invocations`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"inputs": [[5.1, 3.5, 1.4, 0.2]]}' });
     expect(res.status).toBe(200);
   });

@@ -367,6 +367,20 @@ def main():
     model.save(os.path.join(case_dir, "data", "model.keras"))
     mlmodel(case_dir, keras_flavor(), "mlflow.keras")
 
+    tokens = keras.Input((5,), dtype="int32")
+    e = layers.Embedding(10, 4, mask_zero=True)(tokens)
+    model = keras.Model(tokens, layers.GlobalAveragePooling1D()(layers.Attention()([e, e])))
+    case_dir = new_case("unsupported_attention_masked")
+    model.save(os.path.join(case_dir, "data", "model.keras"))
+    mlmodel(case_dir, keras_flavor(), "mlflow.keras")
+
+    inp = keras.Input((4, 3))
+    out, scores = layers.MultiHeadAttention(num_heads=2, key_dim=2)(inp, inp, return_attention_scores=True)
+    model = keras.Model(inp, [out, scores])
+    case_dir = new_case("unsupported_mha_scores")
+    model.save(os.path.join(case_dir, "data", "model.keras"))
+    mlmodel(case_dir, keras_flavor(), "mlflow.keras")
+
     inp = keras.Input((3, 4, 2))
     model = keras.Model(inp, layers.MultiHeadAttention(num_heads=2, key_dim=2, attention_axes=(1, 2))(inp, inp))
     case_dir = new_case("unsupported_mha_attention_axes")

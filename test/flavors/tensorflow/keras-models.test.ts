@@ -109,6 +109,19 @@ describe.skipIf(!HAVE_GENERATED)('Keras and TensorFlow models predict as Keras/T
     expect((error as FlavorError).message).toMatch(/layer 'multiply(_\d+)?' \(Multiply\) is a Keras operation in the model graph \(not a mask\)/);
   });
 
+  test('attention over masked inputs is refused at load (not computed without the mask)', async () => {
+    const error = await load('unsupported_attention_masked').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FlavorError);
+    // Keras 3 writes the mask plumbing as graph operations; either that or the layer itself refuses
+    expect((error as FlavorError).message).toMatch(/\(ConvertToTensor\) is a Keras operation in the model graph \(not a mask\)|\(Attention\): masked inputs/);
+  });
+
+  test('a MultiHeadAttention returning its attention scores is refused at load, named', async () => {
+    const error = await load('unsupported_mha_scores').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FlavorError);
+    expect((error as FlavorError).message).toMatch(/\(MultiHeadAttention\) returns its attention scores, which is not supported/);
+  });
+
   test('a MultiHeadAttention over several axes is refused at load, named', async () => {
     const error = await load('unsupported_mha_attention_axes').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FlavorError);
