@@ -12,7 +12,7 @@ import type { Schema } from '../model/signature.js';
 import { formatOutput } from '../protocol/json-output.js';
 import { modelMetadata } from '../protocol/v2-metadata.js';
 import { decodeV2InferBody, v2ModelInput, type V2InferRequest } from '../protocol/v2-request.js';
-import { selectOutputs, v2Outputs, writeV2Response } from '../protocol/v2-response.js';
+import { encodeV2Response, selectOutputs, v2Outputs } from '../protocol/v2-response.js';
 import type { ModelVersion } from '../serving/model-version.js';
 import { FLOWGATE_VERSION } from '../version.js';
 import { readBodyBytes } from './body.js';
@@ -133,7 +133,7 @@ async function inferOn(c: Context, endpoint: Endpoint, pinned: string | undefine
       const output = await version.predict(v2ModelInput(request.inputs, inputSchema(version)), request.parameters);
       if (shadowed) predictions = formatOutput(output);
       const outputs = selectOutputs(v2Outputs(output, version.signature?.outputs ?? null), request.outputs);
-      return writeV2Response({ modelName: endpoint.name, modelVersion: version.identity.version, id: request.id }, outputs, request.binaryOutput);
+      return encodeV2Response({ modelName: endpoint.name, modelVersion: version.identity.version, id: request.id }, outputs, request.binaryOutput);
     });
     const binaryHeaders = encoded.headerLength === null ? headers : { ...headers, 'Content-Type': 'application/octet-stream', 'Inference-Header-Content-Length': String(encoded.headerLength) };
     response = respond(c, encoded.body, 200, binaryHeaders);

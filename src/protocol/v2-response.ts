@@ -81,11 +81,16 @@ export interface V2EncodedResponse {
   headerLength: number | null;
 }
 
+/** The response body, all JSON, written directly as text. */
+export function writeV2Response(head: V2ResponseHead, outputs: V2Output[]): string {
+  return encodeV2Response(head, outputs, () => false).body as string;
+}
+
 /**
- * The response body, written directly as text; outputs for which `binary` says so go as
- * raw bytes after the JSON (binary tensor extension), in the order of the outputs.
+ * The response body: JSON written directly as text, and outputs for which `binary` says so
+ * as raw bytes after the JSON (binary tensor extension), in the order of the outputs.
  */
-export function writeV2Response(head: V2ResponseHead, outputs: V2Output[], binary: (name: string) => boolean = () => false): V2EncodedResponse {
+export function encodeV2Response(head: V2ResponseHead, outputs: V2Output[], binary: (name: string) => boolean): V2EncodedResponse {
   let out = `{"model_name":${JSON.stringify(head.modelName)}`;
   if (head.modelVersion !== null) out += `,"model_version":${JSON.stringify(head.modelVersion)}`;
   if (head.id !== null) out += `,"id":${JSON.stringify(head.id)}`;
