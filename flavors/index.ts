@@ -19,16 +19,20 @@ const python = async (): Promise<Flavor> => (await import('./python/index.js')).
 
 export const supportedFlavors = (): string[] => Object.keys(FLAVORS).sort();
 
-export async function flavorFor(name: string): Promise<Flavor> {
-  const load = FLAVORS[name];
-  if (load === undefined) {
+/** Throws when flowgate has no loader for this flavor (what `validate --resolve` checks from MLmodel alone). */
+export function checkServableFlavor(name: string): void {
+  if (FLAVORS[name] === undefined) {
     throw new FlavorError(
       name,
       `flowgate cannot serve models of this flavor yet (supported: ${supportedFlavors().join(', ')}). ` +
         'Log the model with one of these flavors, or export it to ONNX (mlflow.onnx.log_model).',
     );
   }
-  return load();
+}
+
+export async function flavorFor(name: string): Promise<Flavor> {
+  checkServableFlavor(name);
+  return FLAVORS[name]!();
 }
 
 /**

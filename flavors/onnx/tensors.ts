@@ -5,6 +5,7 @@
 import * as ort from 'onnxruntime-node';
 import { castValue } from '../../src/model/cast.js';
 import type { DType, Tensor } from '../../src/model/data.js';
+import { float16Bits, float16Value } from '../../src/model/float16.js';
 
 const DTYPE_OF_ORT: Partial<Record<ort.Tensor.Type, DType>> = {
   float32: 'float32', float64: 'float64', float16: 'float16',
@@ -14,7 +15,7 @@ const DTYPE_OF_ORT: Partial<Record<ort.Tensor.Type, DType>> = {
 };
 
 const ORT_OF_DTYPE: Partial<Record<DType, ort.Tensor.Type>> = {
-  float32: 'float32', float64: 'float64', int8: 'int8', int16: 'int16', int32: 'int32', int64: 'int64',
+  float32: 'float32', float64: 'float64', float16: 'float16', int8: 'int8', int16: 'int16', int32: 'int32', int64: 'int64',
   uint8: 'uint8', uint16: 'uint16', uint32: 'uint32', uint64: 'uint64', bool: 'bool', string: 'string', object: 'string',
 };
 
@@ -28,6 +29,8 @@ export function toOrtTensor(t: Tensor, target: ort.Tensor.Type | null): ort.Tens
   const whole = (i: number): number => (src instanceof Float64Array ? src[i]! : (castValue(src[i], 'int64') as number));
   switch (type) {
     case 'float32': return new ort.Tensor('float32', src instanceof Float64Array ? Float32Array.from(src) : Float32Array.from({ length: n }, (_, i) => num(i)), t.shape);
+    // float16 elements travel as their 16-bit patterns
+    case 'float16': return new ort.Tensor('float16', Uint16Array.from({ length: n }, (_, i) => float16Bits(num(i))), t.shape);
     case 'float64': return new ort.Tensor('float64', src instanceof Float64Array ? src : Float64Array.from({ length: n }, (_, i) => num(i)), t.shape);
     case 'int64': case 'uint64': {
       const out = type === 'int64' ? new BigInt64Array(n) : new BigUint64Array(n);
@@ -53,6 +56,7 @@ export function fromOrtTensor(t: ort.Tensor): Tensor {
   if (dtype === 'string') return { dtype, shape, values: Array.from(t.data as string[]) };
   const data = t.data as ArrayLike<number | bigint>;
   const values = new Float64Array(data.length);
-  for (let i = 0; i < data.length; i++) values[i] = Number(data[i]);
+  if (dtype === 'float16' && data instanceof Uint16Array) for (let i = 0; i < data.length; i++) values[i] = float16Value(data[i]!);
+  else for (let i = 0; i < data.length; i++) values[i] = Number(data[i]);
   return { dtype, shape, values };
 }

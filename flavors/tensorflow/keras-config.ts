@@ -28,7 +28,7 @@ export const MODEL_CLASSES: ReadonlySet<string> = new Set(['Sequential', 'Functi
 const WEIGHTED = [
   'Dense', 'Conv1D', 'Conv2D', 'Conv3D', 'Conv2DTranspose', 'Conv3DTranspose', 'DepthwiseConv2D', 'SeparableConv2D',
   'BatchNormalization', 'LayerNormalization', 'Embedding', 'PReLU', 'Normalization',
-  'LSTM', 'GRU', 'SimpleRNN', 'Bidirectional', 'TimeDistributed',
+  'LSTM', 'GRU', 'SimpleRNN', 'Bidirectional', 'TimeDistributed', 'Attention', 'MultiHeadAttention',
 ];
 const WEIGHTLESS = [
   'InputLayer', 'Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout',
@@ -80,7 +80,11 @@ function convertModel(model: LayerConfig, generation: KerasGeneration, nested = 
       // A Sequential saved without an InputLayer records its input shape on the model.
       converted.config = { ...converted.config, batch_input_shape: model.config.build_input_shape };
     }
-    if (functional) converted.inbound_nodes = inboundNodes(layer.inbound_nodes, nestedModels);
+    if (functional) {
+      converted.inbound_nodes = inboundNodes(layer, nestedModels);
+      if (ATTENTION_LAYERS.has(layer.class_name)) Object.assign(converted, attentionInputs(converted));
+      if (causalMaskOption(layer)) converted.config = { ...converted.config, use_causal_mask: true };
+    }
     return converted;
   });
   if (functional) {
@@ -129,7 +133,10 @@ function convertLayer(layer: LayerConfig, generation: KerasGeneration): LayerCon
       break;
     case 'Conv1D': case 'Conv2D': case 'Conv3D': case 'Conv2DTranspose': case 'Conv3DTranspose':
       if (Number(config.groups ?? 1) !== 1) unsupported('groups > 1');
-      if (config.padding === 'causal') unsupported("padding='causal'");
+      if (config.padding === 'causal') {
+        if (cls !== 'Conv1D') unsupported("padding='causal'");
+        return { ...layer, class_name: 'CausalConv1D', config };
+      }
       break;
     case 'GlobalMaxPooling1D': case 'GlobalMaxPooling2D': case 'GlobalAveragePooling1D': case 'GlobalAveragePooling2D':
       if (config.keepdims === true) unsupported('keepdims=True');
@@ -143,14 +150,27 @@ function convertLayer(layer: LayerConfig, generation: KerasGeneration): LayerCon
       if (config.renorm === true) unsupported('renorm=True');
       break;
     case 'GRU':
-      if (config.reset_after === true) unsupported('reset_after=True (the Keras default: save the GRU with reset_after=False, or export to ONNX)');
+      // Keras' default: a separate recurrent bias, the reset gate after the recurrent matmul (flowgate's own layer)
+      if (config.reset_after === true) return { ...layer, class_name: 'ResetAfterGRU', config };
       break;
+    case 'Attention':
+      if (Number(config.dropout ?? 0) !== 0) delete config.dropout; // training only
+      break;
+    case 'MultiHeadAttention': {
+      if (config.use_gate === true) unsupported('use_gate=True');
+      const axes = config.attention_axes;
+      if (axes !== null && axes !== undefined && !(Array.isArray(axes) && axes.length === 1 && (axes[0] === 1 || axes[0] === -2)) && axes !== 1 && axes !== -2) {
+        unsupported(`attention_axes=${JSON.stringify(axes)} (flowgate attends over the sequence axis of [batch, T, dim] inputs)`);
+      }
+      break;
+    }
     case 'Bidirectional': case 'TimeDistributed': {
-      config.layer = convertLayer(config.layer as LayerConfig, generation);
+      const inner = config.layer as LayerConfig;
+      config.layer = convertLayer(inner, generation);
       // tfjs builds the backward RNN by mirroring the forward one, as Keras does unless told otherwise.
       const backward = config.backward_layer as LayerConfig | undefined;
       if (backward !== undefined && backward !== null) {
-        if (backward.class_name !== (config.layer as LayerConfig).class_name) unsupported('a backward layer of another class');
+        if (backward.class_name !== inner.class_name) unsupported('a backward layer of another class');
         delete config.backward_layer;
       }
       break;
@@ -167,15 +187,76 @@ function activation(value: unknown, generation: KerasGeneration, where: string):
   throw new Error(`${where} uses the activation ${JSON.stringify(name ?? value)}, which is not supported (supported: ${[...ACTIVATIONS].sort().join(', ')})`);
 }
 
-/** Keras 3 graph edges → Keras 2's `[[[layer, node, tensor, {}], …]]`; Keras 2 edges pass through. */
-function inboundNodes(nodes: unknown, nestedModels: ReadonlySet<string>): unknown {
+/** Call arguments that are graph tensors, in the layer's input order: MultiHeadAttention(query, value, key). */
+const TENSOR_KWARGS: Record<string, string[]> = { MultiHeadAttention: ['query', 'value', 'key'] };
+
+/** Call options flowgate's attention layers honour; any other option is refused by name. */
+const ATTENTION_OPTIONS = new Set(['use_causal_mask', 'training', 'return_attention_scores']);
+
+/**
+ * Keras 3 graph edges → Keras 2's `[[[layer, node, tensor, {}], …]]`; Keras 2 edges pass through.
+ * A tensor passed by keyword is kept only where the layer takes it as an input; any other
+ * (an RNN's initial_state, an attention mask) is refused rather than silently dropped.
+ */
+function inboundNodes(layer: LayerConfig, nestedModels: ReadonlySet<string>): unknown {
+  const nodes = layer.inbound_nodes;
   if (!Array.isArray(nodes)) return [];
+  const where = `layer '${String(layer.config?.name ?? layer.name ?? '?')}' (${layer.class_name})`;
   return nodes.map((node) => {
-    if (Array.isArray(node)) return node;
+    if (Array.isArray(node)) {
+      if (ATTENTION_LAYERS.has(layer.class_name)) throw new Error(`${where} saved by Keras 2 is not supported: save the model with Keras 3`);
+      return node;
+    }
     const refs: unknown[][] = [];
     collectKerasTensors((node as Json).args, refs, nestedModels);
+    const kwargs = ((node as Json).kwargs ?? {}) as Json;
+    const inputs = TENSOR_KWARGS[layer.class_name] ?? [];
+    for (const name of inputs) if (kwargs[name] !== undefined && kwargs[name] !== null) collectKerasTensors(kwargs[name], refs, nestedModels);
+    for (const [name, value] of Object.entries(kwargs)) {
+      if (inputs.includes(name)) continue;
+      const tensors: unknown[][] = [];
+      collectKerasTensors(value, tensors, nestedModels);
+      // masks are recomputed by tfjs from the graph (keras-masks.ts makes that equivalent), except for attention
+      if (tensors.length > 0 && !(name === 'mask' && !ATTENTION_LAYERS.has(layer.class_name))) throw new Error(`${where} is called with a tensor for '${name}', which flowgate's Keras loader does not support`);
+      if (ATTENTION_LAYERS.has(layer.class_name) && !ATTENTION_OPTIONS.has(name)) throw new Error(`${where} is called with ${name}=${JSON.stringify(value)}, which is not supported`);
+      if (name === 'return_attention_scores' && value === true) throw new Error(`${where} returns its attention scores, which is not supported`);
+    }
     return refs;
   });
+}
+
+const ATTENTION_LAYERS: ReadonlySet<string> = new Set(['Attention', 'MultiHeadAttention']);
+
+/**
+ * Self-attention passes one tensor as query, value and key. tfjs frees a tensor once its
+ * consumers have run, counting each occurrence, so a repeated input can be freed before
+ * another layer reads it: an attention layer gets each distinct tensor once, and
+ * `input_map` says which of them is the query, the value and the key.
+ */
+function attentionInputs(layer: LayerConfig): Pick<LayerConfig, 'inbound_nodes' | 'config'> {
+  const maps = new Set<string>();
+  const nodes = (layer.inbound_nodes as unknown[][][]).map((refs) => {
+    const unique: unknown[][] = [];
+    const keys: string[] = [];
+    const map = refs.map((ref) => {
+      const key = JSON.stringify(ref.slice(0, 3));
+      let i = keys.indexOf(key);
+      if (i < 0) (i = keys.push(key) - 1), unique.push(ref);
+      return i;
+    });
+    maps.add(JSON.stringify(map));
+    return { unique, map };
+  });
+  if (maps.size > 1) throw new Error(`layer '${String(layer.config.name)}' (${layer.class_name}) is called with different input patterns, which is not supported`);
+  return { inbound_nodes: nodes.map((n) => n.unique), config: { ...layer.config, input_map: nodes[0]?.map ?? null } };
+}
+
+/** Whether an attention layer is called with use_causal_mask=True (every call alike). */
+function causalMaskOption(layer: LayerConfig): boolean {
+  if (!ATTENTION_LAYERS.has(layer.class_name) || !Array.isArray(layer.inbound_nodes)) return false;
+  const flags = new Set((layer.inbound_nodes as Json[]).map((n) => ((n.kwargs ?? {}) as Json).use_causal_mask === true));
+  if (flags.size > 1) throw new Error(`layer '${String(layer.config.name)}' (${layer.class_name}) is called both with and without use_causal_mask, which is not supported`);
+  return flags.has(true);
 }
 
 function collectKerasTensors(value: unknown, out: unknown[][], nestedModels: ReadonlySet<string>): void {

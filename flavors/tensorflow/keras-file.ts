@@ -37,7 +37,7 @@ function dryRun(model: tfl.LayersModel): void {
       model.apply(xs.length === 1 ? xs[0]! : xs, { training: false });
     });
   } catch (err) {
-    throw new Error(`tfjs-layers cannot run the model: ${(err as Error).message}`);
+    throw new Error(`tfjs-layers cannot run the model: ${(err as Error).message}`, { cause: err });
   }
 }
 

@@ -27,6 +27,8 @@ function childObjects(layer: LayerConfig): Array<[string, LayerConfig | null]> {
     }
     case 'TimeDistributed':
       return [['layer', layer.config.layer as LayerConfig]];
+    case 'MultiHeadAttention':
+      return [['query_dense', null], ['key_dense', null], ['value_dense', null], ['output_dense', null]];
     default:
       return [];
   }

@@ -20,6 +20,8 @@ import {
   type ModelOutput,
   type Tensor,
 } from '../../src/model/data.js';
+import { CastError } from '../../src/model/cast.js';
+import { tensorFromNested } from '../../src/model/infer.js';
 import type { TensorRunner } from './tensors.js';
 
 export type PyfuncKind = 'keras' | 'tf2-module' | 'signature';
@@ -67,7 +69,7 @@ async function predictSignature(runner: TensorRunner, input: ModelInput): Promis
   const named: Record<string, Tensor> =
     input.kind === 'tensors'
       ? input.tensors
-      : Object.fromEntries(input.names.map((n, j) => [n, { dtype: input.columns[j]!.dtype, shape: [input.rows], values: input.columns[j]!.values }]));
+      : Object.fromEntries(input.names.map((n, j) => [n, columnTensor(input.columns[j]!, input.rows)]));
   const given = Object.keys(named).sort();
   const wanted = runner.inputs.map((i) => i.name).sort();
   if (given.join('\0') !== wanted.join('\0')) {
@@ -79,6 +81,17 @@ async function predictSignature(runner: TensorRunner, input: ModelInput): Promis
   const lengths = new Set(columns.map((c) => c.values.length));
   if (lengths.size > 1) throw new Error('ValueError: All arrays must be of the same length');
   return frame([...runner.outputs], columns);
+}
+
+/** `np.array(df[col].to_list())`: a column of scalars is 1-D, a column of equal-length lists is stacked into rows. */
+function columnTensor(col: Column, rows: number): Tensor {
+  if (col.values instanceof Float64Array || !col.values.some(Array.isArray)) return { dtype: col.dtype, shape: [rows], values: col.values };
+  try {
+    return tensorFromNested(col.values);
+  } catch (err) {
+    if (err instanceof CastError) throw new Error(`ValueError: ${err.message}`);
+    throw err;
+  }
 }
 
 /** `df.values` of a numeric frame, as the float64 matrix numpy makes of it. */

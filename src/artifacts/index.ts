@@ -2,7 +2,8 @@
  * Artifact stores: an artifact URI in, a local directory out. Local directories are used
  * in place; everything else is downloaded once into the cache.
  */
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { MlflowError } from '../errors.js';
 import { cachedDownload, type CacheEntry } from './cache.js';
@@ -55,6 +56,44 @@ export async function fetchArtifactDir(
     return location.path;
   }
   return cachedDownload(opts.cacheDir, entry, () => sourceFor(location, opts), opts.logger, onProgress);
+}
+
+/** Files `readArtifactFile` reads whole into memory (MLmodel, input examples): larger ones are refused. */
+const MAX_SMALL_FILE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * One small file under the artifacts at `uri` (an MLmodel, an input example), read without
+ * downloading anything else: local directories in place, remote stores file by file.
+ * Null when the file does not exist.
+ */
+export async function readArtifactFile(uri: string, relativePath: string, opts: ArtifactOptions): Promise<Buffer | null> {
+  const location = parseArtifactUri(uri, opts.trackingUri, opts.cwd);
+  if (location.kind === 'local') {
+    return readFile(join(location.path, relativePath)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return null;
+      throw err;
+    });
+  }
+  const source = sourceFor(location, opts);
+  try {
+    const stream = await source.open({ path: relativePath, size: null });
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for await (const chunk of stream) {
+      total += (chunk as Buffer).length;
+      if (total > MAX_SMALL_FILE_BYTES) {
+        stream.destroy();
+        throw new MlflowError('INVALID_STATE', `${source.description}/${relativePath} is over ${MAX_SMALL_FILE_BYTES} bytes: not read into memory`);
+      }
+      chunks.push(chunk as Buffer);
+    }
+    return Buffer.concat(chunks);
+  } catch (err) {
+    if (err instanceof MlflowError && (err.errorCode === 'RESOURCE_DOES_NOT_EXIST' || err.errorCode === 'ENDPOINT_NOT_FOUND')) return null;
+    throw err;
+  } finally {
+    source.close?.();
+  }
 }
 
 export type { ArtifactLocation } from './location.js';

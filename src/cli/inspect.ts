@@ -1,14 +1,14 @@
 /**
- * `flowgate inspect URI`: what a model URI resolves to, as JSON.
+ * `flowgate inspect URI`: what a model URI resolves to, as JSON. Reads the registry, the
+ * MLmodel and the input example only: a model's large files are never downloaded.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { parseArtifactUri } from '../artifacts/index.js';
 import { serveConfig } from '../config.js';
 import { MlflowError } from '../errors.js';
 import { createLogger } from '../logging.js';
-import { readMLmodel } from '../model/mlmodel.js';
+import { parseMLmodel } from '../model/mlmodel.js';
 import { parseJsonLenient } from '../protocol/lenient-json.js';
-import { resolveModel } from '../registry/index.js';
+import { readModelFile, readModelMLmodel, resolveModelVersion } from '../registry/index.js';
 import { registryOptions } from '../server.js';
 
 export interface InspectFlags {
@@ -25,16 +25,19 @@ export async function runInspect(flags: InspectFlags): Promise<number> {
   const config = serveConfig({ modelUri: flags.uri, trackingUri: flags.trackingUri, cacheDir: flags.cacheDir, logLevel: 'warn' }, process.env);
   const logger = createLogger(config.logLevel, 2);
   try {
-    const resolved = await resolveModel(config.modelUri, registryOptions(config, process.env, logger));
-    const mlmodel = await readMLmodel(resolved.localPath);
+    const registry = registryOptions(config, process.env, logger);
+    const resolved = await resolveModelVersion(config.modelUri, registry);
+    const mlmodel = parseMLmodel(await readModelMLmodel(resolved, registry), `${resolved.artifactUri}/MLmodel`);
     let inputExample: unknown = null;
     if (mlmodel.inputExample !== null) {
       try {
-        inputExample = parseJsonLenient(await readFile(join(resolved.localPath, mlmodel.inputExample.artifactPath), 'utf8'));
+        const text = await readModelFile(resolved, mlmodel.inputExample.artifactPath, registry);
+        inputExample = text === null ? null : parseJsonLenient(text.toString('utf8'));
       } catch {
         inputExample = null; // a missing or unreadable example is not an error of the URI
       }
     }
+    const location = parseArtifactUri(resolved.artifactUri, resolved.trackingUri, registry.cwd);
     const raw = mlmodel.raw.signature as Record<string, string | null> | undefined;
     const out = {
       name: resolved.name,
@@ -42,7 +45,9 @@ export async function runInspect(flags: InspectFlags): Promise<number> {
       stage: resolved.stage,
       aliases: resolved.aliases,
       source: resolved.source,
-      local_path: resolved.localPath,
+      // where the files are on this machine; null for a remote store (inspect downloads nothing)
+      local_path: location.kind === 'local' ? location.path : null,
+      artifact_uri: resolved.artifactUri,
       flavors: mlmodel.flavors,
       signature: raw
         ? {

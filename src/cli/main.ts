@@ -8,7 +8,7 @@ import { FLOWGATE_VERSION } from '../version.js';
 import { runInspect } from './inspect.js';
 import { runPredict } from './predict.js';
 import { runRollout } from './rollout.js';
-import { runServe } from './serve.js';
+import { MLFLOW_SERVE_OPTIONS, mlflowServeFlagsError, runServe } from './serve.js';
 import { runValidate } from './validate.js';
 
 const MAIN_HELP = `Usage: flowgate <command> [options]
@@ -53,7 +53,11 @@ Options:
       --runtime RUNTIME   auto: native flavors, Python workers for other pyfunc models; python: Python for all (default auto) [env FLOWGATE_RUNTIME]
       --python PATH       the Python that runs models in Python workers (default python3) [env FLOWGATE_PYTHON]
       --python-workers N  Python worker processes per model version (default 1)         [env FLOWGATE_PYTHON_WORKERS]
-      --env-manager M     local: use --python as is; virtualenv: a venv per model from its requirements (default local) [env FLOWGATE_ENV_MANAGER]
+      --env-manager M     local: use --python as is; virtualenv: a venv per model from its requirements (default local;
+                          conda is refused) [env FLOWGATE_ENV_MANAGER]
+      --no-conda          accepted (MLflow's older spelling of --env-manager local)
+      --install-mlflow    accepted and ignored (flowgate installs nothing into a model's environment)
+      --enable-mlserver   refused: flowgate serves the Open Inference Protocol (V2) itself, under /v2
       --shutdown-delay S  on SIGTERM/SIGINT, answer /ping 503 but keep serving S seconds (default 5) [env FLOWGATE_SHUTDOWN_DELAY]
       --drain-timeout S   then at most S seconds for requests in flight (default 20)    [env FLOWGATE_DRAIN_TIMEOUT]
       --otel              export OpenTelemetry traces over OTLP/HTTP (on by itself when OTEL_EXPORTER_OTLP_ENDPOINT is set;
@@ -85,7 +89,8 @@ Check an endpoints file as \`flowgate serve --config FILE\` would, without servi
 with its line and its path in the file; exits non-zero when there is one.
 
 Options:
-      --resolve           also resolve every model URI in the registry (no download)
+      --resolve           also resolve every model URI in the registry and check from its MLmodel (nothing else
+                          is downloaded) that flowgate can load its flavor
       --tracking-uri URI  as for serve                                              [env MLFLOW_TRACKING_URI]
       --help              show this help
 `;
@@ -102,8 +107,9 @@ Options:
 
 const INSPECT_HELP = `Usage: flowgate inspect URI [--tracking-uri URI]
 
-Print what URI resolves to, as JSON: {name, version, stage, aliases, source, local_path, flavors, signature, input_example}.
-Exits non-zero with a one-line error when it cannot resolve.
+Print what URI resolves to, as JSON: {name, version, stage, aliases, source, local_path, artifact_uri, flavors,
+signature, input_example}. Reads the MLmodel and input example only: the model's files are not downloaded
+(local_path is null for a remote store). Exits non-zero with a one-line error when it cannot resolve.
 `;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -148,8 +154,11 @@ async function main(argv: string[]): Promise<number> {
         'shutdown-delay': { type: 'string' },
         'drain-timeout': { type: 'string' },
         otel: { type: 'boolean' },
+        ...MLFLOW_SERVE_OPTIONS,
       });
       if (values.help) return help(SERVE_HELP);
+      const refused = mlflowServeFlagsError(values);
+      if (refused !== null) return fail(`flowgate serve: ${refused}`, 2);
       return runServe({
         modelUri: values['model-uri'] as string | undefined,
         config: values.config as string | undefined,
@@ -167,7 +176,7 @@ async function main(argv: string[]): Promise<number> {
         runtime: values.runtime as string | undefined,
         python: values.python as string | undefined,
         pythonWorkers: values['python-workers'] as string | undefined,
-        envManager: values['env-manager'] as string | undefined,
+        envManager: (values['no-conda'] === true ? 'local' : values['env-manager']) as string | undefined,
         shutdownDelay: values['shutdown-delay'] as string | undefined,
         drainTimeout: values['drain-timeout'] as string | undefined,
         otel: values.otel as boolean | undefined,
@@ -217,6 +226,11 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`flowgate: unknown command '${command}'. See 'flowgate --help'.\n`);
       return 2;
   }
+}
+
+function fail(message: string, code: number): number {
+  process.stderr.write(`${message}\n`);
+  return code;
 }
 
 function help(text: string): number {

@@ -15,6 +15,33 @@ import { constants } from 'node:os';
 import { join } from 'node:path';
 import { parseJsonLenient } from '../protocol/lenient-json.js';
 
+/** `mlflow models serve` flags that launch scripts pass, so that they run unchanged. */
+export const MLFLOW_SERVE_OPTIONS = {
+  'no-conda': { type: 'boolean' },
+  'install-mlflow': { type: 'boolean' },
+  'enable-mlserver': { type: 'boolean' },
+} as const;
+
+/** Why flowgate cannot honour these MLflow flags, or null when it runs as asked. */
+export function mlflowServeFlagsError(values: { 'env-manager'?: unknown; 'no-conda'?: unknown; 'enable-mlserver'?: unknown }): string | null {
+  if (values['enable-mlserver'] === true) {
+    return (
+      '--enable-mlserver: flowgate does not start MLServer; it serves the Open Inference Protocol (V2) itself, ' +
+      'at /v2/models/<name>/infer beside /invocations on the same port. Drop the flag and point V2 clients at flowgate.'
+    );
+  }
+  // MLflow's rule: --no-conda means local, whatever --env-manager says
+  const manager = values['no-conda'] === true ? 'local' : values['env-manager'];
+  if (manager === undefined || manager === 'local' || manager === 'virtualenv') return null;
+  if (manager === 'conda') {
+    return (
+      '--env-manager conda: flowgate does not create conda environments; it runs models natively (ONNX, TensorFlow/Keras, ' +
+      'scikit-learn, XGBoost, LightGBM) or in Python workers with --env-manager local (--python PATH) or virtualenv.'
+    );
+  }
+  return `Invalid value for \`env_manager\`: ${String(manager)}. Must be one of ['local', 'conda', 'virtualenv']`;
+}
+
 export async function runServe(flags: ServeFlags): Promise<number> {
   let config;
   try {

@@ -1,13 +1,16 @@
 /**
  * `flowgate validate FILE`: checks an endpoints file without serving it, listing every
  * problem with its line and path. `--resolve` also asks the registry what each model URI
- * points at now (no download).
+ * points at now and reads each version's MLmodel (nothing else is downloaded) to check
+ * that flowgate has a loader for its flavor: "valid" means `serve` will start.
  */
 import { serveConfig } from '../config.js';
 import type { GatewaySpec } from '../endpoints/config.js';
 import { ConfigFileError, readConfigFile } from '../endpoints/config-file.js';
 import { createLogger } from '../logging.js';
-import { resolveModelVersion } from '../registry/index.js';
+import { checkServableFlavor } from '../../flavors/index.js';
+import { parseMLmodel, servingFlavorName } from '../model/mlmodel.js';
+import { readModelMLmodel, resolveModelVersion } from '../registry/index.js';
 import { registryOptions } from '../server.js';
 
 export interface ValidateFlags {
@@ -29,9 +32,10 @@ export async function runValidate(flags: ValidateFlags): Promise<number> {
     process.stderr.write(`${err.message}\n`);
     return 1;
   }
-  process.stdout.write(`${flags.file}: valid\n${summary(spec)}`);
-  if (!flags.resolve) return 0;
-  return resolveAll(spec, flags);
+  const resolved = flags.resolve ? await resolveAll(spec, flags) : '';
+  if (resolved === null) return 1;
+  process.stdout.write(`${flags.file}: valid\n${summary(spec)}${resolved}`);
+  return 0;
 }
 
 function summary(spec: GatewaySpec): string {
@@ -50,22 +54,32 @@ function formatShare(share: number): string {
   return `${Math.round(share * 10000) / 100}%`;
 }
 
-/** Resolves every model URI once; prints what each points at, or why it does not resolve. */
-async function resolveAll(spec: GatewaySpec, flags: ValidateFlags): Promise<number> {
+/**
+ * Resolves every model URI once and checks its flavor; what each points at (to print after
+ * "valid"), or null when any fails (each failure already written to stderr).
+ */
+async function resolveAll(spec: GatewaySpec, flags: ValidateFlags): Promise<string | null> {
   const config = serveConfig({ config: flags.file, trackingUri: flags.trackingUri, logLevel: 'warn' }, process.env);
   const logger = createLogger(config.logLevel, 2);
   const registry = registryOptions(config, process.env, logger);
   const uris = [...new Set(spec.endpoints.flatMap((e) => [...e.variants.map((v) => v.model), ...e.shadows.map((s) => s.model)]))];
+  let out = '';
   let failures = 0;
   for (const uri of uris) {
     try {
       const ref = await resolveModelVersion(uri, registry);
-      process.stdout.write(`  ${uri} -> ${ref.name !== null && ref.version !== null ? `${ref.name} version ${ref.version}` : ref.artifactUri}\n`);
+      const flavor = servingFlavorName(parseMLmodel(await readModelMLmodel(ref, registry), `${ref.artifactUri}/MLmodel`));
+      checkServableFlavor(flavor);
+      out += `  ${uri} -> ${ref.name !== null && ref.version !== null ? `${ref.name} version ${ref.version}` : ref.artifactUri} (${flavor})\n`;
     } catch (err) {
       failures++;
       process.stderr.write(`  ${uri}: ${(err as Error).message}\n`);
     }
   }
   logger.flush();
-  return failures === 0 ? 0 : 1;
+  if (failures > 0) {
+    process.stderr.write(`${flags.file}: ${failures} model URI${failures === 1 ? '' : 's'} cannot be served\n`);
+    return null;
+  }
+  return out;
 }

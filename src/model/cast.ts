@@ -6,6 +6,7 @@
  */
 import type { Column, DType } from './data.js';
 import { isFloatDType, isIntegerDType, isNumericDType } from './data.js';
+import { roundFloat16 } from './float16.js';
 import type { ScalarType } from './signature.js';
 
 export class CastError extends Error {}
@@ -137,7 +138,7 @@ export function castValue(v: unknown, to: DType, fromDType: DType = 'object'): u
   if (to === 'bytes') return fromBase64(v);
   if (to === 'datetime') return castDatetime(v);
   if (to === 'bool') return truthy(v) ? 1 : 0;
-  if (isFloatDType(to)) return to === 'float32' ? Math.fround(toFloat(v)) : toFloat(v);
+  if (isFloatDType(to)) return to === 'float32' ? Math.fround(toFloat(v)) : to === 'float16' ? roundFloat16(toFloat(v)) : toFloat(v);
   if (isIntegerDType(to)) return wrapInt(toInt(v, isFloatDType(fromDType)), to);
   return v;
 }

@@ -208,10 +208,9 @@ function enforceTensors(input: ModelInput, specs: TensorSpec[]): ModelInput {
   }
   const out: Record<string, Tensor> = {};
   for (const spec of specs) {
-    let t = tensors[spec.name!]!;
-    // A DataFrame column for a (-1, fixed...) spec is reshaped; scalar cells need (-1,) or (-1, 1).
-    if (input.kind === 'frame' && spec.shape.length > 1 && t.shape.length === 1) t = { ...t, shape: [t.shape[0]!, ...spec.shape.slice(1).map((d) => Math.max(d, 1))] };
-    out[spec.name!] = enforceTensor(t, spec);
+    const name = spec.name!;
+    if (input.kind === 'frame') out[name] = columnToTensor(name, input.columns[input.names.indexOf(name)]!, spec);
+    else out[name] = enforceTensor(tensors[name]!, spec);
   }
   return { kind: 'tensors', tensors: out };
 }
@@ -219,21 +218,73 @@ function enforceTensors(input: ModelInput, specs: TensorSpec[]): ModelInput {
 function frameToTensor(input: Frame, spec: TensorSpec): Tensor {
   if (input.columns.length === 0 || input.rows === 0) throw new SchemaError('Input DataFrame is empty.');
   const k = input.columns.length;
-  if (k > 1 && !(spec.shape.length === 2 && spec.shape[1] === k)) {
-    throw new SchemaError(`The input pandas dataframe column size ${k} does not match the expected shape ${pyShape(spec.shape)}.`);
+  if (k === 1) return columnToTensor(null, input.columns[0]!, spec);
+  if (!(spec.shape.length === 2 && spec.shape[0] === -1 && spec.shape[1] === k)) {
+    throw new SchemaError(
+      `This model contains a model signature with an unnamed input. Since the input data is a pandas DataFrame containing multiple columns, the input shape must be of the structure (-1, number_of_dataframe_columns). Instead, the input DataFrame passed had ${k} columns and an input shape of ${pyShape(spec.shape)} with all values within the DataFrame of scalar type. Please adjust the passed in DataFrame to match the expected structure`,
+    );
   }
   const to = dtypeOfNumpy(spec.dtype);
   const cols = input.columns.map((c) => castOrFail(c, to, spec));
   const rows = input.rows;
-  const numeric = isNumericDType(to);
-  const values = numeric ? new Float64Array(rows * k) : new Array<unknown>(rows * k);
+  const values = isNumericDType(to) ? new Float64Array(rows * k) : new Array<unknown>(rows * k);
   for (let j = 0; j < k; j++) {
     const src = cols[j]!.values;
     for (let i = 0; i < rows; i++) values[i * k + j] = src[i] as never;
   }
-  const shape = k === 1 && spec.shape.length > 1 ? [rows, ...spec.shape.slice(1).map((d) => Math.max(d, 1))] : k === 1 ? [rows] : [rows, k];
-  if (k === 1 && elementCount(shape) !== rows) throw new SchemaError(`cannot reshape array of size ${rows} into shape ${pyShape(spec.shape)}`);
-  return { dtype: to, shape, values };
+  return { dtype: to, shape: [rows, k], values };
+}
+
+function isScalarCell(v: unknown): boolean {
+  return typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean';
+}
+
+/**
+ * One DataFrame column as the tensor of a (-1, fixed...) spec (_reshape_and_cast_pandas_column_values):
+ * scalar cells for (-1,) or (-1, 1); list cells (a flattened tensor per row, as Spark and
+ * pandas users send images and embeddings) stacked row by row, reshaped and cast.
+ */
+function columnToTensor(name: string | null, col: Column, spec: TensorSpec): Tensor {
+  const shape = spec.shape;
+  if (shape[0] !== -1 || shape.slice(1).includes(-1)) {
+    throw new SchemaError(
+      `For pandas dataframe input, the first dimension of shape must be a variable dimension and other dimensions must be fixed, but in model signature the shape of ${name === null ? 'the unnamed input' : `input ${name}`} is ${pyShape(shape)}.`,
+    );
+  }
+  const rows = col.values.length;
+  const first = col.values[0];
+  const to = dtypeOfNumpy(spec.dtype);
+  if (col.values instanceof Float64Array || rows === 0 || isScalarCell(first)) {
+    if (!(shape.length === 1 || (shape.length === 2 && shape[1] === 1))) {
+      throw new SchemaError(
+        `The input pandas dataframe column '${name ?? 'None'}' contains scalar values, which requires the shape to be (-1,) or (-1, 1), but got tensor spec shape of ${pyShape(shape)}.`,
+      );
+    }
+    return enforceTensor({ dtype: to, shape: shape.length === 1 ? [rows] : [rows, 1], values: castOrFail(col, to, spec).values }, spec);
+  }
+  if (!Array.isArray(first) || !isScalarCell(first[0])) {
+    throw new SchemaError(
+      'Because the model signature requires tensor spec input, the input pandas dataframe values should be either scalar value, python list containing scalar values or numpy array containing scalar values, other types are not supported.',
+    );
+  }
+  const notStackable = (): SchemaError =>
+    new SchemaError(
+      `The value in the Input DataFrame column '${name ?? 'None'}' could not be converted to the expected shape of: '${pyShape(shape)}'. Ensure that each of the input list elements are of uniform length and that the data can be coerced to the tensor type '${spec.dtype}'`,
+    );
+  // np.vstack then reshape(spec.shape) keeping one row per cell: every cell holds exactly the row's element count
+  const perRow = elementCount(shape.slice(1));
+  const cells = col.values as unknown[];
+  // a null element becomes NaN in a float tensor, as numpy's astype makes of None
+  if (!cells.every((c) => Array.isArray(c) && c.length === perRow && c.every((v) => v === null || isScalarCell(v)))) throw notStackable();
+  const flat = (cells as unknown[][]).flat();
+  let values;
+  try {
+    values = castColumn({ dtype: 'object', values: flat }, to).values;
+  } catch (err) {
+    if (err instanceof CastError) throw notStackable();
+    throw err;
+  }
+  return { dtype: to, shape: [rows, ...shape.slice(1)], values };
 }
 
 function castOrFail(col: Column, to: ReturnType<typeof dtypeOfNumpy>, spec: TensorSpec): Column {

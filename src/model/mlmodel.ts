@@ -184,6 +184,9 @@ export async function readMLmodel(modelDir: string): Promise<MLmodel> {
 
 /** The flavor that serves this model: the one the pyfunc loader_module names (mlflow.<flavor>). */
 export function servingFlavorName(mlmodel: MLmodel): string {
+  if (mlmodel.metadata?.['mlflow.model.isExternal'] === true) {
+    throw new MlflowError('BAD_REQUEST', 'This model was logged as an external model reference and cannot be loaded for serving.');
+  }
   const pyfunc = mlmodel.flavors.python_function;
   if (pyfunc === undefined) {
     throw new MlflowError('RESOURCE_DOES_NOT_EXIST', 'Model does not have the "python_function" flavor');

@@ -4,6 +4,7 @@
  * Byte order, Fortran order, structured and sub-array dtypes are decoded here so that every
  * consumer sees one shape of data (see types.ts).
  */
+import { float16Value } from '../model/float16.js';
 import { PickleError } from './errors.js';
 import { DType, NDArray, NumpyScalar, PyDict, PyTuple, type DTypeField, type DTypeKind, type NDArrayData, type PyValue } from './types.js';
 
@@ -254,7 +255,7 @@ function decodeNumbers(dtype: DType, bytes: Uint8Array, count: number): Float64A
       }
       return out;
     }
-    case 'f2': return Float64Array.from(new Uint16Array(buffer, 0, count), halfToNumber);
+    case 'f2': return Float64Array.from(new Uint16Array(buffer, 0, count), float16Value);
     default: throw new PickleError(`numpy dtype ${code} is not supported`);
   }
 }
@@ -284,20 +285,11 @@ function numberReader(kind: DTypeKind, size: number, little: boolean, v: DataVie
     case 'u8': return little
       ? (at) => v.getUint32(at + 4, true) * 4294967296 + v.getUint32(at, true)
       : (at) => v.getUint32(at, false) * 4294967296 + v.getUint32(at + 4, false);
-    case 'f2': return (at) => halfToNumber(v.getUint16(at, little));
+    case 'f2': return (at) => float16Value(v.getUint16(at, little));
     case 'f4': return (at) => v.getFloat32(at, little);
     case 'f8': return (at) => v.getFloat64(at, little);
     default: throw new PickleError(`numpy dtype ${kind}${size} is not supported`);
   }
-}
-
-function halfToNumber(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 0x1f) return frac === 0 ? sign * Infinity : NaN;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
 function decodeStrings(dtype: DType, bytes: Uint8Array, count: number): string[] {

@@ -72,7 +72,8 @@ export function decodeCsvRequest(body: string, schema: Schema | null): ModelInpu
   if (schema !== null && schema.kind === 'tensors') {
     throw fail('TensorSpec schemas cannot be read from CSV; send JSON `inputs` instead');
   }
-  const records = parseCsvRecords(body);
+  // pandas skips a leading UTF-8 byte-order mark (Excel's "CSV UTF-8" writes one)
+  const records = parseCsvRecords(body.charCodeAt(0) === 0xfeff ? body.slice(1) : body);
   if (records.length === 0) throw fail('No columns to parse from file');
   const header = records[0]!;
   const rows = records.slice(1);

@@ -6,6 +6,9 @@
 import { MlflowError } from '../errors.js';
 import { elementCount, frame, type Column, type ModelInput, type Tensor } from '../model/data.js';
 import type { Schema } from '../model/signature.js';
+import { parseJsonLenient } from './lenient-json.js';
+import { roundFloat16 } from '../model/float16.js';
+import { BinaryTensorError, readBinaryElements } from './v2-binary.js';
 import { dtypeOfV2, integerRange, isV2Datatype, V2_DATATYPES, type V2Datatype } from './v2-datatypes.js';
 
 export interface V2Input {
@@ -21,6 +24,8 @@ export interface V2InferRequest {
   outputs: string[] | null;
   /** request parameters; passed to the model as MLflow params */
   parameters: Record<string, unknown> | null;
+  /** whether an output goes back as binary data (binary tensor extension) */
+  binaryOutput: (name: string) => boolean;
 }
 
 const bad = (message: string): MlflowError => new MlflowError('BAD_REQUEST', message);
@@ -29,50 +34,103 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-export function parseV2InferRequest(doc: unknown): V2InferRequest {
+/**
+ * An infer request body: JSON, or (binary tensor extension) a JSON header of
+ * `headerLength` bytes followed by the bytes of the inputs that give a binary_data_size.
+ */
+export function decodeV2InferBody(body: Buffer, headerLength: string | undefined): { doc: unknown; request: V2InferRequest } {
+  let json = body;
+  let binary: Buffer | null = null;
+  if (headerLength !== undefined) {
+    const n = /^\s*\d+\s*$/.test(headerLength) ? Number(headerLength) : NaN;
+    if (!(n <= body.length)) {
+      throw bad(`Inference-Header-Content-Length must be the byte length of the JSON header (at most the body's ${body.length} bytes); got '${headerLength}'.`);
+    }
+    json = body.subarray(0, n);
+    binary = body.subarray(n);
+  }
+  let doc: unknown;
+  try {
+    doc = parseJsonLenient(json.toString('utf8'));
+  } catch (err) {
+    throw bad(`The ${binary === null ? 'body' : 'JSON header'} is not valid JSON: ${(err as Error).message}`);
+  }
+  return { doc, request: parseV2InferRequest(doc, binary) };
+}
+
+export function parseV2InferRequest(doc: unknown, binary: Buffer | null = null): V2InferRequest {
   if (!isObject(doc)) throw bad('The infer request must be a JSON object with "inputs".');
   const { id, inputs, outputs, parameters } = doc;
   if (id !== undefined && typeof id !== 'string') throw bad('"id" must be a string.');
   if (parameters !== undefined && !isObject(parameters)) throw bad('"parameters" must be an object.');
-  if (parameters?.binary_data_output === true) throw binaryUnsupported();
   if (!Array.isArray(inputs) || inputs.length === 0) throw bad('"inputs" must be a non-empty list of tensors.');
   const seen = new Set<string>();
+  const cursor = { at: 0 };
   const parsedInputs = inputs.map((input, i) => {
-    const parsed = parseInput(input, i);
+    const parsed = parseInput(input, i, binary, cursor);
     if (seen.has(parsed.name)) throw bad(`Input '${parsed.name}' is given more than once.`);
     seen.add(parsed.name);
     return parsed;
   });
+  if (binary !== null && cursor.at !== binary.length) {
+    throw bad(`The inputs' binary_data_size add up to ${cursor.at} bytes, but ${binary.length} bytes follow the JSON header.`);
+  }
+  const binaryDefault = binaryFlag(parameters?.binary_data_output, '"parameters.binary_data_output"') ?? false;
+  const binaryByName = new Map<string, boolean>();
   let names: string[] | null = null;
   if (outputs !== undefined) {
     if (!Array.isArray(outputs)) throw bad('"outputs" must be a list of {"name": ...} objects.');
     names = outputs.map((o, i) => {
       if (!isObject(o) || typeof o.name !== 'string') throw bad(`outputs[${i}] must be an object with a string "name".`);
-      if (isObject(o.parameters) && o.parameters.binary_data === true) throw binaryUnsupported();
+      const flag = isObject(o.parameters) ? binaryFlag(o.parameters.binary_data, `outputs[${i}].parameters.binary_data`) : null;
+      if (flag !== null) binaryByName.set(o.name, flag);
       return o.name;
     });
   }
-  return { id: id ?? null, inputs: parsedInputs, outputs: names, parameters: (parameters as Record<string, unknown> | undefined) ?? null };
+  return {
+    id: id ?? null,
+    inputs: parsedInputs,
+    outputs: names,
+    parameters: (parameters as Record<string, unknown> | undefined) ?? null,
+    binaryOutput: (name) => binaryByName.get(name) ?? binaryDefault,
+  };
 }
 
-function binaryUnsupported(): MlflowError {
-  return bad('Binary tensor data is not supported: send the tensors as JSON "data".');
+function binaryFlag(v: unknown, where: string): boolean | null {
+  if (v === undefined) return null;
+  if (typeof v !== 'boolean') throw bad(`${where} must be true or false.`);
+  return v;
 }
 
-function parseInput(input: unknown, i: number): V2Input {
+function parseInput(input: unknown, i: number, binary: Buffer | null, cursor: { at: number }): V2Input {
   if (!isObject(input)) throw bad(`inputs[${i}] must be an object with "name", "datatype", "shape" and "data".`);
   const { name, datatype, shape, data } = input;
   if (typeof name !== 'string' || name === '') throw bad(`inputs[${i}] needs a "name".`);
   const where = `Input '${name}'`;
   if (!isV2Datatype(datatype)) throw bad(`${where}: "datatype" must be one of ${V2_DATATYPES.join(', ')}; got ${JSON.stringify(datatype)}.`);
-  if (datatype === 'FP16') throw bad(`${where}: FP16 has no JSON form (it needs the binary tensor extension, which flowgate does not support); send FP32.`);
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
     throw bad(`${where}: "shape" must be a list of non-negative integers; got ${JSON.stringify(shape)}.`);
   }
-  if (isObject(input.parameters) && input.parameters.binary_data_size !== undefined) throw binaryUnsupported();
-  if (data === undefined) throw bad(`${where}: "data" is required.`);
   const dims = shape as number[];
   const count = elementCount(dims);
+  const size = isObject(input.parameters) ? input.parameters.binary_data_size : undefined;
+  if (size !== undefined) {
+    if (!Number.isInteger(size) || (size as number) < 0) throw bad(`${where}: "binary_data_size" must be a non-negative integer; got ${JSON.stringify(size)}.`);
+    if (binary === null) throw bad(`${where} gives a binary_data_size, but the request has no Inference-Header-Content-Length header saying where its binary data starts.`);
+    if (data !== undefined) throw bad(`${where}: give either "data" or a binary_data_size, not both.`);
+    const end = cursor.at + (size as number);
+    if (end > binary.length) throw bad(`${where}: binary_data_size ${size as number} runs past the end of the body (${binary.length - cursor.at} bytes left).`);
+    let values: Float64Array | unknown[];
+    try {
+      values = readBinaryElements(datatype, binary.subarray(cursor.at, end), count);
+    } catch (err) {
+      if (err instanceof BinaryTensorError) throw bad(`${where}: ${err.message}.`);
+      throw err;
+    }
+    cursor.at = end;
+    return { name, datatype, tensor: { dtype: dtypeOfV2(datatype), shape: dims, values } };
+  }
+  if (data === undefined) throw bad(`${where}: "data" is required.`);
   // BYTES elements may themselves be lists (array/object columns): a flat list of the right length is taken as is.
   const flat = datatype === 'BYTES' && Array.isArray(data) && data.length === count ? data : flatten(data);
   if (flat.length !== count) {
@@ -131,7 +189,7 @@ function convert(flat: unknown[], datatype: V2Datatype, where: string): Float64A
       if (!Number.isInteger(v) || v < range[0] || v > range[1]) throw elementError(where, datatype, i, v, `an integer in [${range[0]}, ${range[1]}]`);
       out[i] = v;
     } else {
-      out[i] = datatype === 'FP32' ? Math.fround(v) : v;
+      out[i] = datatype === 'FP32' ? Math.fround(v) : datatype === 'FP16' ? roundFloat16(v) : v;
     }
   }
   return out;
@@ -155,11 +213,19 @@ export function v2ModelInput(inputs: V2Input[], schema: Schema | null): ModelInp
     const columns: Column[] = inputs.map((x) => ({ dtype: x.tensor.dtype, values: x.tensor.values }));
     return frame(inputs.map((x) => x.name), columns);
   }
+  if (schema?.kind === 'tensors' && inputs.some((x) => isListColumn(x.tensor)) && inputs.every((x) => x.tensor.shape.length === 1 && x.tensor.shape[0] === inputs[0]!.tensor.shape[0])) {
+    // BYTES inputs holding a list per row are DataFrame columns of lists: enforcement stacks them, as for /invocations
+    return frame(inputs.map((x) => x.name), inputs.map((x) => ({ dtype: x.tensor.dtype, values: x.tensor.values })));
+  }
   const unnamedTensor = schema?.kind === 'tensors' && schema.tensors[0]?.name === null;
   if (inputs.length === 1 && (schema === null || schema.kind === 'columns' || unnamedTensor)) return { kind: 'tensor', tensor: inputs[0]!.tensor };
   const tensors: Record<string, Tensor> = {};
   for (const x of inputs) tensors[x.name] = x.tensor;
   return { kind: 'tensors', tensors };
+}
+
+function isListColumn(t: Tensor): boolean {
+  return !(t.values instanceof Float64Array) && t.values.some(Array.isArray);
 }
 
 function isColumnShaped(shape: readonly number[]): boolean {

@@ -10,6 +10,7 @@ import { CastError } from '../model/cast.js';
 import { tensorFromNested } from '../model/infer.js';
 import type { Schema } from '../model/signature.js';
 import { formatFloat, formatJsonValue } from './json-output.js';
+import { writeBinaryElements } from './v2-binary.js';
 import { v2OfDType } from './v2-datatypes.js';
 
 /** MLServer's name for an output the model does not name. */
@@ -74,18 +75,44 @@ export interface V2ResponseHead {
   id: string | null;
 }
 
-/** The response body, written directly as text. */
+export interface V2EncodedResponse {
+  body: string | Buffer;
+  /** the JSON header's byte length when binary tensor data follows it (Inference-Header-Content-Length) */
+  headerLength: number | null;
+}
+
+/** The response body, all JSON, written directly as text. */
 export function writeV2Response(head: V2ResponseHead, outputs: V2Output[]): string {
+  return encodeV2Response(head, outputs, () => false).body as string;
+}
+
+/**
+ * The response body: JSON written directly as text, and outputs for which `binary` says so
+ * as raw bytes after the JSON (binary tensor extension), in the order of the outputs.
+ */
+export function encodeV2Response(head: V2ResponseHead, outputs: V2Output[], binary: (name: string) => boolean): V2EncodedResponse {
   let out = `{"model_name":${JSON.stringify(head.modelName)}`;
   if (head.modelVersion !== null) out += `,"model_version":${JSON.stringify(head.modelVersion)}`;
   if (head.id !== null) out += `,"id":${JSON.stringify(head.id)}`;
   out += ',"outputs":[';
+  const chunks: Buffer[] = [];
   outputs.forEach((o, i) => {
     const t = o.tensor;
+    const datatype = v2OfDType(t.dtype);
     if (i > 0) out += ',';
-    out += `{"name":${JSON.stringify(o.name)},"datatype":"${v2OfDType(t.dtype)}","shape":[${t.shape.join(',')}],"data":${writeData(t.dtype, t.values)}}`;
+    out += `{"name":${JSON.stringify(o.name)},"datatype":"${datatype}","shape":[${t.shape.join(',')}],`;
+    if (binary(o.name)) {
+      const bytes = writeBinaryElements(datatype, t.values);
+      chunks.push(bytes);
+      out += `"parameters":{"binary_data_size":${bytes.length}}}`;
+    } else {
+      out += `"data":${writeData(t.dtype, t.values)}}`;
+    }
   });
-  return `${out}]}`;
+  out += ']}';
+  if (chunks.length === 0) return { body: out, headerLength: null };
+  const header = Buffer.from(out, 'utf8');
+  return { body: Buffer.concat([header, ...chunks]), headerLength: header.length };
 }
 
 function writeData(dtype: DType, values: Values): string {

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { cachePath, fetchArtifactDir, fileUriToPath, parseArtifactUri, type CacheEntry, type ProgressCallback } from '../artifacts/index.js';
+import { cachePath, fetchArtifactDir, fileUriToPath, parseArtifactUri, readArtifactFile, type ArtifactOptions, type CacheEntry, type ProgressCallback } from '../artifacts/index.js';
 import { MlflowError } from '../errors.js';
 import type { RegistryOptions } from './options.js';
 import { loadLastKnown, saveLastKnown } from './last-known.js';
@@ -38,14 +38,13 @@ function cacheEntry(ref: ModelVersionRef): CacheEntry {
   return { label, identity: JSON.stringify([ref.trackingUri, ref.artifactUri]) };
 }
 
+function artifactOptions(ref: ModelVersionRef, opts: RegistryOptions): ArtifactOptions {
+  return { trackingUri: ref.trackingUri, cwd: opts.cwd, cacheDir: opts.cacheDir, http: opts.http, s3: opts.s3, logger: opts.logger };
+}
+
 /** The local directory holding the model's MLmodel: a local store's directory as is, else the cache. */
 export async function fetchModelFiles(ref: ModelVersionRef, opts: RegistryOptions, onProgress?: ProgressCallback): Promise<string> {
-  const dir = await fetchArtifactDir(
-    ref.artifactUri,
-    cacheEntry(ref),
-    { trackingUri: ref.trackingUri, cwd: opts.cwd, cacheDir: opts.cacheDir, http: opts.http, s3: opts.s3, logger: opts.logger },
-    onProgress,
-  );
+  const dir = await fetchArtifactDir(ref.artifactUri, cacheEntry(ref), artifactOptions(ref, opts), onProgress);
   if (!existsSync(join(dir, 'MLmodel'))) {
     throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `Could not find an "MLmodel" configuration file at "${dir}" (resolved from ${ref.uri})`);
   }
@@ -82,6 +81,20 @@ export async function rememberModel(uri: string, opts: RegistryOptions, model: R
   await saveLastKnown(opts.cacheDir, lastKnownKey(uri, opts), model).catch((err: unknown) => {
     opts.logger.warn({ error: (err as Error).message }, 'could not record the resolved version in the cache');
   });
+}
+
+/** One small file of the model (MLmodel, an input example), read without downloading the rest; null when absent. */
+export async function readModelFile(ref: ModelVersionRef, relativePath: string, opts: RegistryOptions): Promise<Buffer | null> {
+  return readArtifactFile(ref.artifactUri, relativePath, artifactOptions(ref, opts));
+}
+
+/** The model's MLmodel text, read alone. */
+export async function readModelMLmodel(ref: ModelVersionRef, opts: RegistryOptions): Promise<string> {
+  const text = await readModelFile(ref, 'MLmodel', opts);
+  if (text === null) {
+    throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `Could not find an "MLmodel" configuration file at "${ref.artifactUri}" (resolved from ${ref.uri})`);
+  }
+  return text.toString('utf8');
 }
 
 /**

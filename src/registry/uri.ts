@@ -14,15 +14,21 @@ export type ModelsUri =
 export const ALL_STAGES = ['None', 'Staging', 'Production', 'Archived'] as const;
 export const STAGE_DELETED_INTERNAL = 'Deleted_Internal';
 
-/** The message MLflow 2.x/3.x raises (as a plain MlflowException, hence INTERNAL_ERROR). */
-function improperModelsUri(uri: string): MlflowError {
+/**
+ * The message MLflow 2.x/3.x raises. MLflow raises it as a plain MlflowException (an
+ * INTERNAL_ERROR, HTTP 500); it is the caller's mistake, so flowgate says INVALID_PARAMETER_VALUE.
+ */
+function improperModelsUri(uri: string, hint = ''): MlflowError {
   return new MlflowError(
-    'INTERNAL_ERROR',
+    'INVALID_PARAMETER_VALUE',
     `Not a proper models:/ URI: ${uri}. Models URIs must be of the form 'models:/model_name/suffix' or ` +
       `'models:/model_name@alias' where suffix is a model version, stage, or the string 'latest' and where ` +
-      `alias is a registered model alias. Only one of suffix or alias can be defined at a time.`,
+      `alias is a registered model alias. Only one of suffix or alias can be defined at a time.${hint}`,
   );
 }
+
+/** MLflow 3 logged model ids: `m-` and a uuid's hex digits. */
+const LOGGED_MODEL_ID = /^m-[0-9a-f]+$/;
 
 /** `scheme:` prefix, lower-cased, or null for a plain path (a Windows drive letter is a path, not a scheme). */
 export function uriScheme(uri: string): string | null {
@@ -65,12 +71,16 @@ export function parseModelsUri(uri: string): ModelsUri {
     if (alias.trim() === '') throw improperModelsUri(uri);
     return { kind: 'alias', name: single.slice(0, at), alias };
   }
+  if (!LOGGED_MODEL_ID.test(single)) {
+    // MLflow 2 refuses a bare name; MLflow 3 would look for a logged model of that id, which no registered name is
+    throw improperModelsUri(uri, ` (a bare name is not a model version: use models:/${single}/<version>, models:/${single}/latest or models:/${single}@<alias>)`);
+  }
   return { kind: 'logged-model', modelId: single };
 }
 
 function improperRunsUri(uri: string): MlflowError {
   return new MlflowError(
-    'INTERNAL_ERROR',
+    'INVALID_PARAMETER_VALUE',
     `Not a proper runs:/ URI: ${uri}. Runs URIs must be of the form 'runs:/<run_id>/run-relative/path/to/artifact'`,
   );
 }

@@ -103,6 +103,9 @@ export const V2_CODEC: Codec<V2Body> = {
   decode: (body, version) => ({ input: v2ModelInput(body.request.inputs, version.inputSchema), params: body.request.parameters }),
   encode(body, _decoded, output, { endpoint, version }) {
     const outputs = selectOutputs(v2Outputs(output, version.signature?.outputs ?? null), body.request.outputs);
+    if (outputs.some((o) => body.request.binaryOutput(o.name))) {
+      throw new MlflowError('BAD_REQUEST', 'Binary tensor data is not supported: ask for the outputs as JSON (no binary_data_output / binary_data).');
+    }
     return writeV2Response({ modelName: endpoint, modelVersion: version.identity.version, id: body.request.id }, outputs);
   },
 };

@@ -75,9 +75,6 @@ export class LoadedVersion {
   /** `replicas`: the serving replica threads, which load it too when its flavor is CPU-bound; `options`: how it is run. */
   static async load(identity: ModelIdentity, logger: Logger, replicas: ReplicaPool | null = null, options: RuntimeOptions = {}): Promise<LoadedVersion> {
     const mlmodel = await readMLmodel(identity.localPath);
-    if (mlmodel.metadata?.['mlflow.model.isExternal'] === true) {
-      throw new MlflowError('BAD_REQUEST', 'This model was logged as an external model reference and cannot be loaded for serving.');
-    }
     const flavor = await flavorForModel(mlmodel, options.runtime);
     const model = await flavor.load(identity.localPath, mlmodel, { ...options, logger, modelName: identity.name });
     if (replicas === null || !flavor.cpuBound) return new LoadedVersion(identity, mlmodel, flavor.name, model, null);

@@ -213,6 +213,53 @@ def masked():
     return model
 
 
+def gru_reset_after():
+    """Keras' default GRU (reset_after=True), forward, stacked, and inside Bidirectional."""
+    x = keras.Input((7, 4), name="x")
+    g = layers.GRU(5, return_sequences=True)(x)
+    g = layers.Bidirectional(layers.GRU(3))(g)
+    b = layers.GRU(2, go_backwards=True, use_bias=False)(x)
+    model = keras.Model(x, layers.Dense(2)(layers.Concatenate()([g, b])), name="gru_reset_after")
+    randomize(model, 8)
+    return model
+
+
+def conv1d_causal():
+    """Causal Conv1D (WaveNet/TCN style), dilated and stacked."""
+    x = keras.Input((10, 3), name="x")
+    y = layers.Conv1D(4, 3, padding="causal", dilation_rate=2, activation="relu")(x)
+    y = layers.Conv1D(2, 2, padding="causal")(y)
+    model = keras.Model(x, layers.Dense(2)(layers.Flatten()(y)), name="conv1d_causal")
+    randomize(model, 9)
+    return model
+
+
+def attention():
+    """keras.layers.Attention: dot and concat scores, scaled, with a separate key, and causal."""
+    q = keras.Input((5, 4), name="q")
+    v = keras.Input((6, 4), name="v")
+    a = layers.Attention(use_scale=True)([q, v])
+    b = layers.Attention(score_mode="concat")([q, v, layers.Dense(4)(v)])
+    c = layers.Attention()([q, q], use_causal_mask=True)
+    out = layers.Dense(3)(layers.Flatten()(layers.Concatenate()([a, b, c])))
+    model = keras.Model([q, v], out, name="attention")
+    randomize(model, 10)
+    return model
+
+
+def multi_head_attention():
+    """A transformer block: self-attention, cross-attention with its own value/output sizes, causal self-attention."""
+    x = keras.Input((6, 8), name="x")
+    m = keras.Input((4, 5), name="memory")
+    h = layers.LayerNormalization()(layers.Add()([x, layers.MultiHeadAttention(num_heads=2, key_dim=3)(x, x)]))
+    c = layers.MultiHeadAttention(num_heads=3, key_dim=4, value_dim=2, output_shape=7, use_bias=False)(h, m)
+    s = layers.MultiHeadAttention(num_heads=2, key_dim=4)(query=h, value=h, key=h, use_causal_mask=True)
+    out = layers.Dense(2)(layers.GlobalAveragePooling1D()(layers.Concatenate()([c, s])))
+    model = keras.Model([x, m], out, name="mha")
+    randomize(model, 11)
+    return model
+
+
 def mlp():
     model = keras.Sequential([keras.Input((6,)), layers.Dense(10, activation="relu"), layers.Dense(10, activation="softplus"), layers.Dense(2)], name="mlp")
     randomize(model, 5)
@@ -272,6 +319,11 @@ def main():
     frames[:, 3:, :] = 0.0
     save_keras_case("keras_masked_rnn", masked(), {"tokens": tokens, "frames": frames}, flavor="keras")
     save_keras_case("keras_zoo", zoo(), {"img": rand(ROWS, 6, 6, 2, seed=31), "vol": rand(ROWS, 4, 4, 4, 1, seed=32)})
+    save_keras_case("keras_gru_reset_after", gru_reset_after(), rand(ROWS, 7, 4, seed=35), flavor="keras")
+    save_keras_case("h5_gru_reset_after", gru_reset_after(), rand(ROWS, 7, 4, seed=36), file="model.h5")
+    save_keras_case("keras_conv1d_causal", conv1d_causal(), rand(ROWS, 10, 3, seed=37))
+    save_keras_case("keras_attention", attention(), {"q": rand(ROWS, 5, 4, seed=38), "v": rand(ROWS, 6, 4, seed=39)}, flavor="keras")
+    save_keras_case("keras_multi_head_attention", multi_head_attention(), {"x": rand(ROWS, 6, 8, seed=40), "memory": rand(ROWS, 4, 5, seed=41)}, flavor="keras")
 
     # A DataFrame request to a Keras model: DataFrame(model.predict(df.values)).
     model = mlp()
@@ -309,23 +361,31 @@ def main():
     model.save(os.path.join(case_dir, "data", "model.keras"))
     mlmodel(case_dir, keras_flavor(), "mlflow.keras")
 
-    inp = keras.Input((5, 2))
-    model = keras.Model(inp, layers.GRU(3)(inp))
-    case_dir = new_case("unsupported_gru_reset_after")
-    model.save(os.path.join(case_dir, "data", "model.keras"))
-    mlmodel(case_dir, tensorflow_keras_flavor(), "mlflow.tensorflow")
-
     inp = keras.Input((3,))
     model = keras.Model(inp, layers.Dense(2)(keras.ops.multiply(inp, 2.0)))
     case_dir = new_case("unsupported_op")
     model.save(os.path.join(case_dir, "data", "model.keras"))
     mlmodel(case_dir, keras_flavor(), "mlflow.keras")
 
-    inp = keras.Input((6, 2))
-    model = keras.Model(inp, layers.Conv1D(2, 3, padding="causal")(inp))
-    case_dir = new_case("unsupported_conv1d_causal")
+    tokens = keras.Input((5,), dtype="int32")
+    e = layers.Embedding(10, 4, mask_zero=True)(tokens)
+    model = keras.Model(tokens, layers.GlobalAveragePooling1D()(layers.Attention()([e, e])))
+    case_dir = new_case("unsupported_attention_masked")
     model.save(os.path.join(case_dir, "data", "model.keras"))
-    mlmodel(case_dir, tensorflow_keras_flavor(), "mlflow.tensorflow")
+    mlmodel(case_dir, keras_flavor(), "mlflow.keras")
+
+    inp = keras.Input((4, 3))
+    out, scores = layers.MultiHeadAttention(num_heads=2, key_dim=2)(inp, inp, return_attention_scores=True)
+    model = keras.Model(inp, [out, scores])
+    case_dir = new_case("unsupported_mha_scores")
+    model.save(os.path.join(case_dir, "data", "model.keras"))
+    mlmodel(case_dir, keras_flavor(), "mlflow.keras")
+
+    inp = keras.Input((3, 4, 2))
+    model = keras.Model(inp, layers.MultiHeadAttention(num_heads=2, key_dim=2, attention_axes=(1, 2))(inp, inp))
+    case_dir = new_case("unsupported_mha_attention_axes")
+    model.save(os.path.join(case_dir, "data", "model.keras"))
+    mlmodel(case_dir, keras_flavor(), "mlflow.keras")
 
 
 main()

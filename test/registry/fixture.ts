@@ -85,6 +85,8 @@ export function expectedCode(r: Resolution): string {
   const message = r.error ?? '';
   if (message.startsWith('Registered model alias')) return 'INVALID_PARAMETER_VALUE';
   if (/^(Model Version|Registered Model) .* not found$/.test(message)) return 'RESOURCE_DOES_NOT_EXIST';
-  // "Not a proper models:/ URI", "No versions of model ...": plain MlflowExceptions
+  // a malformed URI is the caller's mistake: flowgate says so (MLflow raises a plain MlflowException)
+  if (message.startsWith('Not a proper models:/ URI')) return 'INVALID_PARAMETER_VALUE';
+  // "No versions of model ...": a plain MlflowException
   return 'INTERNAL_ERROR';
 }

@@ -33,11 +33,11 @@ describe('models:/ URIs', () => {
     expect(parseModelsUri(uri)).toEqual(expected);
   });
 
-  it.each(['models:/iris/Production/extra', 'models:/', 'models:iris/1', 'models:/iris/', 'models:/ /1', 'models:/iris@', 'models:/iris@ '])(
+  it.each(['models:/iris/Production/extra', 'models:/', 'models:iris/1', 'models:/iris/', 'models:/ /1', 'models:/iris@', 'models:/iris@ ', 'models:iris'])(
     '%s is not a proper models:/ URI',
     (uri) => {
       const err = error(() => parseModelsUri(uri));
-      expect(err.errorCode).toBe('INTERNAL_ERROR');
+      expect(err.errorCode).toBe('INVALID_PARAMETER_VALUE');
       expect(err.message).toBe(
         `Not a proper models:/ URI: ${uri}. Models URIs must be of the form 'models:/model_name/suffix' or 'models:/model_name@alias' ` +
           `where suffix is a model version, stage, or the string 'latest' and where alias is a registered model alias. ` +
@@ -45,6 +45,13 @@ describe('models:/ URIs', () => {
       );
     },
   );
+
+  it('a bare name (no version, stage or alias) is not a proper URI either, with what to write instead', () => {
+    const err = error(() => parseModelsUri('models:/iris'));
+    expect(err.errorCode).toBe('INVALID_PARAMETER_VALUE');
+    expect(err.message).toMatch(/^Not a proper models:\/ URI: models:\/iris\. Models URIs must be of the form/);
+    expect(err.message).toContain('use models:/iris/<version>, models:/iris/latest or models:/iris@<alias>');
+  });
 
   it('refuses the Databricks profile form', () => {
     expect(error(() => parseModelsUri('models://profile@databricks/iris/1')).errorCode).toBe('NOT_IMPLEMENTED');

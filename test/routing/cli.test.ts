@@ -3,12 +3,12 @@
  * --resolve asks the registry), `flowgate serve --config` refuses a bad one at start with
  * every problem, and SIGHUP re-reads it without stopping the server.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { CLI, runCli } from '../helpers/cli.js';
+import { runCli, serveCli, stopCli } from '../helpers/cli.js';
 import { copyExampleRegistry, setAlias } from '../helpers/registry.js';
 
 const GOOD = `
@@ -56,7 +56,7 @@ describe('flowgate validate', () => {
     try {
       const ok = await runCli(['validate', writeConfig(GOOD), '--resolve', '--tracking-uri', root]);
       expect(ok.code, ok.stderr).toBe(0);
-      expect(ok.stdout).toContain('  models:/iris@champion -> iris version 1\n  models:/iris@challenger -> iris version 2\n  models:/iris/Staging -> iris version 2\n  models:/iris/1 -> iris version 1\n');
+      expect(ok.stdout).toContain('  models:/iris@champion -> iris version 1 (onnx)\n  models:/iris@challenger -> iris version 2 (onnx)\n  models:/iris/Staging -> iris version 2 (onnx)\n  models:/iris/1 -> iris version 1 (onnx)\n');
       const bad = await runCli(['validate', writeConfig(GOOD.replace('@challenger', '@nobody')), '--resolve', '--tracking-uri', root]);
       expect(bad.code).toBe(1);
       expect(bad.stderr).toMatch(/^ {2}models:\/iris@nobody: .*nobody/m);
@@ -74,29 +74,13 @@ describe('flowgate serve --config', () => {
   let child: ChildProcess | undefined;
   let root: string | undefined;
   afterEach(async () => {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child!.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await stopCli(child);
     if (root) rmSync(root, { recursive: true, force: true });
     child = undefined;
     root = undefined;
   });
 
-  /** Starts `flowgate serve ARGS` on a free port; resolves with its URL once it serves. */
-  function serve(args: string[]): Promise<string> {
-    child = spawn(process.execPath, [CLI, 'serve', '-p', '0', '--log-level', 'warn', ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME } });
-    let stderr = '';
-    return new Promise((resolve, reject) => {
-      child!.stderr!.on('data', (d: Buffer) => {
-        stderr += d.toString();
-        const m = /flowgate is serving at (http:\/\/\S+)\./.exec(stderr);
-        if (m) resolve(m[1]!);
-      });
-      child!.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
-    });
-  }
+  const serve = (args: string[]): Promise<string> => serveCli(args, (c) => (child = c));
 
   test('a bad file stops the start with exit 2 and every problem', async () => {
     const file = writeConfig(GOOD.replace('default_endpoint: iris', 'default_endpoint: fraud'));

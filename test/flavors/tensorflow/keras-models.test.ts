@@ -70,7 +70,9 @@ describe.skipIf(!HAVE_GENERATED)('Keras and TensorFlow models predict as Keras/T
   });
 
   test('the generated cases cover Keras files and SavedModels', () => {
-    expect(cases).toEqual(expect.arrayContaining(['keras_cnn', 'keras_sequences', 'keras_two_inputs', 'h5_cnn', ...SAVED_MODELS]));
+    expect(cases).toEqual(
+      expect.arrayContaining(['keras_cnn', 'keras_sequences', 'keras_two_inputs', 'h5_cnn', 'keras_gru_reset_after', 'h5_gru_reset_after', 'keras_conv1d_causal', 'keras_attention', 'keras_multi_head_attention', ...SAVED_MODELS]),
+    );
   });
 
   test.each(cases)('%s', async (name) => {
@@ -107,15 +109,22 @@ describe.skipIf(!HAVE_GENERATED)('Keras and TensorFlow models predict as Keras/T
     expect((error as FlavorError).message).toMatch(/layer 'multiply(_\d+)?' \(Multiply\) is a Keras operation in the model graph \(not a mask\)/);
   });
 
-  test("a Conv1D with padding='causal' is refused rather than failing on the first request", async () => {
-    const error = await load('unsupported_conv1d_causal').catch((e: unknown) => e);
+  test('attention over masked inputs is refused at load (not computed without the mask)', async () => {
+    const error = await load('unsupported_attention_masked').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FlavorError);
-    expect((error as FlavorError).message).toMatch(/\(Conv1D\) uses padding='causal'/);
+    // Keras 3 writes the mask plumbing as graph operations; either that or the layer itself refuses
+    expect((error as FlavorError).message).toMatch(/\(ConvertToTensor\) is a Keras operation in the model graph \(not a mask\)|\(Attention\): masked inputs/);
   });
 
-  test("a GRU with Keras' default reset_after=True is refused with what would work", async () => {
-    const error = await load('unsupported_gru_reset_after').catch((e: unknown) => e);
+  test('a MultiHeadAttention returning its attention scores is refused at load, named', async () => {
+    const error = await load('unsupported_mha_scores').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FlavorError);
-    expect((error as FlavorError).message).toMatch(/^flavor tensorflow: .*\(GRU\) uses reset_after=True .*reset_after=False, or export to ONNX/);
+    expect((error as FlavorError).message).toMatch(/\(MultiHeadAttention\) returns its attention scores, which is not supported/);
+  });
+
+  test('a MultiHeadAttention over several axes is refused at load, named', async () => {
+    const error = await load('unsupported_mha_attention_axes').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FlavorError);
+    expect((error as FlavorError).message).toMatch(/\(MultiHeadAttention\) uses attention_axes=\[1,2\]/);
   });
 });
