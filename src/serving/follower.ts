@@ -67,8 +67,8 @@ export function identityOf(ref: ModelVersionRef, localPath: string): ModelIdenti
 }
 
 /** Load and warm up the version whose files are at `localPath`. */
-export async function loadVersion(ref: ModelVersionRef, localPath: string, logger: Logger, replicas: ReplicaPool | null, runtime?: RuntimeOptions): Promise<LoadedVersion> {
-  const version = await LoadedVersion.load(identityOf(ref, localPath), logger, replicas, runtime);
+export async function loadVersion(ref: ModelVersionRef, localPath: string, logger: Logger, replicas: ReplicaPool | null, runtime?: RuntimeOptions, metrics?: Metrics): Promise<LoadedVersion> {
+  const version = await LoadedVersion.load(identityOf(ref, localPath), logger, replicas, runtime, metrics ?? null);
   try {
     await warmUp(version);
   } catch (err) {
@@ -235,7 +235,7 @@ export class Follower {
       const localPath = knownPath ?? (await fetchModelFiles(ref, registry, first ? this.options.onProgress : undefined));
       this.pendingPath = localPath;
       stage = 'load';
-      next = await loadVersion(ref, localPath, logger, this.options.replicas, this.options.runtime);
+      next = await loadVersion(ref, localPath, logger, this.options.replicas, this.options.runtime, metrics);
       if (knownPath === null) await rememberModel(uri, registry, { ...ref, localPath });
     } catch (err) {
       return this.loadFailed(ref, err, failures + 1, since, first, first && stage === 'load' && isPinned(uri));

@@ -1,0 +1,172 @@
+/**
+ * Adaptive batching (src/serving/batcher.ts), proven by counting model calls: concurrent
+ * requests run as one call, a lone request on an idle model runs at once, a failing batch
+ * is retried one request at a time (only the faulty request fails), requests with other
+ * params or another shape never share a call, and a batched answer is byte-identical to the
+ * unbatched one, on the PyTorch-exported ONNX MLP through the whole scorer.
+ */
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { onnxFlavor } from '../../flavors/onnx/index.js';
+import type { ModelInput, ModelOutput, Params, Tensor } from '../../src/model/data.js';
+import { readMLmodel } from '../../src/model/mlmodel.js';
+import { formatOutput } from '../../src/protocol/json-output.js';
+import { Metrics } from '../../src/metrics.js';
+import { Batcher } from '../../src/serving/batcher.js';
+import { V2_CODEC, SCORING_CODECS } from '../../src/serving/codec.js';
+import { LoadedVersion } from '../../src/serving/loaded-version.js';
+import { Scorer } from '../../src/serving/scorer.js';
+import { ServedModel } from '../../src/serving/served-model.js';
+import type { ScoringEndpoint, ScoringVariant } from '../../src/serving/scoring-endpoint.js';
+import { HAVE_SHARED, MLFLOW_REAL_TF, SKIP_SHARED_MESSAGE } from '../helpers/fixtures.js';
+import { quietLogger } from '../helpers/server.js';
+
+const MLP = join(MLFLOW_REAL_TF, 'models', 'onnx_torch_mlp');
+
+function rows(n: number, seed: number, width = 64): Tensor {
+  const values = Float64Array.from({ length: n * width }, (_, i) => Math.fround(Math.sin(i * 12.9898 + seed * 78.233) * 3));
+  return { dtype: 'float32', shape: [n, width], values };
+}
+
+const tensorInput = (t: Tensor): ModelInput => ({ kind: 'tensor', tensor: t });
+
+/** A model call counter around `predict`, recording every call's input. */
+function counting(predict: (input: ModelInput, params: Params) => Promise<ModelOutput>) {
+  const calls: { input: ModelInput; params: Params }[] = [];
+  return { calls, predict: (input: ModelInput, params: Params) => (calls.push({ input, params }), predict(input, params)) };
+}
+
+const rowsOf = (input: ModelInput): number => (input.kind === 'tensor' ? input.tensor.shape[0]! : input.kind === 'frame' ? input.rows : -1);
+
+/** An echo model: row i of the output is row i of the input times 2; it fails on a row holding -1. */
+async function echo(input: ModelInput): Promise<ModelOutput> {
+  await new Promise((r) => setTimeout(r, 5));
+  if (input.kind !== 'tensor') throw new Error('tensor input expected');
+  const values = input.tensor.values as Float64Array;
+  if (values.includes(-1)) throw new Error('ValueError: -1 is not a valid input');
+  return { kind: 'tensor', tensor: { ...input.tensor, values: values.map((v) => v * 2) } };
+}
+
+describe('the batcher', () => {
+  test('a lone request on an idle model is called at once, even with a batch delay', () => {
+    const model = counting(echo);
+    const batcher = new Batcher(model.predict, { maxBatchSize: 8, maxBatchDelayMs: 10_000 });
+    const done = batcher.predict(tensorInput(rows(1, 1, 2)), {});
+    expect(model.calls).toHaveLength(1); // synchronously: no timer, no tick
+    return done;
+  });
+
+  test('requests arriving while a batch runs are gathered into the next call, up to max_batch_size', async () => {
+    const model = counting(echo);
+    const batcher = new Batcher(model.predict, { maxBatchSize: 4, maxBatchDelayMs: 0 });
+    const inputs = Array.from({ length: 9 }, (_, i) => rows((i % 3) + 1, i, 2));
+    const outs = await Promise.all(inputs.map((t) => batcher.predict(tensorInput(t), {})));
+    // 1 alone (the model was idle), then 4 + 4 waiting behind it.
+    expect(model.calls.map((c) => rowsOf(c.input))).toEqual([1, 2 + 3 + 1 + 2, 3 + 1 + 2 + 3]);
+    outs.forEach((out, i) => expect(out).toEqual({ kind: 'tensor', tensor: { ...inputs[i]!, values: (inputs[i]!.values as Float64Array).map((v) => v * 2) } }));
+  });
+
+  test('max_batch_delay_ms lets queued requests wait for the batch to fill', async () => {
+    const model = counting(echo);
+    const batcher = new Batcher(model.predict, { maxBatchSize: 4, maxBatchDelayMs: 2_000 });
+    const first = batcher.predict(tensorInput(rows(1, 0, 2)), {});
+    const second = batcher.predict(tensorInput(rows(1, 1, 2)), {});
+    await first;
+    expect(model.calls).toHaveLength(1); // the second waits for more company
+    const more = [2, 3, 4].map((i) => batcher.predict(tensorInput(rows(1, i, 2)), {}));
+    await Promise.all([second, ...more]);
+    expect(model.calls.map((c) => rowsOf(c.input))).toEqual([1, 4]);
+  });
+
+  test('a failing batch is retried one request at a time: only the faulty request fails, with its own error', async () => {
+    const model = counting(echo);
+    const observed = { batches: [] as number[], queued: 0 };
+    const batcher = new Batcher(model.predict, { maxBatchSize: 16, maxBatchDelayMs: 0 }, { batch: (n) => observed.batches.push(n), queued: () => observed.queued++ });
+    const bad: Tensor = { dtype: 'float32', shape: [1, 2], values: Float64Array.of(0.5, -1) };
+    const inputs = [rows(1, 0, 2), rows(2, 1, 2), bad, rows(1, 3, 2)];
+    const results = await Promise.allSettled(inputs.map((t) => batcher.predict(tensorInput(t), {})));
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect(((results[2] as PromiseRejectedResult).reason as Error).message).toBe('ValueError: -1 is not a valid input');
+    expect(batcher.retried).toBe(1);
+    // alone, the batch of 3 (failed), then each of the 3 alone
+    expect(model.calls.map((c) => rowsOf(c.input))).toEqual([1, 4, 2, 1, 1]);
+    expect(observed).toEqual({ batches: [1, 3], queued: 4 });
+  });
+
+  test('requests with other params or another non-batch shape or dtype never share a call', async () => {
+    const model = counting(echo);
+    const batcher = new Batcher(model.predict, { maxBatchSize: 64, maxBatchDelayMs: 0 });
+    const requests: [Tensor, Params][] = [
+      [rows(1, 0, 2), {}],
+      [rows(1, 1, 2), { k: 1 }],
+      [rows(1, 2, 3), {}],
+      [rows(1, 3, 2), { k: 1 }],
+      [rows(1, 4, 2), {}],
+      [{ ...rows(1, 5, 2), dtype: 'float64' }, {}],
+      [rows(1, 6, 3), {}],
+    ];
+    await Promise.all(requests.map(([t, p]) => batcher.predict(tensorInput(t), p)));
+    const layouts = model.calls.map((c) => `${c.input.kind === 'tensor' ? `${c.input.tensor.dtype}:${c.input.tensor.shape.join('x')}` : '?'} ${JSON.stringify(c.params)}`);
+    expect(layouts).toEqual(['float32:1x2 {}', 'float32:2x2 {"k":1}', 'float32:2x3 {}', 'float32:1x2 {}', 'float64:1x2 {}']);
+  });
+});
+
+describe.skipIf(!HAVE_SHARED)('batching on the PyTorch-exported ONNX MLP', () => {
+  if (!HAVE_SHARED) console.warn(SKIP_SHARED_MESSAGE);
+
+  test('64 concurrent requests: far fewer model calls, each output exactly the unbatched one', async () => {
+    const model = await onnxFlavor.load(MLP, await readMLmodel(MLP), { logger: quietLogger });
+    expect(model.batchable).toBe(true);
+    const inputs = Array.from({ length: 64 }, (_, i) => rows((i % 4) + 1, i));
+    const alone: string[] = [];
+    for (const t of inputs) alone.push(formatOutput(await model.predict(tensorInput(t), {})));
+    const counted = counting((input, params) => model.predict(input, params));
+    const batcher = new Batcher(counted.predict, { maxBatchSize: 64, maxBatchDelayMs: 0 });
+    const together = await Promise.all(inputs.map((t) => batcher.predict(tensorInput(t), {})));
+    expect(counted.calls).toHaveLength(2); // the first alone, the 63 others in one session.run
+    expect(together.map(formatOutput)).toEqual(alone);
+    await model.dispose();
+  });
+
+  test('through the scorer: responses are byte-identical to unbatched ones; flowgate_batch_size and flowgate_batch_queue_seconds count the batches', async () => {
+    const identity = { name: 'mlp', version: '1', uri: MLP, localPath: MLP };
+    const metrics = new Metrics();
+    const batched = await LoadedVersion.load(identity, quietLogger, null, { batching: { maxBatchSize: 64, maxBatchDelayMs: 0 } }, metrics);
+    const unbatched = await LoadedVersion.load(identity, quietLogger, null, { batching: { maxBatchSize: 1, maxBatchDelayMs: 0 } });
+    expect(batched.batcher).not.toBeNull();
+    expect(unbatched.batcher).toBeNull();
+    const scorerFor = async (version: LoadedVersion) => {
+      const served = new ServedModel('mlp');
+      await served.swap(version);
+      const variant: ScoringVariant = { name: 'default', model: { served }, labels: { endpoint: 'mlp', variant: 'default' } };
+      const endpoint: ScoringEndpoint = { name: 'mlp', stickyPath: null, shadows: [], route: () => variant, pinnedVariant: () => variant };
+      const scorer = new Scorer({ metrics: new Metrics(), logger: quietLogger, timeoutSeconds: 30, maxQueue: 256 });
+      return { served, score: (codec: typeof V2_CODEC | (typeof SCORING_CODECS)['json'], body: string) => scorer.score({ endpoint, codec: codec as never, body, header: () => undefined, requestId: 'r' }) };
+    };
+    const toNested = (t: Tensor): number[][] => Array.from({ length: t.shape[0]! }, (_, r) => Array.from((t.values as Float64Array).subarray(r * 64, (r + 1) * 64)));
+    const bodies = Array.from({ length: 48 }, (_, i) => {
+      const t = rows((i % 3) + 1, 100 + i);
+      return i % 2 === 0
+        ? { codec: SCORING_CODECS.json, body: JSON.stringify({ inputs: toNested(t) }) }
+        : { codec: V2_CODEC, body: JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: t.shape, data: Array.from(t.values as Float64Array) }] }) };
+    });
+    const plain = await scorerFor(unbatched);
+    const expected: string[] = [];
+    for (const b of bodies) {
+      const out = await plain.score(b.codec, b.body);
+      expect(out.ok).toBe(true);
+      expected.push(out.ok ? out.body : '');
+    }
+    const busy = await scorerFor(batched);
+    const outcomes = await Promise.all(bodies.map((b) => busy.score(b.codec, b.body)));
+    expect(outcomes.map((o) => (o.ok ? o.body : o.error.message))).toEqual(expected);
+    const sizes = await metrics.registry.getSingleMetricAsString('flowgate_batch_size');
+    const count = Number(/flowgate_batch_size_count\{model="mlp"\} (\d+)/.exec(sizes)?.[1]);
+    const sum = Number(/flowgate_batch_size_sum\{model="mlp"\} (\d+)/.exec(sizes)?.[1]);
+    expect(sum).toBe(48); // every request ran in some batch
+    expect(count).toBeLessThan(48 / 4); // ... and in far fewer calls than requests
+    expect(await metrics.registry.getSingleMetricAsString('flowgate_batch_queue_seconds')).toMatch(/flowgate_batch_queue_seconds_count\{model="mlp"\} 48/);
+    await plain.served.close();
+    await busy.served.close();
+  });
+});
