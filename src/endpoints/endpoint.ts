@@ -8,9 +8,8 @@ import { WeightedSplit } from '../routing/split.js';
 import { keyAtPath, type StickySource } from '../routing/sticky-key.js';
 import { ShadowQueue } from '../routing/shadow-queue.js';
 import type { HeaderReader, ScoringEndpoint, ScoringVariant, VariantLabels } from '../serving/scoring-endpoint.js';
-import type { EndpointSpec } from './config.js';
+import type { EndpointSpec, ModelUse } from './config.js';
 import { modelKey, type FollowedModel } from './model-pool.js';
-import type { Runtime } from '../model/flavor.js';
 
 /** The request header that forces a variant. */
 export const VARIANT_HEADER = 'x-flowgate-variant';
@@ -43,7 +42,7 @@ export class Endpoint implements ScoringEndpoint {
   /** `models` holds the loaded model of every variant and shadow URI of `spec`. */
   constructor(spec: EndpointSpec, models: ReadonlyMap<string, FollowedModel>) {
     this.name = spec.name;
-    const modelOf = (v: { model: string; runtime?: Runtime | undefined }): FollowedModel => models.get(modelKey(v.model, v.runtime))!;
+    const modelOf = (use: ModelUse): FollowedModel => models.get(modelKey(use))!;
     this.variants = spec.variants.map((v) => ({ name: v.name, weight: v.weight, uri: v.model, model: modelOf(v), labels: { endpoint: spec.name, variant: v.name } }));
     this.shadows = spec.shadows.map((s) => ({
       name: s.name,

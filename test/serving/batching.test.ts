@@ -11,6 +11,9 @@ import { onnxFlavor } from '../../flavors/onnx/index.js';
 import type { ModelInput, ModelOutput, Params, Tensor } from '../../src/model/data.js';
 import { readMLmodel } from '../../src/model/mlmodel.js';
 import { formatOutput } from '../../src/protocol/json-output.js';
+import { runtimeOptions, serveConfig } from '../../src/config.js';
+import { gatewayFileSchema, gatewaySpec } from '../../src/endpoints/config.js';
+import { modelKey } from '../../src/endpoints/model-pool.js';
 import { Metrics } from '../../src/metrics.js';
 import { Batcher } from '../../src/serving/batcher.js';
 import { V2_CODEC, SCORING_CODECS } from '../../src/serving/codec.js';
@@ -168,5 +171,44 @@ describe.skipIf(!HAVE_SHARED)('batching on the PyTorch-exported ONNX MLP', () =>
     expect(await metrics.registry.getSingleMetricAsString('flowgate_batch_queue_seconds')).toMatch(/flowgate_batch_queue_seconds_count\{model="mlp"\} 48/);
     await plain.served.close();
     await busy.served.close();
+  });
+});
+
+describe('batching settings in flowgate.yaml', () => {
+  test('max_batch_size / max_batch_delay_ms per endpoint, overridden per variant; a variant with its own settings gets its own model', () => {
+    const file = gatewayFileSchema.parse({
+      endpoints: {
+        mlp: {
+          max_batch_size: 32,
+          variants: [
+            { name: 'a', model: 'models:/mlp/1' },
+            { name: 'b', model: 'models:/mlp/1', max_batch_size: 1 },
+            { name: 'c', model: 'models:/mlp/1', max_batch_delay_ms: 2.5 },
+          ],
+        },
+        plain: { variants: [{ model: 'models:/mlp/1' }] },
+      },
+      default_endpoint: 'mlp',
+    });
+    const spec = gatewaySpec(file);
+    const [mlp, plain] = spec.endpoints;
+    expect(mlp!.variants.map((v) => v.batching)).toEqual([{ maxBatchSize: 32 }, { maxBatchSize: 1 }, { maxBatchSize: 32, maxBatchDelayMs: 2.5 }]);
+    expect(plain!.variants[0]!.batching).toBeUndefined();
+    const keys = new Set([...mlp!.variants, ...plain!.variants].map(modelKey));
+    expect(keys.size).toBe(4);
+  });
+
+  test('bad values are refused with the key named', () => {
+    const bad = gatewayFileSchema.safeParse({ endpoints: { e: { variants: [{ model: 'models:/m/1', max_batch_size: 0, max_batch_delay_ms: -1 }] } } });
+    expect(bad.success).toBe(false);
+    const messages = bad.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    expect(messages).toEqual(['endpoints.e.variants.0.max_batch_size: must be >= 1 (1 turns batching off)', 'endpoints.e.variants.0.max_batch_delay_ms: must be >= 0']);
+  });
+
+  test('serve flags and their environment variables', () => {
+    const base = { modelUri: 'models:/m/1' };
+    expect(runtimeOptions(serveConfig(base, {})).batching).toEqual({ maxBatchSize: 64, maxBatchDelayMs: 0 });
+    expect(runtimeOptions(serveConfig({ ...base, maxBatchSize: '8' }, { FLOWGATE_MAX_BATCH_DELAY_MS: '3' })).batching).toEqual({ maxBatchSize: 8, maxBatchDelayMs: 3 });
+    expect(() => serveConfig({ ...base, maxBatchSize: '0' }, {})).toThrow(/maxBatchSize/);
   });
 });
