@@ -3,9 +3,11 @@
  * requests run as one call, a lone request on an idle model runs at once, a failing batch
  * is retried one request at a time (only the faulty request fails), requests with other
  * params or another shape never share a call, and a batched answer is byte-identical to the
- * unbatched one, on the PyTorch-exported ONNX MLP through the whole scorer.
+ * unbatched one, on the PyTorch-exported ONNX MLP through the whole scorer and over HTTP.
  */
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, test } from 'vitest';
 import { onnxFlavor } from '../../flavors/onnx/index.js';
 import type { ModelInput, ModelOutput, Params, Tensor } from '../../src/model/data.js';
@@ -22,7 +24,7 @@ import { Scorer } from '../../src/serving/scorer.js';
 import { ServedModel } from '../../src/serving/served-model.js';
 import type { ScoringEndpoint, ScoringVariant } from '../../src/serving/scoring-endpoint.js';
 import { HAVE_SHARED, MLFLOW_REAL_TF, SKIP_SHARED_MESSAGE } from '../helpers/fixtures.js';
-import { quietLogger } from '../helpers/server.js';
+import { quietLogger, startFlowgate } from '../helpers/server.js';
 
 const MLP = join(MLFLOW_REAL_TF, 'models', 'onnx_torch_mlp');
 
@@ -210,5 +212,44 @@ describe('batching settings in flowgate.yaml', () => {
     expect(runtimeOptions(serveConfig(base, {})).batching).toEqual({ maxBatchSize: 64, maxBatchDelayMs: 0 });
     expect(runtimeOptions(serveConfig({ ...base, maxBatchSize: '8' }, { FLOWGATE_MAX_BATCH_DELAY_MS: '3' })).batching).toEqual({ maxBatchSize: 8, maxBatchDelayMs: 3 });
     expect(() => serveConfig({ ...base, maxBatchSize: '0' }, {})).toThrow(/maxBatchSize/);
+  });
+});
+
+describe.skipIf(!HAVE_SHARED)('batching over HTTP (flowgate serve --max-batch-size)', () => {
+  test('concurrent /invocations answer exactly what an unbatched server answers, in fewer model calls', async () => {
+    const batched = await startFlowgate(MLP, { maxBatchSize: '64', workers: '0' });
+    const unbatched = await startFlowgate(MLP, { maxBatchSize: '1', workers: '0' });
+    try {
+      await Promise.all([batched.ready, unbatched.ready]);
+      const bodies = Array.from({ length: 32 }, (_, i) => {
+        const t = rows((i % 2) + 1, 500 + i);
+        return JSON.stringify({ inputs: Array.from({ length: t.shape[0]! }, (_, r) => Array.from((t.values as Float64Array).subarray(r * 64, (r + 1) * 64))) });
+      });
+      const post = async (url: string, body: string) => {
+        const res = await fetch(`${url}/invocations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        return `${res.status} ${await res.text()}`;
+      };
+      const expected: string[] = [];
+      for (const b of bodies) expected.push(await post(unbatched.url, b));
+      expect(expected.every((e) => e.startsWith('200 {"predictions": {"logits": [['))).toBe(true);
+      // From another process: a client in this one would take turns with the server on one event loop.
+      const client = `const [url, bodies] = JSON.parse(process.argv[1]);
+        const answers = await Promise.all(bodies.map(async (body) => {
+          const res = await fetch(url + '/invocations', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+          return res.status + ' ' + (await res.text());
+        }));
+        process.stdout.write(JSON.stringify(answers));`;
+      const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', client, JSON.stringify([batched.url, bodies])], { maxBuffer: 1 << 24 });
+      expect(JSON.parse(stdout)).toEqual(expected);
+      const metrics = await (await fetch(`${batched.url}/metrics`)).text();
+      const count = Number(/flowgate_batch_size_count\{model="onnx_torch_mlp"\} (\d+)/.exec(metrics)?.[1]);
+      const sum = Number(/flowgate_batch_size_sum\{model="onnx_torch_mlp"\} (\d+)/.exec(metrics)?.[1]);
+      expect(sum).toBe(32 + 1); // the 32 requests and the warm-up with the input example
+      expect(count).toBeLessThan(sum / 2); // in far fewer model calls (a loaded machine spreads the arrivals)
+      expect(await (await fetch(`${unbatched.url}/metrics`)).text()).not.toMatch(/flowgate_batch_size_count\{/);
+    } finally {
+      await batched.close();
+      await unbatched.close();
+    }
   });
 });
