@@ -12,19 +12,18 @@
  * The model is ../shared/fixtures/mlflow-real/models/onnx_iris_softmax (written by real MLflow), or the
  * example registry's iris v1 when ../shared is absent: same signature, same ONNX graph shape.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { freePort } from './ports.mjs';
+import { start as startIn, stop, waitReady } from './servers.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
-const READY_TIMEOUT_MS = 60_000;
 
 function modelDir() {
   const shared = join(repo, '..', 'shared', 'fixtures', 'mlflow-real', 'models', 'onnx_iris_softmax');
@@ -51,41 +50,6 @@ function rows(n) {
   return Array.from({ length: n }, (_, i) => base[i % base.length].map((v, j) => Math.round((v + ((i * 7 + j) % 5) * 0.1) * 10) / 10));
 }
 
-const children = [];
-function start(name, args) {
-  const child = spawn(process.execPath, args, { cwd: repo, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
-  child.on('exit', (code) => {
-    if (!child.stopping) console.error(`${name} exited early (code ${code}):\n${stderr}`);
-  });
-  children.push(child);
-  return child;
-}
-function stop(child) {
-  child.stopping = true;
-  child.kill('SIGTERM');
-}
-function stopAll() {
-  children.filter((c) => c.exitCode === null).forEach(stop);
-}
-process.on('exit', stopAll);
-for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(1));
-
-async function waitReady(url, child) {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`server for ${url} exited`);
-    try {
-      if ((await fetch(`${url}/ping`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${url}/ping not ready after ${READY_TIMEOUT_MS / 1000} s`);
-}
-
 function load(url, body, duration) {
   return autocannon({
     url: `${url}/invocations`,
@@ -105,6 +69,7 @@ async function run(url, body, duration) {
   return result;
 }
 
+const start = (name, args) => startIn(name, args, repo);
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /**

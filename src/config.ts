@@ -50,6 +50,10 @@ export const serveConfigSchema = z.object({
   drainTimeoutSeconds: seconds,
   /** --otel, or OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT set (and not OTEL_SDK_DISABLED=true): export traces */
   otel: z.boolean(),
+  /** --max-batch-size: requests of a batchable model run as one call at most (1: no batching) */
+  maxBatchSize: z.coerce.number().int().min(1).max(4096),
+  /** --max-batch-delay-ms: how long requests queued behind a running batch may wait for the next to fill */
+  maxBatchDelayMs: z.coerce.number().min(0).max(10_000),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   /** --runtime: `auto` (native flavors first, Python for the rest) or `python` for every model */
   runtime: z.enum(['auto', 'python']),
@@ -77,6 +81,8 @@ export interface ServeFlags {
   pollInterval?: string | undefined;
   workers?: string | undefined;
   maxQueue?: string | undefined;
+  maxBatchSize?: string | undefined;
+  maxBatchDelayMs?: string | undefined;
   logLevel?: string | undefined;
   runtime?: string | undefined;
   python?: string | undefined;
@@ -124,6 +130,8 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeCon
     pollIntervalSeconds: flags.pollInterval ?? env.FLOWGATE_POLL_INTERVAL ?? 30,
     workers: flags.workers ?? env.MLFLOW_MODELS_WORKERS ?? availableParallelism(),
     maxQueue: flags.maxQueue ?? env.FLOWGATE_MAX_QUEUE ?? 128,
+    maxBatchSize: flags.maxBatchSize ?? env.FLOWGATE_MAX_BATCH_SIZE ?? 64,
+    maxBatchDelayMs: flags.maxBatchDelayMs ?? env.FLOWGATE_MAX_BATCH_DELAY_MS ?? 0,
     logLevel: flags.logLevel ?? env.FLOWGATE_LOG_LEVEL ?? 'info',
     runtime: flags.runtime ?? env.FLOWGATE_RUNTIME ?? 'auto',
     python: flags.python ?? env.FLOWGATE_PYTHON ?? 'python3',
@@ -139,10 +147,11 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeCon
   return parsed.data;
 }
 
-/** How the flavors run models: the Python runtime's settings and the request timeout. */
+/** How the flavors run models: the Python runtime's settings, the request timeout and batching. */
 export function runtimeOptions(config: ServeConfig): RuntimeOptions {
   return {
     runtime: config.runtime,
+    batching: { maxBatchSize: config.maxBatchSize, maxBatchDelayMs: config.maxBatchDelayMs },
     timeoutSeconds: config.timeoutSeconds,
     python: {
       executable: config.python,

@@ -6,9 +6,11 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { pythonWorkerMemory } from '../flavors/python/live.js';
 import { SeriesCounter, SeriesHistogram, type CounterSeries, type HistogramSeries } from './metric-series.js';
+import type { BatchObserver } from './serving/batcher.js';
 
 // From 0.5 ms: a tree or linear model answers in well under a millisecond.
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 const LOAD_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
 export interface ServedVersionLabels {
@@ -40,6 +42,9 @@ export class Metrics {
   readonly clientClosed: Counter;
   /** requests refused because their model's queue was full */
   readonly queueFull: Counter<'model'>;
+  /** adaptive batching: requests per model call, and each request's wait for its batch */
+  readonly batchSize: SeriesHistogram;
+  readonly batchQueue: SeriesHistogram;
   /** how many followed URIs serve each model version now (several URIs can name one version) */
   private readonly servedBy = new Map<string, number>();
   private readonly requestSeries = new Map<string, { count: CounterSeries; latency: HistogramSeries }>();
@@ -72,6 +77,8 @@ export class Metrics {
     this.internalErrors = new Counter({ name: 'flowgate_internal_errors_total', help: "Requests that failed on flowgate's own bug (500 INTERNAL_ERROR, logged with a stack)", registers });
     this.clientClosed = new Counter({ name: 'flowgate_client_closed_total', help: 'Requests whose client closed the connection before sending the whole body', registers });
     this.queueFull = new Counter({ name: 'flowgate_queue_full_total', help: "Requests refused with 503 because their model had --max-queue requests in flight", labelNames: ['model'], registers });
+    this.batchSize = new SeriesHistogram('flowgate_batch_size', 'Requests run as one model call by adaptive batching, per model', ['model'], BATCH_SIZE_BUCKETS, r);
+    this.batchQueue = new SeriesHistogram('flowgate_batch_queue_seconds', 'Time a request waited for its batch to start, per model', ['model'], LATENCY_BUCKETS, r);
     new Gauge({
       name: 'flowgate_python_worker_resident_memory_bytes',
       help: 'Resident memory of each Python worker process (the Python runtime), by model and pid',
@@ -96,6 +103,13 @@ export class Metrics {
     }
     series.count.inc();
     series.latency.observe(seconds);
+  }
+
+  /** Where a model's batcher reports its batches. */
+  batchObserver(model: string): BatchObserver {
+    const size = this.batchSize.with({ model });
+    const queue = this.batchQueue.with({ model });
+    return { batch: (requests) => size.observe(requests), queued: (seconds) => queue.observe(seconds) };
   }
 
   markServed(v: ServedVersionLabels): void {

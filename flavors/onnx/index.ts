@@ -1,6 +1,8 @@
 /**
  * The onnx flavor (spec §4) on onnxruntime-node: feeds built from DataFrames, ndarrays
  * or dicts exactly as mlflow.onnx's pyfunc wrapper builds them, outputs shaped likewise.
+ * A model with a dynamic batch dimension is `batchable`: serving runs concurrent requests
+ * as one session.run (src/serving/batcher.ts), whose fixed cost dwarfs a small model's math.
  */
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
@@ -11,7 +13,6 @@ import type { MLmodel } from '../../src/model/mlmodel.js';
 import { frame, frameToMatrix, type Column, type ModelInput, type ModelOutput, type Tensor } from '../../src/model/data.js';
 import { sessionOptionsFrom } from './session-options.js';
 import { fromOrtTensor, toOrtTensor } from './tensors.js';
-import { hasDynamicBatchDim, RunQueue } from './run-queue.js';
 
 interface InputInfo {
   name: string;
@@ -21,18 +22,19 @@ interface InputInfo {
 
 class OnnxModel implements LoadedModel {
   readonly flavor = 'onnx';
-  private readonly queue: RunQueue;
+  /** serving batches concurrent requests when every input and output has a dynamic first (batch) dimension */
+  readonly batchable: boolean;
 
   constructor(
     private readonly session: ort.InferenceSession,
     private readonly inputs: InputInfo[],
   ) {
-    this.queue = new RunQueue(session, hasDynamicBatchDim(session));
+    this.batchable = hasDynamicBatchDim(session);
   }
 
   async predict(input: ModelInput): Promise<ModelOutput> {
     const feeds = this.feeds(input);
-    const results = await this.queue.run(feeds);
+    const results = await this.session.run(feeds);
     const outputs: Record<string, Tensor> = {};
     for (const name of this.session.outputNames) outputs[name] = fromOrtTensor(results[name] as ort.Tensor);
     if (input.kind !== 'frame') return { kind: 'tensors', tensors: outputs };
@@ -88,6 +90,12 @@ class OnnxModel implements LoadedModel {
   async dispose(): Promise<void> {
     await this.session.release();
   }
+}
+
+function hasDynamicBatchDim(session: ort.InferenceSession): boolean {
+  const dynamic = (m: ort.InferenceSession.ValueMetadata | undefined): boolean =>
+    m !== undefined && m.isTensor && m.shape.length > 0 && (typeof m.shape[0] === 'string' || (m.shape[0] as number) < 0);
+  return session.inputMetadata.every(dynamic) && session.outputMetadata.every(dynamic);
 }
 
 function isStringFrame(input: ModelInput & { kind: 'frame' }): boolean {

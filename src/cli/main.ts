@@ -44,6 +44,8 @@ Options:
   -t, --timeout SECONDS   per-request timeout, answered with 504 (default 60)             [env MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT]
   -w, --workers N         threads running CPU-bound models (sklearn, trees, Keras); 0: all on the main thread (default: cores) [env MLFLOW_MODELS_WORKERS]
       --max-queue N       requests in flight per model before 503 + Retry-After (default 128) [env FLOWGATE_MAX_QUEUE]
+      --max-batch-size N  concurrent requests of a batchable model (ONNX) run as one call, at most N; 1: off (default 64) [env FLOWGATE_MAX_BATCH_SIZE]
+      --max-batch-delay-ms MS  requests queued behind a running batch wait up to MS for the next to fill; an idle model never waits (default 0) [env FLOWGATE_MAX_BATCH_DELAY_MS]
       --tracking-uri URI  MLflow tracking/registry: a path, file:, sqlite:///, http(s)://   [env MLFLOW_TRACKING_URI]
       --cache-dir DIR     where remote model versions are downloaded (default ~/.cache/flowgate) [env FLOWGATE_CACHE_DIR]
       --poll-interval S   re-resolve the URI every S seconds and hot-swap new versions; 0 disables (default 30) [env FLOWGATE_POLL_INTERVAL]
@@ -143,6 +145,8 @@ async function main(argv: string[]): Promise<number> {
         timeout: { type: 'string', short: 't' },
         workers: { type: 'string', short: 'w' },
         'max-queue': { type: 'string' },
+        'max-batch-size': { type: 'string' },
+        'max-batch-delay-ms': { type: 'string' },
         'poll-interval': { type: 'string' },
         'cache-keep': { type: 'string' },
         'cache-max-size': { type: 'string' },
@@ -167,6 +171,8 @@ async function main(argv: string[]): Promise<number> {
         timeout: values.timeout as string | undefined,
         workers: values.workers as string | undefined,
         maxQueue: values['max-queue'] as string | undefined,
+        maxBatchSize: values['max-batch-size'] as string | undefined,
+        maxBatchDelayMs: values['max-batch-delay-ms'] as string | undefined,
         trackingUri: values['tracking-uri'] as string | undefined,
         cacheDir: values['cache-dir'] as string | undefined,
         pollInterval: values['poll-interval'] as string | undefined,

@@ -6,28 +6,32 @@
 import { z } from 'zod';
 import { canonicalStage, parseModelsUri, parseRunsUri, uriScheme, validateAlias } from '../registry/uri.js';
 import type { StickySource } from '../routing/sticky-key.js';
-import type { Runtime } from '../model/flavor.js';
+import type { BatchSettings, Runtime } from '../model/flavor.js';
 import type { FeedbackSpec } from './feedback.js';
 
-export interface VariantSpec {
-  name: string;
+/** How a variant or shadow names its model: the URI, and how it is run when it says so. */
+export interface ModelUse {
   /** a model URI: models:/name@alias, models:/name/Stage, models:/name/3, runs:/..., a path */
   model: string;
-  weight: number;
   /** `runtime: python` runs this variant's model in the Python runtime (flavors/python) */
   runtime?: Runtime;
+  /** max_batch_size / max_batch_delay_ms of the variant or its endpoint, over the serve flags */
+  batching?: Partial<BatchSettings>;
 }
 
-export interface ShadowSpec {
+export interface VariantSpec extends ModelUse {
   name: string;
-  model: string;
+  weight: number;
+}
+
+export interface ShadowSpec extends ModelUse {
+  name: string;
   /** share of the endpoint's requests copied to the shadow, 0..1 */
   sample: number;
   /** shadow requests allowed to wait for a free slot; more are dropped */
   maxQueue: number;
   /** shadow requests run at once */
   concurrency: number;
-  runtime?: Runtime;
 }
 
 export interface EndpointSpec {
@@ -131,11 +135,16 @@ export function modelUriProblem(uri: string): string | null {
 }
 
 const runtime = z.enum(['auto', 'python'], { error: 'must be auto or python' }).optional();
+const batching = {
+  max_batch_size: z.number({ error: required('a whole number') }).int('must be a whole number').min(1, 'must be >= 1 (1 turns batching off)').max(4096, 'must be <= 4096').optional(),
+  max_batch_delay_ms: z.number({ error: required('a number of milliseconds') }).min(0, 'must be >= 0').max(10_000, 'must be <= 10000').optional(),
+};
 
 const variantSchema = z.strictObject({
   name: name.optional(),
   model,
   runtime,
+  ...batching,
   weight: z.number({ error: required('a number') }).finite('must be a finite number').min(0, 'must be >= 0').optional(),
 });
 
@@ -143,6 +152,7 @@ const shadowSchema = z.strictObject({
   name,
   model,
   runtime,
+  ...batching,
   sample: z.number({ error: required('a number') }).min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').default(1),
   max_queue: z.number({ error: required('a whole number') }).int('must be a whole number').min(0, 'must be >= 0').default(100),
   concurrency: z.number({ error: required('a whole number') }).int('must be a whole number').min(1, 'must be >= 1').default(2),
@@ -218,6 +228,7 @@ const endpointSchema = z
         seed: z.number({ error: required('a whole number') }).int('must be a whole number').optional(),
       })
       .optional(),
+    ...batching,
   })
   .superRefine((e, ctx) => {
     if (e.rollout !== undefined) rolloutProblems(e.rollout, e.variants, ctx);
@@ -358,8 +369,8 @@ export function gatewaySpec(file: GatewayFile): GatewaySpec {
     const even = e.variants.every((v) => v.weight === undefined);
     return {
       name: endpointName,
-      variants: e.variants.map((v) => ({ name: v.name ?? DEFAULT_VARIANT, model: v.model, weight: even ? 1 : v.weight!, ...runtimeOf(v) })),
-      shadows: e.shadow.map((s) => ({ name: s.name, model: s.model, sample: s.sample, maxQueue: s.max_queue, concurrency: s.concurrency, ...runtimeOf(s) })),
+      variants: e.variants.map((v) => ({ name: v.name ?? DEFAULT_VARIANT, model: v.model, weight: even ? 1 : v.weight!, ...runtimeOf(v), ...batchingOf(e, v) })),
+      shadows: e.shadow.map((s) => ({ name: s.name, model: s.model, sample: s.sample, maxQueue: s.max_queue, concurrency: s.concurrency, ...runtimeOf(s), ...batchingOf(e, s) })),
       sticky: e.sticky === undefined ? null : e.sticky.header !== undefined ? { header: e.sticky.header.toLowerCase() } : { json: e.sticky.json!.split('.') },
       variantOverride: e.variant_override,
       rollout: e.rollout === undefined ? null : rolloutSpec(e.rollout, e.variants),
@@ -375,6 +386,16 @@ export function gatewaySpec(file: GatewayFile): GatewaySpec {
 
 function runtimeOf(v: { runtime?: Runtime | undefined }): { runtime?: Runtime } {
   return v.runtime === undefined ? {} : { runtime: v.runtime };
+}
+
+type BatchKeys = { max_batch_size?: number | undefined; max_batch_delay_ms?: number | undefined };
+
+/** A variant's (or shadow's) batching keys over its endpoint's; nothing when neither sets one. */
+function batchingOf(endpoint: BatchKeys, use: BatchKeys): { batching?: Partial<BatchSettings> } {
+  const size = use.max_batch_size ?? endpoint.max_batch_size;
+  const delay = use.max_batch_delay_ms ?? endpoint.max_batch_delay_ms;
+  if (size === undefined && delay === undefined) return {};
+  return { batching: { ...(size === undefined ? {} : { maxBatchSize: size }), ...(delay === undefined ? {} : { maxBatchDelayMs: delay }) } };
 }
 
 /** `flowgate serve -m URI`: one endpoint, named after the model, with one variant. */

@@ -11,10 +11,9 @@ import { keyAtPath, type StickySource } from '../routing/sticky-key.js';
 import { ShadowQueue } from '../routing/shadow-queue.js';
 import type { HeaderReader, ScoringEndpoint, ScoringVariant, VariantLabels } from '../serving/scoring-endpoint.js';
 import { banditWeights, seededRandom } from './bandit.js';
-import type { BanditSpec, EndpointSpec, RolloutSpec } from './config.js';
+import type { BanditSpec, EndpointSpec, ModelUse, RolloutSpec } from './config.js';
 import { FeedbackLog } from './feedback.js';
 import { modelKey, type FollowedModel } from './model-pool.js';
-import type { Runtime } from '../model/flavor.js';
 import { VariantStats } from './variant-stats.js';
 
 /** The request header that forces a variant. */
@@ -71,7 +70,7 @@ export class Endpoint implements ScoringEndpoint {
     feedback: FeedbackLog | null = spec.feedback === null ? null : new FeedbackLog(spec.feedback),
   ) {
     this.name = spec.name;
-    const modelOf = (v: { model: string; runtime?: Runtime | undefined }): FollowedModel => models.get(modelKey(v.model, v.runtime))!;
+    const modelOf = (use: ModelUse): FollowedModel => models.get(modelKey(use))!;
     this.variants = spec.variants.map((v) => ({ name: v.name, weight: v.weight, uri: v.model, model: modelOf(v), labels: { endpoint: spec.name, variant: v.name } }));
     this.shadows = spec.shadows.map((s) => ({
       name: s.name,

@@ -7,8 +7,7 @@
  * A spec that cannot load leaves the current one serving.
  */
 import type { Logger } from 'pino';
-import type { Runtime } from '../model/flavor.js';
-import type { GatewaySpec } from './config.js';
+import type { GatewaySpec, ModelUse } from './config.js';
 import { Endpoint } from './endpoint.js';
 import type { FollowedModel, ModelPool } from './model-pool.js';
 import type { FeedbackLog } from './feedback.js';
@@ -115,18 +114,18 @@ function carriedOver(
   return { stats: before.stats, ...feedback, ...(sameVariants && sameRollout ? { weights: before.weights } : {}) };
 }
 
-function uses(spec: GatewaySpec): { where: string; uri: string; runtime?: Runtime | undefined }[] {
-  const out: { where: string; uri: string; runtime?: Runtime | undefined }[] = [];
+function uses(spec: GatewaySpec): { where: string; uri: string; use: ModelUse }[] {
+  const out: { where: string; uri: string; use: ModelUse }[] = [];
   for (const e of spec.endpoints) {
-    for (const v of e.variants) out.push({ where: `endpoint ${e.name}, variant ${v.name}`, uri: v.model, runtime: v.runtime });
-    for (const s of e.shadows) out.push({ where: `endpoint ${e.name}, shadow ${s.name}`, uri: s.model, runtime: s.runtime });
+    for (const v of e.variants) out.push({ where: `endpoint ${e.name}, variant ${v.name}`, uri: v.model, use: v });
+    for (const s of e.shadows) out.push({ where: `endpoint ${e.name}, shadow ${s.name}`, uri: s.model, use: s });
   }
   return out;
 }
 
 /** The table of `spec`, taking a pool reference per use; models still loading serve nothing yet. */
 function build(spec: GatewaySpec, pool: ModelPool, previous: EndpointTable | null): Built {
-  const models = uses(spec).map((u) => pool.acquire(u.uri, u.runtime));
+  const models = uses(spec).map((u) => pool.acquire(u.use));
   const byUri = new Map(models.map((m) => [m.key, m]));
   const list = spec.endpoints.map((e) => {
     const kept = carriedOver(e, previous);
@@ -143,7 +142,7 @@ async function buildLoaded(spec: GatewaySpec, pool: ModelPool, previous: Endpoin
   const results = await Promise.allSettled(built.models.map((m) => m.follower.settled()));
   const failures: { where: string; uri: string; error: Error }[] = [];
   results.forEach((r, i) => {
-    if (r.status === 'rejected') failures.push({ ...all[i]!, error: r.reason as Error });
+    if (r.status === 'rejected') failures.push({ where: all[i]!.where, uri: all[i]!.uri, error: r.reason as Error });
   });
   if (failures.length > 0) {
     await Promise.all(built.models.map((m) => pool.release(m)));

@@ -8,12 +8,13 @@
 import type { Logger } from 'pino';
 import { pruneCache, type CacheLimits } from '../artifacts/index.js';
 import type { Metrics } from '../metrics.js';
-import type { Runtime, RuntimeOptions } from '../model/flavor.js';
+import type { RuntimeOptions } from '../model/flavor.js';
 import type { ProgressCallback, RegistryOptions } from '../registry/index.js';
 import { parseModelsUri, uriScheme } from '../registry/uri.js';
 import { Follower } from '../serving/follower.js';
 import type { ReplicaPool } from '../serving/replicas.js';
 import { ServedModel } from '../serving/served-model.js';
+import type { ModelUse } from './config.js';
 
 export interface PoolOptions {
   registry: RegistryOptions;
@@ -30,9 +31,11 @@ export interface PoolOptions {
   runtime?: RuntimeOptions;
 }
 
-/** Variants name a model by its URI and, when they force one, the runtime that runs it. */
-export function modelKey(uri: string, runtime: Runtime | undefined): string {
-  return runtime === undefined ? uri : `${uri}\u0000${runtime}`;
+/** Variants name a model by its URI and, when they set them, the runtime and the batching that run it. */
+export function modelKey(use: ModelUse): string {
+  let key = use.runtime === undefined ? use.model : `${use.model}\u0000${use.runtime}`;
+  if (use.batching !== undefined) key += `\u0000batch:${use.batching.maxBatchSize ?? ''}:${use.batching.maxBatchDelayMs ?? ''}`;
+  return key;
 }
 
 /** One followed model URI. */
@@ -68,11 +71,11 @@ export class ModelPool {
   constructor(private readonly options: PoolOptions) {}
 
   /** The model of `uri`, its first load started on first use; each call takes a reference. */
-  acquire(uri: string, runtime?: Runtime): FollowedModel {
-    const key = modelKey(uri, runtime);
+  acquire(use: ModelUse): FollowedModel {
+    const key = modelKey(use);
     let model = this.models.get(key);
     if (model === undefined) {
-      model = this.follow(key, uri, runtime);
+      model = this.follow(key, use);
       this.models.set(key, model);
     }
     model.refs++;
@@ -103,9 +106,13 @@ export class ModelPool {
     return this.pruning;
   }
 
-  private follow(key: string, uri: string, forced: Runtime | undefined): FollowedModel {
+  private follow(key: string, { model: uri, runtime: forced, batching }: ModelUse): FollowedModel {
     const { registry, logger, metrics, pollIntervalSeconds, onProgress, replicas } = this.options;
-    const runtime = forced === undefined ? this.options.runtime : { ...this.options.runtime, runtime: forced };
+    let runtime = forced === undefined ? this.options.runtime : { ...this.options.runtime, runtime: forced };
+    if (batching !== undefined) {
+      const base = runtime?.batching ?? { maxBatchSize: 1, maxBatchDelayMs: 0 };
+      runtime = { ...runtime, batching: { ...base, ...batching } };
+    }
     const served = new ServedModel(labelOf(uri));
     const follower = new Follower({
       uri,

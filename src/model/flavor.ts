@@ -14,6 +14,16 @@ export interface LoadOptions {
   /** `python` runs the model in the Python runtime even when a native flavor serves it */
   runtime?: Runtime;
   python?: PythonOptions;
+  /** adaptive batching of concurrent requests (serving does it, for models that are `batchable`) */
+  batching?: BatchSettings;
+}
+
+/** --max-batch-size / --max-batch-delay-ms, or an endpoint's max_batch_size / max_batch_delay_ms. */
+export interface BatchSettings {
+  /** requests run as one model call at most; 1 turns batching off */
+  maxBatchSize: number;
+  /** how long requests waiting behind a running batch may wait for the next one to fill (an idle model never waits) */
+  maxBatchDelayMs: number;
 }
 
 /** How models are run (--runtime, --python..., -t): LoadOptions without what each load names itself. */
@@ -43,6 +53,13 @@ export interface LoadedModel {
    * generic 400 "Encountered an unexpected error while evaluating the model".
    */
   predict(input: ModelInput, params: Params): Promise<ModelOutput>;
+  /**
+   * Opts into serving's adaptive batching (src/serving/batcher.ts): predict is row-wise, so
+   * concurrent requests may run as one call on their rows concatenated (same params, same
+   * columns / non-batch shape and dtype), each input row giving its own whole number of
+   * output rows, in order.
+   */
+  readonly batchable?: boolean;
   dispose(): Promise<void>;
 }
 

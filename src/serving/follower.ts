@@ -68,11 +68,11 @@ export function identityOf(ref: ModelVersionRef, localPath: string): ModelIdenti
 }
 
 /** Load and warm up the version whose files are at `localPath`. */
-export const loadVersion = (ref: ModelVersionRef, localPath: string, logger: Logger, replicas: ReplicaPool | null, runtime?: RuntimeOptions): Promise<LoadedVersion> =>
-  traced('model.load', () => loadVersionNow(ref, localPath, logger, replicas, runtime), { 'flowgate.model_uri': ref.uri, 'flowgate.model': ref.name ?? '', 'flowgate.version': ref.version ?? '' });
+export const loadVersion = (ref: ModelVersionRef, localPath: string, logger: Logger, replicas: ReplicaPool | null, runtime?: RuntimeOptions, metrics?: Metrics): Promise<LoadedVersion> =>
+  traced('model.load', () => loadVersionNow(ref, localPath, logger, replicas, runtime, metrics), { 'flowgate.model_uri': ref.uri, 'flowgate.model': ref.name ?? '', 'flowgate.version': ref.version ?? '' });
 
-async function loadVersionNow(ref: ModelVersionRef, localPath: string, logger: Logger, replicas: ReplicaPool | null, runtime?: RuntimeOptions): Promise<LoadedVersion> {
-  const version = await LoadedVersion.load(identityOf(ref, localPath), logger, replicas, runtime);
+async function loadVersionNow(ref: ModelVersionRef, localPath: string, logger: Logger, replicas: ReplicaPool | null, runtime?: RuntimeOptions, metrics?: Metrics): Promise<LoadedVersion> {
+  const version = await LoadedVersion.load(identityOf(ref, localPath), logger, replicas, runtime, metrics ?? null);
   try {
     await warmUp(version);
   } catch (err) {
@@ -244,7 +244,7 @@ export class Follower {
       const localPath = knownPath ?? (await fetchModelFiles(ref, registry, first ? this.options.onProgress : undefined));
       this.pendingPath = localPath;
       stage = 'load';
-      next = await loadVersion(ref, localPath, logger, this.options.replicas, this.options.runtime);
+      next = await loadVersion(ref, localPath, logger, this.options.replicas, this.options.runtime, metrics);
       if (knownPath === null) await rememberModel(uri, registry, { ...ref, localPath });
     } catch (err) {
       return this.loadFailed(ref, err, failures + 1, since, first, first && stage === 'load' && isPinned(uri));

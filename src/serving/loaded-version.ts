@@ -10,7 +10,9 @@
  * disposed when the last reference goes.
  *
  * A version of a CPU-bound flavor loaded with replica threads (`-w N`) is loaded in each of
- * them too; `offload` runs a whole request on one of them.
+ * them too; `offload` runs a whole request on one of them. A version whose model is
+ * `batchable` and that is served with batching on has a Batcher on the main thread, which
+ * its concurrent predictions go through.
  */
 import type { Logger } from 'pino';
 import { flavorForModel } from '../../flavors/index.js';
@@ -23,6 +25,8 @@ import { readMLmodel, type MLmodel } from '../model/mlmodel.js';
 import { enforceParams } from '../model/params.js';
 import type { Schema } from '../model/signature.js';
 import type { CodecName } from './codec.js';
+import type { Metrics } from '../metrics.js';
+import { Batcher } from './batcher.js';
 import { isOwnBug } from './failure.js';
 import type { ReplicaJob, ReplicaPool } from './replicas.js';
 
@@ -57,6 +61,8 @@ export class LoadedVersion {
   private retired = false;
   private readonly disposed: Promise<void>;
   private dispose!: () => void;
+  /** concurrent predictions run in batches through it, when the model opts in */
+  readonly batcher: Batcher | null;
 
   private constructor(
     readonly identity: ModelIdentity,
@@ -65,25 +71,32 @@ export class LoadedVersion {
     private readonly model: LoadedModel,
     /** its replicas' key in the pool, when it has replicas */
     private readonly replicas: { pool: ReplicaPool; key: number } | null,
+    options: RuntimeOptions,
+    metrics: Metrics | null,
   ) {
+    const batching = options.batching;
+    this.batcher =
+      model.batchable === true && batching !== undefined && batching.maxBatchSize > 1
+        ? new Batcher((input, params) => model.predict(input, params), batching, metrics?.batchObserver(identity.name) ?? null)
+        : null;
     this.disposed = new Promise<void>((resolve, reject) => {
       this.dispose = () => Promise.all([model.dispose(), replicas?.pool.drop(replicas.key)]).then(() => resolve(), reject);
     });
     this.disposed.catch(() => undefined); // awaited by retire(); never an unhandled rejection
   }
 
-  /** `replicas`: the serving replica threads, which load it too when its flavor is CPU-bound; `options`: how it is run. */
-  static async load(identity: ModelIdentity, logger: Logger, replicas: ReplicaPool | null = null, options: RuntimeOptions = {}): Promise<LoadedVersion> {
+  /** `replicas`: the serving replica threads, which load it too when its flavor is CPU-bound; `options`: how it is run; `metrics`: where its batches are counted. */
+  static async load(identity: ModelIdentity, logger: Logger, replicas: ReplicaPool | null = null, options: RuntimeOptions = {}, metrics: Metrics | null = null): Promise<LoadedVersion> {
     const mlmodel = await readMLmodel(identity.localPath);
     const flavor = await flavorForModel(mlmodel, options.runtime);
     const model = await flavor.load(identity.localPath, mlmodel, { ...options, logger, modelName: identity.name });
-    if (replicas === null || !flavor.cpuBound) return new LoadedVersion(identity, mlmodel, flavor.name, model, null);
+    if (replicas === null || !flavor.cpuBound) return new LoadedVersion(identity, mlmodel, flavor.name, model, null, options, metrics);
     try {
-      return new LoadedVersion(identity, mlmodel, flavor.name, model, { pool: replicas, key: await replicas.load(identity) });
+      return new LoadedVersion(identity, mlmodel, flavor.name, model, { pool: replicas, key: await replicas.load(identity) }, options, metrics);
     } catch (err) {
       // The main thread loaded it: serve it there (a native addon may refuse worker threads).
       logger.warn({ err, model: identity.name, version: identity.version }, 'replica threads cannot load this version: it is served on the main thread only');
-      return new LoadedVersion(identity, mlmodel, flavor.name, model, null);
+      return new LoadedVersion(identity, mlmodel, flavor.name, model, null, options, metrics);
     }
   }
 
@@ -132,7 +145,7 @@ export class LoadedVersion {
     const enforced = schema === null ? input : enforceSchema(input, schema);
     const params = enforceParams(rawParams, this.signature?.params ?? null);
     try {
-      return await this.model.predict(enforced, params);
+      return await (this.batcher !== null ? this.batcher.predict(enforced, params) : this.model.predict(enforced, params));
     } catch (err) {
       if (err instanceof MlflowError) {
         throw new MlflowError(err.errorCode, `Failed to predict data '${describeInput(enforced)}'. \nError: ${err.message}`);

@@ -1,0 +1,44 @@
+/**
+ * Servers a bench starts as child processes: started with their stderr kept for a crash
+ * report, waited for on /ping, stopped when the bench exits (however it exits).
+ */
+import { spawn } from 'node:child_process';
+
+const READY_TIMEOUT_MS = 60_000;
+const children = [];
+
+export function start(name, args, cwd) {
+  const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+  child.on('exit', (code) => {
+    if (!child.stopping) console.error(`${name} exited early (code ${code}):\n${stderr}`);
+  });
+  children.push(child);
+  return child;
+}
+
+export function stop(child) {
+  child.stopping = true;
+  child.kill('SIGTERM');
+}
+
+function stopAll() {
+  children.filter((c) => c.exitCode === null).forEach(stop);
+}
+process.on('exit', stopAll);
+for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(1));
+
+export async function waitReady(url, child) {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server for ${url} exited`);
+    try {
+      if ((await fetch(`${url}/ping`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url}/ping not ready after ${READY_TIMEOUT_MS / 1000} s`);
+}
