@@ -44,6 +44,12 @@ export const serveConfigSchema = z.object({
   workers: z.coerce.number().int().min(0).max(256),
   /** --max-queue: requests in flight per model (running or waiting) before 503s */
   maxQueue: z.coerce.number().int().min(1),
+  /** --max-body-size / FLOWGATE_MAX_BODY_SIZE: request bodies past it get 413 */
+  maxBodyBytes: z.string().transform((text, ctx) => byteSize(text, ctx)),
+  /** --max-json-depth / FLOWGATE_MAX_JSON_DEPTH: deepest JSON nesting accepted */
+  maxJsonDepth: z.coerce.number().int().min(2),
+  /** --max-elements / FLOWGATE_MAX_ELEMENTS: most JSON array elements (or CSV fields) in a request */
+  maxElements: z.coerce.number().int().min(1),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   /** --runtime: `auto` (native flavors first, Python for the rest) or `python` for every model */
   runtime: z.enum(['auto', 'python']),
@@ -71,6 +77,9 @@ export interface ServeFlags {
   pollInterval?: string | undefined;
   workers?: string | undefined;
   maxQueue?: string | undefined;
+  maxBodySize?: string | undefined;
+  maxJsonDepth?: string | undefined;
+  maxElements?: string | undefined;
   logLevel?: string | undefined;
   runtime?: string | undefined;
   python?: string | undefined;
@@ -115,6 +124,9 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeCon
     pollIntervalSeconds: flags.pollInterval ?? env.FLOWGATE_POLL_INTERVAL ?? 30,
     workers: flags.workers ?? env.MLFLOW_MODELS_WORKERS ?? availableParallelism(),
     maxQueue: flags.maxQueue ?? env.FLOWGATE_MAX_QUEUE ?? 128,
+    maxBodyBytes: flags.maxBodySize ?? env.FLOWGATE_MAX_BODY_SIZE ?? '100MB',
+    maxJsonDepth: flags.maxJsonDepth ?? env.FLOWGATE_MAX_JSON_DEPTH ?? 64,
+    maxElements: flags.maxElements ?? env.FLOWGATE_MAX_ELEMENTS ?? 10_000_000,
     logLevel: flags.logLevel ?? env.FLOWGATE_LOG_LEVEL ?? 'info',
     runtime: flags.runtime ?? env.FLOWGATE_RUNTIME ?? 'auto',
     python: flags.python ?? env.FLOWGATE_PYTHON ?? 'python3',

@@ -42,6 +42,9 @@ Options:
   -t, --timeout SECONDS   per-request timeout, answered with 504 (default 60)             [env MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT]
   -w, --workers N         threads running CPU-bound models (sklearn, trees, Keras); 0: all on the main thread (default: cores) [env MLFLOW_MODELS_WORKERS]
       --max-queue N       requests in flight per model before 503 + Retry-After (default 128) [env FLOWGATE_MAX_QUEUE]
+      --max-body-size SZ  largest request body, e.g. 20MB; larger ones get 413 (default 100MB) [env FLOWGATE_MAX_BODY_SIZE]
+      --max-json-depth N  deepest JSON nesting accepted; deeper gets 400 (default 64) [env FLOWGATE_MAX_JSON_DEPTH]
+      --max-elements N    most values (JSON array elements, CSV fields) in one request; more gets 400 (default 10000000) [env FLOWGATE_MAX_ELEMENTS]
       --tracking-uri URI  MLflow tracking/registry: a path, file:, sqlite:///, http(s)://   [env MLFLOW_TRACKING_URI]
       --cache-dir DIR     where remote model versions are downloaded (default ~/.cache/flowgate) [env FLOWGATE_CACHE_DIR]
       --poll-interval S   re-resolve the URI every S seconds and hot-swap new versions; 0 disables (default 30) [env FLOWGATE_POLL_INTERVAL]
@@ -119,6 +122,9 @@ async function main(argv: string[]): Promise<number> {
         timeout: { type: 'string', short: 't' },
         workers: { type: 'string', short: 'w' },
         'max-queue': { type: 'string' },
+        'max-body-size': { type: 'string' },
+        'max-json-depth': { type: 'string' },
+        'max-elements': { type: 'string' },
         'poll-interval': { type: 'string' },
         'cache-keep': { type: 'string' },
         'cache-max-size': { type: 'string' },
@@ -137,6 +143,9 @@ async function main(argv: string[]): Promise<number> {
         timeout: values.timeout as string | undefined,
         workers: values.workers as string | undefined,
         maxQueue: values['max-queue'] as string | undefined,
+        maxBodySize: values['max-body-size'] as string | undefined,
+        maxJsonDepth: values['max-json-depth'] as string | undefined,
+        maxElements: values['max-elements'] as string | undefined,
         trackingUri: values['tracking-uri'] as string | undefined,
         cacheDir: values['cache-dir'] as string | undefined,
         pollInterval: values['poll-interval'] as string | undefined,

@@ -14,6 +14,7 @@ import type { Metrics } from '../metrics.js';
 import { Scorer } from '../serving/scorer.js';
 import { FLOWGATE_VERSION } from '../version.js';
 import type { AppEnv } from './context.js';
+import type { BodyShapeLimits } from './body-shape.js';
 import { describeEndpoints } from './endpoints-list.js';
 import { invocationRoutes } from './invocations.js';
 import { renderMlflowError, rendererFor } from './render.js';
@@ -27,13 +28,17 @@ export interface AppOptions {
   timeoutSeconds: number;
   /** requests in flight per model before 503s */
   maxQueue: number;
+  /** --max-body-size, in bytes: larger bodies get 413 */
+  maxBodyBytes: number;
+  /** --max-json-depth, --max-elements: larger bodies get 400 */
+  bodyShape: BodyShapeLimits;
 }
 
 const JSON_TYPE = { 'Content-Type': 'application/json' };
 
-export function createApp({ gateway, metrics, logger, timeoutSeconds, maxQueue }: AppOptions): Hono<AppEnv> {
+export function createApp({ gateway, metrics, logger, timeoutSeconds, maxQueue, maxBodyBytes, bodyShape }: AppOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const deps = { scorer: new Scorer({ metrics, logger, timeoutSeconds, maxQueue }), metrics, logger };
+  const deps = { scorer: new Scorer({ metrics, logger, timeoutSeconds, maxQueue }), metrics, logger, maxBodyBytes, bodyShape };
 
   // Request id, access log and metrics around every request.
   app.use('*', async (c, next) => {
