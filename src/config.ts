@@ -50,6 +50,13 @@ export const serveConfigSchema = z.object({
   maxJsonDepth: z.coerce.number().int().min(2),
   /** --max-elements / FLOWGATE_MAX_ELEMENTS: most JSON array elements (or CSV fields) in a request */
   maxElements: z.coerce.number().int().min(1),
+  /** --header-timeout, --body-timeout, --keep-alive-timeout (seconds), --max-connections */
+  listener: z.object({
+    headerTimeoutSeconds: seconds,
+    bodyTimeoutSeconds: seconds,
+    keepAliveTimeoutSeconds: seconds,
+    maxConnections: z.coerce.number().int().min(1).nullable(),
+  }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   /** --runtime: `auto` (native flavors first, Python for the rest) or `python` for every model */
   runtime: z.enum(['auto', 'python']),
@@ -80,6 +87,10 @@ export interface ServeFlags {
   maxBodySize?: string | undefined;
   maxJsonDepth?: string | undefined;
   maxElements?: string | undefined;
+  headerTimeout?: string | undefined;
+  bodyTimeout?: string | undefined;
+  keepAliveTimeout?: string | undefined;
+  maxConnections?: string | undefined;
   logLevel?: string | undefined;
   runtime?: string | undefined;
   python?: string | undefined;
@@ -127,6 +138,12 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeCon
     maxBodyBytes: flags.maxBodySize ?? env.FLOWGATE_MAX_BODY_SIZE ?? '100MB',
     maxJsonDepth: flags.maxJsonDepth ?? env.FLOWGATE_MAX_JSON_DEPTH ?? 64,
     maxElements: flags.maxElements ?? env.FLOWGATE_MAX_ELEMENTS ?? 10_000_000,
+    listener: {
+      headerTimeoutSeconds: flags.headerTimeout ?? env.FLOWGATE_HEADER_TIMEOUT ?? 10,
+      bodyTimeoutSeconds: flags.bodyTimeout ?? env.FLOWGATE_BODY_TIMEOUT ?? 30,
+      keepAliveTimeoutSeconds: flags.keepAliveTimeout ?? env.FLOWGATE_KEEP_ALIVE_TIMEOUT ?? 5,
+      maxConnections: flags.maxConnections ?? (env.FLOWGATE_MAX_CONNECTIONS || null),
+    },
     logLevel: flags.logLevel ?? env.FLOWGATE_LOG_LEVEL ?? 'info',
     runtime: flags.runtime ?? env.FLOWGATE_RUNTIME ?? 'auto',
     python: flags.python ?? env.FLOWGATE_PYTHON ?? 'python3',

@@ -14,6 +14,7 @@ import { ConfigReloader, type ReloadResult } from './endpoints/config-reloader.j
 import { Gateway } from './endpoints/gateway.js';
 import { ModelPool } from './endpoints/model-pool.js';
 import { createApp } from './http/app.js';
+import { maxConnections, serverOptions } from './http/listener.js';
 import { Metrics } from './metrics.js';
 import { createProgressReporter, registryOptionsFromEnv, type RegistryOptions } from './registry/index.js';
 import type { Follower } from './serving/follower.js';
@@ -74,7 +75,8 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
   let server: ServerType;
   try {
     server = await new Promise((resolve, reject) => {
-      const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
+      const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port, serverOptions: serverOptions(config.listener) }, () => resolve(s));
+      s.maxConnections = maxConnections(config.listener);
       s.once('error', reject);
     });
   } catch (err) {

@@ -45,6 +45,10 @@ Options:
       --max-body-size SZ  largest request body, e.g. 20MB; larger ones get 413 (default 100MB) [env FLOWGATE_MAX_BODY_SIZE]
       --max-json-depth N  deepest JSON nesting accepted; deeper gets 400 (default 64) [env FLOWGATE_MAX_JSON_DEPTH]
       --max-elements N    most values (JSON array elements, CSV fields) in one request; more gets 400 (default 10000000) [env FLOWGATE_MAX_ELEMENTS]
+      --header-timeout S  a client must send its request headers within S seconds, else 408 and closed (default 10) [env FLOWGATE_HEADER_TIMEOUT]
+      --body-timeout S    a client must send its whole request (headers and body) within S seconds (default 30) [env FLOWGATE_BODY_TIMEOUT]
+      --keep-alive-timeout S  idle keep-alive connections are closed after S seconds (default 5) [env FLOWGATE_KEEP_ALIVE_TIMEOUT]
+      --max-connections N open connections accepted; more are closed at once (default: the open-files limit less 10%) [env FLOWGATE_MAX_CONNECTIONS]
       --tracking-uri URI  MLflow tracking/registry: a path, file:, sqlite:///, http(s)://   [env MLFLOW_TRACKING_URI]
       --cache-dir DIR     where remote model versions are downloaded (default ~/.cache/flowgate) [env FLOWGATE_CACHE_DIR]
       --poll-interval S   re-resolve the URI every S seconds and hot-swap new versions; 0 disables (default 30) [env FLOWGATE_POLL_INTERVAL]
@@ -125,6 +129,10 @@ async function main(argv: string[]): Promise<number> {
         'max-body-size': { type: 'string' },
         'max-json-depth': { type: 'string' },
         'max-elements': { type: 'string' },
+        'header-timeout': { type: 'string' },
+        'body-timeout': { type: 'string' },
+        'keep-alive-timeout': { type: 'string' },
+        'max-connections': { type: 'string' },
         'poll-interval': { type: 'string' },
         'cache-keep': { type: 'string' },
         'cache-max-size': { type: 'string' },
@@ -146,6 +154,10 @@ async function main(argv: string[]): Promise<number> {
         maxBodySize: values['max-body-size'] as string | undefined,
         maxJsonDepth: values['max-json-depth'] as string | undefined,
         maxElements: values['max-elements'] as string | undefined,
+        headerTimeout: values['header-timeout'] as string | undefined,
+        bodyTimeout: values['body-timeout'] as string | undefined,
+        keepAliveTimeout: values['keep-alive-timeout'] as string | undefined,
+        maxConnections: values['max-connections'] as string | undefined,
         trackingUri: values['tracking-uri'] as string | undefined,
         cacheDir: values['cache-dir'] as string | undefined,
         pollInterval: values['poll-interval'] as string | undefined,
