@@ -13,7 +13,7 @@ const port = z.coerce.number().int().min(0).max(65535);
 const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, ki: 2 ** 10, kib: 2 ** 10, mi: 2 ** 20, mib: 2 ** 20, gi: 2 ** 30, gib: 2 ** 30, ti: 2 ** 40, tib: 2 ** 40 };
 
 /** `1500000000`, `2GiB`, `1.5G`, `500MB` → bytes. */
-function byteSize(text: string, ctx: z.RefinementCtx): number {
+export function byteSize(text: string, ctx: z.RefinementCtx): number {
   const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
   const unit = m === null ? undefined : BYTE_UNITS[m[2]!.toLowerCase()];
   if (m === null || unit === undefined) {

@@ -4,6 +4,7 @@
  * thing with one endpoint of one variant.
  */
 import { z } from 'zod';
+import { byteSize } from '../config.js';
 import { canonicalStage, parseModelsUri, parseRunsUri, uriScheme, validateAlias } from '../registry/uri.js';
 import type { StickySource } from '../routing/sticky-key.js';
 import type { Runtime } from '../model/flavor.js';
@@ -36,6 +37,8 @@ export interface EndpointSpec {
   sticky: StickySource | null;
   /** whether `x-flowgate-variant: <name>` may force a variant */
   variantOverride: boolean;
+  /** `max_body_size`: this endpoint's request body limit in bytes; null for --max-body-size */
+  maxBodyBytes: number | null;
 }
 
 export interface GatewaySpec {
@@ -112,6 +115,11 @@ const endpointSchema = z
     sticky: stickySchema.optional(),
     shadow: z.array(shadowSchema, { error: required('a list of shadow variants') }).default([]),
     variant_override: z.boolean({ error: required('true or false') }).default(true),
+    max_body_size: z
+      .union([z.number().int('must be a whole number of bytes').min(1, 'must be >= 1'), z.string().transform((text, ctx) => byteSize(text, ctx))], {
+        error: 'must be a size such as 20MB, 1GiB or a number of bytes',
+      })
+      .optional(),
   })
   .superRefine((e, ctx) => {
     const many = e.variants.length > 1;
@@ -174,6 +182,7 @@ export function gatewaySpec(file: GatewayFile): GatewaySpec {
       shadows: e.shadow.map((s) => ({ name: s.name, model: s.model, sample: s.sample, maxQueue: s.max_queue, concurrency: s.concurrency, ...runtimeOf(s) })),
       sticky: e.sticky === undefined ? null : e.sticky.header !== undefined ? { header: e.sticky.header.toLowerCase() } : { json: e.sticky.json!.split('.') },
       variantOverride: e.variant_override,
+      maxBodyBytes: e.max_body_size ?? null,
     };
   });
   return { endpoints, defaultEndpoint: file.default_endpoint ?? endpoints[0]!.name };
@@ -187,7 +196,7 @@ function runtimeOf(v: { runtime?: Runtime | undefined }): { runtime?: Runtime } 
 export function singleModelSpec(uri: string): GatewaySpec {
   const name = endpointNameOf(uri);
   return {
-    endpoints: [{ name, variants: [{ name: DEFAULT_VARIANT, model: uri, weight: 1 }], shadows: [], sticky: null, variantOverride: true }],
+    endpoints: [{ name, variants: [{ name: DEFAULT_VARIANT, model: uri, weight: 1 }], shadows: [], sticky: null, variantOverride: true, maxBodyBytes: null }],
     defaultEndpoint: name,
   };
 }

@@ -36,7 +36,7 @@ export interface ScoringRoute<P, D extends DecodedRequest> {
   endpoint: () => ScoringEndpoint | MlflowError;
   pinned?: string | undefined;
   /** the endpoint's own body limit (flowgate.yaml `max_body_size`), read before the body */
-  maxBodyBytes?: number | undefined;
+  maxBodyBytes?: number | null | undefined;
 }
 
 /** Nginx's "client closed request": never sent (the client is gone), only counted. */

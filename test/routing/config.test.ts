@@ -53,6 +53,7 @@ default_endpoint: iris
           shadows: [{ name: 'candidate', model: 'models:/iris/Staging', sample: 0.25, maxQueue: 100, concurrency: 2 }],
           sticky: { header: 'x-user-id' },
           variantOverride: true,
+          maxBodyBytes: null,
         },
         {
           name: 'diabetes',
@@ -60,6 +61,7 @@ default_endpoint: iris
           shadows: [],
           sticky: { json: ['params', 'user_id'] },
           variantOverride: false,
+          maxBodyBytes: null,
         },
       ],
     });
