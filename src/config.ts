@@ -57,6 +57,12 @@ export const serveConfigSchema = z.object({
     keepAliveTimeoutSeconds: seconds,
     maxConnections: z.coerce.number().int().min(1).nullable(),
   }),
+  /** --auth-token-file, FLOWGATE_AUTH_TOKENS, --metrics-token: bearer tokens; none leaves the routes open */
+  auth: z.object({
+    tokenFile: z.string().min(1).nullable(),
+    tokens: z.string().transform((text) => text.split(',').map((t) => t.trim()).filter((t) => t !== '')),
+    metricsToken: z.string().min(1).nullable(),
+  }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   /** --runtime: `auto` (native flavors first, Python for the rest) or `python` for every model */
   runtime: z.enum(['auto', 'python']),
@@ -91,6 +97,8 @@ export interface ServeFlags {
   bodyTimeout?: string | undefined;
   keepAliveTimeout?: string | undefined;
   maxConnections?: string | undefined;
+  authTokenFile?: string | undefined;
+  metricsToken?: string | undefined;
   logLevel?: string | undefined;
   runtime?: string | undefined;
   python?: string | undefined;
@@ -143,6 +151,11 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeCon
       bodyTimeoutSeconds: flags.bodyTimeout ?? env.FLOWGATE_BODY_TIMEOUT ?? 30,
       keepAliveTimeoutSeconds: flags.keepAliveTimeout ?? env.FLOWGATE_KEEP_ALIVE_TIMEOUT ?? 5,
       maxConnections: flags.maxConnections ?? (env.FLOWGATE_MAX_CONNECTIONS || null),
+    },
+    auth: {
+      tokenFile: flags.authTokenFile ?? (env.FLOWGATE_AUTH_TOKEN_FILE || null),
+      tokens: env.FLOWGATE_AUTH_TOKENS ?? '',
+      metricsToken: flags.metricsToken ?? (env.FLOWGATE_METRICS_TOKEN || null),
     },
     logLevel: flags.logLevel ?? env.FLOWGATE_LOG_LEVEL ?? 'info',
     runtime: flags.runtime ?? env.FLOWGATE_RUNTIME ?? 'auto',

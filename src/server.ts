@@ -14,6 +14,7 @@ import { ConfigReloader, type ReloadResult } from './endpoints/config-reloader.j
 import { Gateway } from './endpoints/gateway.js';
 import { ModelPool } from './endpoints/model-pool.js';
 import { createApp } from './http/app.js';
+import { loadAuth } from './http/auth.js';
 import { maxConnections, serverOptions } from './http/listener.js';
 import { Metrics } from './metrics.js';
 import { createProgressReporter, registryOptionsFromEnv, type RegistryOptions } from './registry/index.js';
@@ -46,6 +47,7 @@ export function registryOptions(config: ServeConfig, env: NodeJS.ProcessEnv, log
 /** Starts serving; with `waitForModels` (the default) returns once the models serve, else as soon as the port is bound. */
 export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, logger: Logger, options: { waitForModels?: boolean } = {}): Promise<RunningServer> {
   const registry = registryOptions(config, env, logger);
+  const auth = loadAuth(config.auth);
   const metrics = new Metrics();
   const file = config.configPath === null ? null : await readConfigFile(config.configPath);
   const spec = file?.spec ?? singleModelSpec(config.modelUri);
@@ -71,7 +73,7 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
   reloader?.watch();
   const first = gateway.endpoints.defaultEndpoint.variants[0]!.model;
 
-  const app = createApp({ gateway, metrics, logger, timeoutSeconds: config.timeoutSeconds, maxQueue: config.maxQueue, maxBodyBytes: config.maxBodyBytes, bodyShape: { maxDepth: config.maxJsonDepth, maxElements: config.maxElements } });
+  const app = createApp({ gateway, metrics, logger, timeoutSeconds: config.timeoutSeconds, maxQueue: config.maxQueue, maxBodyBytes: config.maxBodyBytes, bodyShape: { maxDepth: config.maxJsonDepth, maxElements: config.maxElements }, auth });
   let server: ServerType;
   try {
     server = await new Promise((resolve, reject) => {

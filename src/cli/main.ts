@@ -49,6 +49,8 @@ Options:
       --body-timeout S    a client must send its whole request (headers and body) within S seconds (default 30) [env FLOWGATE_BODY_TIMEOUT]
       --keep-alive-timeout S  idle keep-alive connections are closed after S seconds (default 5) [env FLOWGATE_KEEP_ALIVE_TIMEOUT]
       --max-connections N open connections accepted; more are closed at once (default: the open-files limit less 10%) [env FLOWGATE_MAX_CONNECTIONS]
+      --auth-token-file F require Authorization: Bearer <token> on /invocations, /endpoints, /v2 (not /v2/health); F holds one token a line [env FLOWGATE_AUTH_TOKEN_FILE; tokens also in FLOWGATE_AUTH_TOKENS, comma-separated]
+      --metrics-token T   require Authorization: Bearer T on /metrics [env FLOWGATE_METRICS_TOKEN]
       --tracking-uri URI  MLflow tracking/registry: a path, file:, sqlite:///, http(s)://   [env MLFLOW_TRACKING_URI]
       --cache-dir DIR     where remote model versions are downloaded (default ~/.cache/flowgate) [env FLOWGATE_CACHE_DIR]
       --poll-interval S   re-resolve the URI every S seconds and hot-swap new versions; 0 disables (default 30) [env FLOWGATE_POLL_INTERVAL]
@@ -133,6 +135,8 @@ async function main(argv: string[]): Promise<number> {
         'body-timeout': { type: 'string' },
         'keep-alive-timeout': { type: 'string' },
         'max-connections': { type: 'string' },
+        'auth-token-file': { type: 'string' },
+        'metrics-token': { type: 'string' },
         'poll-interval': { type: 'string' },
         'cache-keep': { type: 'string' },
         'cache-max-size': { type: 'string' },
@@ -158,6 +162,8 @@ async function main(argv: string[]): Promise<number> {
         bodyTimeout: values['body-timeout'] as string | undefined,
         keepAliveTimeout: values['keep-alive-timeout'] as string | undefined,
         maxConnections: values['max-connections'] as string | undefined,
+        authTokenFile: values['auth-token-file'] as string | undefined,
+        metricsToken: values['metrics-token'] as string | undefined,
         trackingUri: values['tracking-uri'] as string | undefined,
         cacheDir: values['cache-dir'] as string | undefined,
         pollInterval: values['poll-interval'] as string | undefined,

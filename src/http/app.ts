@@ -14,6 +14,7 @@ import type { Metrics } from '../metrics.js';
 import { Scorer } from '../serving/scorer.js';
 import { FLOWGATE_VERSION } from '../version.js';
 import type { AppEnv } from './context.js';
+import { requireBearer, type TokenSet } from './auth.js';
 import type { BodyShapeLimits } from './body-shape.js';
 import { describeEndpoints } from './endpoints-list.js';
 import { invocationRoutes } from './invocations.js';
@@ -32,11 +33,13 @@ export interface AppOptions {
   maxBodyBytes: number;
   /** --max-json-depth, --max-elements: larger bodies get 400 */
   bodyShape: BodyShapeLimits;
+  /** bearer tokens for the inference routes and for /metrics; an empty set leaves the routes open */
+  auth: { inference: TokenSet; metrics: TokenSet };
 }
 
 const JSON_TYPE = { 'Content-Type': 'application/json' };
 
-export function createApp({ gateway, metrics, logger, timeoutSeconds, maxQueue, maxBodyBytes, bodyShape }: AppOptions): Hono<AppEnv> {
+export function createApp({ gateway, metrics, logger, timeoutSeconds, maxQueue, maxBodyBytes, bodyShape, auth }: AppOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const deps = { scorer: new Scorer({ metrics, logger, timeoutSeconds, maxQueue }), metrics, logger, maxBodyBytes, bodyShape };
 
@@ -58,6 +61,16 @@ export function createApp({ gateway, metrics, logger, timeoutSeconds, maxQueue, 
       'request',
     );
   });
+
+  if (auth.inference.size > 0) {
+    const inference = requireBearer(auth.inference, 'flowgate', metrics.authFailures);
+    app.use('/invocations', inference);
+    app.use('/endpoints', inference);
+    app.use('/endpoints/*', inference);
+    app.use('/v2/*', async (c, next) => (c.req.path.startsWith('/v2/health/') ? next() : inference(c, next)));
+    app.use('/v2', inference);
+  }
+  if (auth.metrics.size > 0) app.use('/metrics', requireBearer(auth.metrics, 'flowgate-metrics', metrics.authFailures));
 
   // /ping is readiness (a model is loaded), /health liveness; both answer MLflow's "\n".
   app.get('/ping', (c) => (gateway.ready() ? c.body('\n', 200, JSON_TYPE) : renderMlflowError(new MlflowError('TEMPORARILY_UNAVAILABLE', 'No model is loaded yet.'))));
