@@ -63,6 +63,8 @@ export const serveConfigSchema = z.object({
     tokens: z.string().transform((text) => text.split(',').map((t) => t.trim()).filter((t) => t !== '')),
     metricsToken: z.string().min(1).nullable(),
   }),
+  /** --access-log / FLOWGATE_ACCESS_LOG: request lines for every request, failed ones only, or none */
+  accessLog: z.enum(['all', 'errors', 'off']),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   /** --runtime: `auto` (native flavors first, Python for the rest) or `python` for every model */
   runtime: z.enum(['auto', 'python']),
@@ -99,6 +101,7 @@ export interface ServeFlags {
   maxConnections?: string | undefined;
   authTokenFile?: string | undefined;
   metricsToken?: string | undefined;
+  accessLog?: string | undefined;
   logLevel?: string | undefined;
   runtime?: string | undefined;
   python?: string | undefined;
@@ -157,6 +160,7 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeCon
       tokens: env.FLOWGATE_AUTH_TOKENS ?? '',
       metricsToken: flags.metricsToken ?? (env.FLOWGATE_METRICS_TOKEN || null),
     },
+    accessLog: flags.accessLog ?? env.FLOWGATE_ACCESS_LOG ?? 'all',
     logLevel: flags.logLevel ?? env.FLOWGATE_LOG_LEVEL ?? 'info',
     runtime: flags.runtime ?? env.FLOWGATE_RUNTIME ?? 'auto',
     python: flags.python ?? env.FLOWGATE_PYTHON ?? 'python3',

@@ -73,7 +73,7 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
   reloader?.watch();
   const first = gateway.endpoints.defaultEndpoint.variants[0]!.model;
 
-  const app = createApp({ gateway, metrics, logger, timeoutSeconds: config.timeoutSeconds, maxQueue: config.maxQueue, maxBodyBytes: config.maxBodyBytes, bodyShape: { maxDepth: config.maxJsonDepth, maxElements: config.maxElements }, auth });
+  const app = createApp({ gateway, metrics, logger, timeoutSeconds: config.timeoutSeconds, maxQueue: config.maxQueue, maxBodyBytes: config.maxBodyBytes, bodyShape: { maxDepth: config.maxJsonDepth, maxElements: config.maxElements }, auth, accessLog: config.accessLog });
   let server: ServerType;
   try {
     server = await new Promise((resolve, reject) => {

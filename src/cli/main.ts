@@ -51,6 +51,7 @@ Options:
       --max-connections N open connections accepted; more are closed at once (default: the open-files limit less 10%) [env FLOWGATE_MAX_CONNECTIONS]
       --auth-token-file F require Authorization: Bearer <token> on /invocations, /endpoints, /v2 (not /v2/health); F holds one token a line [env FLOWGATE_AUTH_TOKEN_FILE; tokens also in FLOWGATE_AUTH_TOKENS, comma-separated]
       --metrics-token T   require Authorization: Bearer T on /metrics [env FLOWGATE_METRICS_TOKEN]
+      --access-log MODE   all: a log line per request; errors: per request answered >= 400; off: none (lifecycle lines stay) (default all) [env FLOWGATE_ACCESS_LOG]
       --tracking-uri URI  MLflow tracking/registry: a path, file:, sqlite:///, http(s)://   [env MLFLOW_TRACKING_URI]
       --cache-dir DIR     where remote model versions are downloaded (default ~/.cache/flowgate) [env FLOWGATE_CACHE_DIR]
       --poll-interval S   re-resolve the URI every S seconds and hot-swap new versions; 0 disables (default 30) [env FLOWGATE_POLL_INTERVAL]
@@ -137,6 +138,7 @@ async function main(argv: string[]): Promise<number> {
         'max-connections': { type: 'string' },
         'auth-token-file': { type: 'string' },
         'metrics-token': { type: 'string' },
+        'access-log': { type: 'string' },
         'poll-interval': { type: 'string' },
         'cache-keep': { type: 'string' },
         'cache-max-size': { type: 'string' },
@@ -164,6 +166,7 @@ async function main(argv: string[]): Promise<number> {
         maxConnections: values['max-connections'] as string | undefined,
         authTokenFile: values['auth-token-file'] as string | undefined,
         metricsToken: values['metrics-token'] as string | undefined,
+        accessLog: values['access-log'] as string | undefined,
         trackingUri: values['tracking-uri'] as string | undefined,
         cacheDir: values['cache-dir'] as string | undefined,
         pollInterval: values['poll-interval'] as string | undefined,

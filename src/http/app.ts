@@ -35,11 +35,13 @@ export interface AppOptions {
   bodyShape: BodyShapeLimits;
   /** bearer tokens for the inference routes and for /metrics; an empty set leaves the routes open */
   auth: { inference: TokenSet; metrics: TokenSet };
+  /** --access-log: a line per request (all), per failed request (errors: status >= 400), or none */
+  accessLog: 'all' | 'errors' | 'off';
 }
 
 const JSON_TYPE = { 'Content-Type': 'application/json' };
 
-export function createApp({ gateway, metrics, logger, timeoutSeconds, maxQueue, maxBodyBytes, bodyShape, auth }: AppOptions): Hono<AppEnv> {
+export function createApp({ gateway, metrics, logger, timeoutSeconds, maxQueue, maxBodyBytes, bodyShape, auth, accessLog }: AppOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const deps = { scorer: new Scorer({ metrics, logger, timeoutSeconds, maxQueue }), metrics, logger, maxBodyBytes, bodyShape };
 
@@ -56,6 +58,7 @@ export function createApp({ gateway, metrics, logger, timeoutSeconds, maxQueue, 
     const modelVersion = version?.identity.version ?? '';
     const route = c.req.routePath === '/*' ? 'unmatched' : c.req.routePath;
     metrics.observeRequest(model, modelVersion, route, c.res.status, seconds);
+    if (accessLog === 'off' || (accessLog === 'errors' && c.res.status < 400)) return;
     logger.info(
       { reqId: requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(seconds * 1e6) / 1e3, model, version: modelVersion },
       'request',
