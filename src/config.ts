@@ -13,7 +13,7 @@ const port = z.coerce.number().int().min(0).max(65535);
 const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, ki: 2 ** 10, kib: 2 ** 10, mi: 2 ** 20, mib: 2 ** 20, gi: 2 ** 30, gib: 2 ** 30, ti: 2 ** 40, tib: 2 ** 40 };
 
 /** `1500000000`, `2GiB`, `1.5G`, `500MB` → bytes. */
-function byteSize(text: string, ctx: z.RefinementCtx): number {
+export function byteSize(text: string, ctx: z.RefinementCtx): number {
   const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
   const unit = m === null ? undefined : BYTE_UNITS[m[2]!.toLowerCase()];
   if (m === null || unit === undefined) {
@@ -54,6 +54,27 @@ export const serveConfigSchema = z.object({
   maxBatchSize: z.coerce.number().int().min(1).max(4096),
   /** --max-batch-delay-ms: how long requests queued behind a running batch may wait for the next to fill */
   maxBatchDelayMs: z.coerce.number().min(0).max(10_000),
+  /** --max-body-size / FLOWGATE_MAX_BODY_SIZE: request bodies past it get 413 */
+  maxBodyBytes: z.string().transform((text, ctx) => byteSize(text, ctx)),
+  /** --max-json-depth / FLOWGATE_MAX_JSON_DEPTH: deepest JSON nesting accepted */
+  maxJsonDepth: z.coerce.number().int().min(2),
+  /** --max-elements / FLOWGATE_MAX_ELEMENTS: most JSON array elements (or CSV fields) in a request */
+  maxElements: z.coerce.number().int().min(1),
+  /** --header-timeout, --body-timeout, --keep-alive-timeout (seconds), --max-connections */
+  listener: z.object({
+    headerTimeoutSeconds: seconds,
+    bodyTimeoutSeconds: seconds,
+    keepAliveTimeoutSeconds: seconds,
+    maxConnections: z.coerce.number().int().min(1).nullable(),
+  }),
+  /** --auth-token-file, FLOWGATE_AUTH_TOKENS, --metrics-token: bearer tokens; none leaves the routes open */
+  auth: z.object({
+    tokenFile: z.string().min(1).nullable(),
+    tokens: z.string().transform((text) => text.split(',').map((t) => t.trim()).filter((t) => t !== '')),
+    metricsToken: z.string().min(1).nullable(),
+  }),
+  /** --access-log / FLOWGATE_ACCESS_LOG: request lines for every request, failed ones only, or none */
+  accessLog: z.enum(['all', 'errors', 'off']),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   /** --runtime: `auto` (native flavors first, Python for the rest) or `python` for every model */
   runtime: z.enum(['auto', 'python']),
@@ -83,6 +104,16 @@ export interface ServeFlags {
   maxQueue?: string | undefined;
   maxBatchSize?: string | undefined;
   maxBatchDelayMs?: string | undefined;
+  maxBodySize?: string | undefined;
+  maxJsonDepth?: string | undefined;
+  maxElements?: string | undefined;
+  headerTimeout?: string | undefined;
+  bodyTimeout?: string | undefined;
+  keepAliveTimeout?: string | undefined;
+  maxConnections?: string | undefined;
+  authTokenFile?: string | undefined;
+  metricsToken?: string | undefined;
+  accessLog?: string | undefined;
   logLevel?: string | undefined;
   runtime?: string | undefined;
   python?: string | undefined;
@@ -132,6 +163,21 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeCon
     maxQueue: flags.maxQueue ?? env.FLOWGATE_MAX_QUEUE ?? 128,
     maxBatchSize: flags.maxBatchSize ?? env.FLOWGATE_MAX_BATCH_SIZE ?? 64,
     maxBatchDelayMs: flags.maxBatchDelayMs ?? env.FLOWGATE_MAX_BATCH_DELAY_MS ?? 0,
+    maxBodyBytes: flags.maxBodySize ?? env.FLOWGATE_MAX_BODY_SIZE ?? '100MB',
+    maxJsonDepth: flags.maxJsonDepth ?? env.FLOWGATE_MAX_JSON_DEPTH ?? 64,
+    maxElements: flags.maxElements ?? env.FLOWGATE_MAX_ELEMENTS ?? 10_000_000,
+    listener: {
+      headerTimeoutSeconds: flags.headerTimeout ?? env.FLOWGATE_HEADER_TIMEOUT ?? 10,
+      bodyTimeoutSeconds: flags.bodyTimeout ?? env.FLOWGATE_BODY_TIMEOUT ?? 30,
+      keepAliveTimeoutSeconds: flags.keepAliveTimeout ?? env.FLOWGATE_KEEP_ALIVE_TIMEOUT ?? 5,
+      maxConnections: flags.maxConnections ?? (env.FLOWGATE_MAX_CONNECTIONS || null),
+    },
+    auth: {
+      tokenFile: flags.authTokenFile ?? (env.FLOWGATE_AUTH_TOKEN_FILE || null),
+      tokens: env.FLOWGATE_AUTH_TOKENS ?? '',
+      metricsToken: flags.metricsToken ?? (env.FLOWGATE_METRICS_TOKEN || null),
+    },
+    accessLog: flags.accessLog ?? env.FLOWGATE_ACCESS_LOG ?? 'all',
     logLevel: flags.logLevel ?? env.FLOWGATE_LOG_LEVEL ?? 'info',
     runtime: flags.runtime ?? env.FLOWGATE_RUNTIME ?? 'auto',
     python: flags.python ?? env.FLOWGATE_PYTHON ?? 'python3',

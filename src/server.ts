@@ -18,6 +18,8 @@ import { ModelPool } from './endpoints/model-pool.js';
 import { createApp } from './http/app.js';
 import { startTracing, stopTracing } from './tracing.js';
 import { ListenerDrain } from './http/drain.js';
+import { loadAuth } from './http/auth.js';
+import { maxConnections, serverOptions } from './http/listener.js';
 import { Metrics } from './metrics.js';
 import { openRegistryEditor } from './registry/editor.js';
 import { RolloutController } from './rollout/controller.js';
@@ -60,6 +62,7 @@ export function registryOptions(config: ServeConfig, env: NodeJS.ProcessEnv, log
 export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, logger: Logger, options: { waitForModels?: boolean } = {}): Promise<RunningServer> {
   if (config.otel) startTracing(env);
   const registry = registryOptions(config, env, logger);
+  const auth = loadAuth(config.auth);
   const metrics = new Metrics();
   const file = config.configPath === null ? null : await readConfigFile(config.configPath);
   const spec = file?.spec ?? singleModelSpec(config.modelUri);
@@ -92,12 +95,25 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
   });
 
   const dashboard = new Dashboard(gateway, rollouts);
-  const app = createApp({ gateway, metrics, logger, timeoutSeconds: config.timeoutSeconds, maxQueue: config.maxQueue, rollouts, dashboard });
+  const app = createApp({
+    gateway,
+    metrics,
+    logger,
+    timeoutSeconds: config.timeoutSeconds,
+    maxQueue: config.maxQueue,
+    rollouts,
+    dashboard,
+    maxBodyBytes: config.maxBodyBytes,
+    bodyShape: { maxDepth: config.maxJsonDepth, maxElements: config.maxElements },
+    auth,
+    accessLog: config.accessLog,
+  });
   let server: ServerType;
   let drain: ListenerDrain;
   try {
     server = await new Promise((resolve, reject) => {
-      const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
+      const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port, serverOptions: serverOptions(config.listener) }, () => resolve(s));
+      s.maxConnections = maxConnections(config.listener);
       drain = new ListenerDrain(s as HttpServer);
       s.once('error', reject);
     });

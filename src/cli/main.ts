@@ -46,6 +46,16 @@ Options:
       --max-queue N       requests in flight per model before 503 + Retry-After (default 128) [env FLOWGATE_MAX_QUEUE]
       --max-batch-size N  concurrent requests of a batchable model (ONNX) run as one call, at most N; 1: off (default 64) [env FLOWGATE_MAX_BATCH_SIZE]
       --max-batch-delay-ms MS  requests queued behind a running batch wait up to MS for the next to fill; an idle model never waits (default 0) [env FLOWGATE_MAX_BATCH_DELAY_MS]
+      --max-body-size SZ  largest request body, e.g. 20MB; larger ones get 413 (default 100MB) [env FLOWGATE_MAX_BODY_SIZE]
+      --max-json-depth N  deepest JSON nesting accepted; deeper gets 400 (default 64) [env FLOWGATE_MAX_JSON_DEPTH]
+      --max-elements N    most values (JSON array elements, CSV fields) in one request; more gets 400 (default 10000000) [env FLOWGATE_MAX_ELEMENTS]
+      --header-timeout S  a client must send its request headers within S seconds, else 408 and closed (default 10) [env FLOWGATE_HEADER_TIMEOUT]
+      --body-timeout S    a client must send its whole request (headers and body) within S seconds (default 30) [env FLOWGATE_BODY_TIMEOUT]
+      --keep-alive-timeout S  idle keep-alive connections are closed after S seconds (default 5) [env FLOWGATE_KEEP_ALIVE_TIMEOUT]
+      --max-connections N open connections accepted; more are closed at once (default: the open-files limit less 10%) [env FLOWGATE_MAX_CONNECTIONS]
+      --auth-token-file F require Authorization: Bearer <token> on /invocations, /endpoints, /v2 (not /v2/health); F holds one token a line [env FLOWGATE_AUTH_TOKEN_FILE; tokens also in FLOWGATE_AUTH_TOKENS, comma-separated]
+      --metrics-token T   require Authorization: Bearer T on /metrics [env FLOWGATE_METRICS_TOKEN]
+      --access-log MODE   all: a log line per request; errors: per request answered >= 400; off: none (lifecycle lines stay) (default all) [env FLOWGATE_ACCESS_LOG]
       --tracking-uri URI  MLflow tracking/registry: a path, file:, sqlite:///, http(s)://   [env MLFLOW_TRACKING_URI]
       --cache-dir DIR     where remote model versions are downloaded (default ~/.cache/flowgate) [env FLOWGATE_CACHE_DIR]
       --poll-interval S   re-resolve the URI every S seconds and hot-swap new versions; 0 disables (default 30) [env FLOWGATE_POLL_INTERVAL]
@@ -147,6 +157,16 @@ async function main(argv: string[]): Promise<number> {
         'max-queue': { type: 'string' },
         'max-batch-size': { type: 'string' },
         'max-batch-delay-ms': { type: 'string' },
+        'max-body-size': { type: 'string' },
+        'max-json-depth': { type: 'string' },
+        'max-elements': { type: 'string' },
+        'header-timeout': { type: 'string' },
+        'body-timeout': { type: 'string' },
+        'keep-alive-timeout': { type: 'string' },
+        'max-connections': { type: 'string' },
+        'auth-token-file': { type: 'string' },
+        'metrics-token': { type: 'string' },
+        'access-log': { type: 'string' },
         'poll-interval': { type: 'string' },
         'cache-keep': { type: 'string' },
         'cache-max-size': { type: 'string' },
@@ -173,6 +193,16 @@ async function main(argv: string[]): Promise<number> {
         maxQueue: values['max-queue'] as string | undefined,
         maxBatchSize: values['max-batch-size'] as string | undefined,
         maxBatchDelayMs: values['max-batch-delay-ms'] as string | undefined,
+        maxBodySize: values['max-body-size'] as string | undefined,
+        maxJsonDepth: values['max-json-depth'] as string | undefined,
+        maxElements: values['max-elements'] as string | undefined,
+        headerTimeout: values['header-timeout'] as string | undefined,
+        bodyTimeout: values['body-timeout'] as string | undefined,
+        keepAliveTimeout: values['keep-alive-timeout'] as string | undefined,
+        maxConnections: values['max-connections'] as string | undefined,
+        authTokenFile: values['auth-token-file'] as string | undefined,
+        metricsToken: values['metrics-token'] as string | undefined,
+        accessLog: values['access-log'] as string | undefined,
         trackingUri: values['tracking-uri'] as string | undefined,
         cacheDir: values['cache-dir'] as string | undefined,
         pollInterval: values['poll-interval'] as string | undefined,

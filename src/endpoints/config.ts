@@ -4,6 +4,7 @@
  * thing with one endpoint of one variant.
  */
 import { z } from 'zod';
+import { byteSize } from '../config.js';
 import { canonicalStage, parseModelsUri, parseRunsUri, uriScheme, validateAlias } from '../registry/uri.js';
 import type { StickySource } from '../routing/sticky-key.js';
 import type { BatchSettings, Runtime } from '../model/flavor.js';
@@ -47,6 +48,8 @@ export interface EndpointSpec {
   feedback: FeedbackSpec | null;
   /** bandit routing on the feedback reward, or null (the weights as given) */
   bandit: BanditSpec | null;
+  /** `max_body_size`: this endpoint's request body limit in bytes; null for --max-body-size */
+  maxBodyBytes: number | null;
 }
 
 export interface BanditSpec {
@@ -229,6 +232,11 @@ const endpointSchema = z
       })
       .optional(),
     ...batching,
+    max_body_size: z
+      .union([z.number().int('must be a whole number of bytes').min(1, 'must be >= 1'), z.string().transform((text, ctx) => byteSize(text, ctx))], {
+        error: 'must be a size such as 20MB, 1GiB or a number of bytes',
+      })
+      .optional(),
   })
   .superRefine((e, ctx) => {
     if (e.rollout !== undefined) rolloutProblems(e.rollout, e.variants, ctx);
@@ -379,6 +387,7 @@ export function gatewaySpec(file: GatewayFile): GatewaySpec {
         e.routing === undefined || e.routing.policy === 'weighted'
           ? null
           : { policy: e.routing.policy, epsilon: e.routing.epsilon, minShare: e.routing.min_share, seed: e.routing.seed ?? null },
+      maxBodyBytes: e.max_body_size ?? null,
     };
   });
   return { endpoints, defaultEndpoint: file.default_endpoint ?? endpoints[0]!.name };
@@ -402,7 +411,7 @@ function batchingOf(endpoint: BatchKeys, use: BatchKeys): { batching?: Partial<B
 export function singleModelSpec(uri: string): GatewaySpec {
   const name = endpointNameOf(uri);
   return {
-    endpoints: [{ name, variants: [{ name: DEFAULT_VARIANT, model: uri, weight: 1 }], shadows: [], sticky: null, variantOverride: true, rollout: null, feedback: null, bandit: null }],
+    endpoints: [{ name, variants: [{ name: DEFAULT_VARIANT, model: uri, weight: 1 }], shadows: [], sticky: null, variantOverride: true, rollout: null, feedback: null, bandit: null, maxBodyBytes: null }],
     defaultEndpoint: name,
   };
 }

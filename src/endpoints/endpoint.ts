@@ -44,6 +44,8 @@ export class Endpoint implements ScoringEndpoint {
   readonly shadows: readonly Shadow[];
   readonly sticky: StickySource | null;
   readonly variantOverride: boolean;
+  /** flowgate.yaml `max_body_size`, or null for the server's --max-body-size */
+  readonly maxBodyBytes: number | null;
   /** the JSON path of the sticky key, when routing needs the parsed body */
   readonly stickyPath: readonly string[] | null;
   readonly rollout: RolloutSpec | null;
@@ -83,6 +85,7 @@ export class Endpoint implements ScoringEndpoint {
     }));
     this.sticky = spec.sticky;
     this.variantOverride = spec.variantOverride;
+    this.maxBodyBytes = spec.maxBodyBytes;
     this.stickyHeader = spec.sticky !== null && 'header' in spec.sticky ? spec.sticky.header : null;
     this.stickyPath = spec.sticky !== null && 'json' in spec.sticky ? spec.sticky.json : null;
     this.rollout = spec.rollout;

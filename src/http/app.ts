@@ -15,6 +15,8 @@ import { Scorer } from '../serving/scorer.js';
 import { tracedRequest, tracingEnabled } from '../tracing.js';
 import { FLOWGATE_VERSION } from '../version.js';
 import type { AppEnv } from './context.js';
+import { requireBearer, type TokenSet } from './auth.js';
+import type { BodyShapeLimits } from './body-shape.js';
 import { describeEndpoints } from './endpoints-list.js';
 import { invocationRoutes } from './invocations.js';
 import { renderMlflowError, rendererFor } from './render.js';
@@ -36,13 +38,21 @@ export interface AppOptions {
   rollouts?: RolloutController;
   /** the /ui dashboard's data, when served */
   dashboard?: Dashboard;
+  /** --max-body-size, in bytes: larger bodies get 413 */
+  maxBodyBytes: number;
+  /** --max-json-depth, --max-elements: larger bodies get 400 */
+  bodyShape: BodyShapeLimits;
+  /** bearer tokens for the inference routes and for /metrics; an empty set leaves the routes open */
+  auth: { inference: TokenSet; metrics: TokenSet };
+  /** --access-log: a line per request (all), per failed request (errors: status >= 400), or none */
+  accessLog: 'all' | 'errors' | 'off';
 }
 
 const JSON_TYPE = { 'Content-Type': 'application/json' };
 
-export function createApp({ gateway, metrics, logger, timeoutSeconds, maxQueue, rollouts, dashboard }: AppOptions): Hono<AppEnv> {
+export function createApp({ gateway, metrics, logger, timeoutSeconds, maxQueue, rollouts, dashboard, maxBodyBytes, bodyShape, auth, accessLog }: AppOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const deps = { scorer: new Scorer({ metrics, logger, timeoutSeconds, maxQueue }), metrics, logger };
+  const deps = { scorer: new Scorer({ metrics, logger, timeoutSeconds, maxQueue }), metrics, logger, maxBodyBytes, bodyShape };
   if (tracingEnabled()) app.use('*', (c, next) => tracedRequest(c.req.method, c.req.path, (h) => c.req.header(h), next, () => ({ status: c.res.status, route: c.req.routePath })));
 
   // Request id, access log and metrics around every request.
@@ -58,11 +68,22 @@ export function createApp({ gateway, metrics, logger, timeoutSeconds, maxQueue, 
     const modelVersion = version?.identity.version ?? '';
     const route = c.req.routePath === '/*' ? 'unmatched' : c.req.routePath;
     metrics.observeRequest(model, modelVersion, route, c.res.status, seconds);
+    if (accessLog === 'off' || (accessLog === 'errors' && c.res.status < 400)) return;
     logger.info(
       { reqId: requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(seconds * 1e6) / 1e3, model, version: modelVersion },
       'request',
     );
   });
+
+  if (auth.inference.size > 0) {
+    const inference = requireBearer(auth.inference, 'flowgate', metrics.authFailures);
+    app.use('/invocations', inference);
+    app.use('/endpoints', inference);
+    app.use('/endpoints/*', inference);
+    app.use('/v2/*', async (c, next) => (c.req.path.startsWith('/v2/health/') ? next() : inference(c, next)));
+    app.use('/v2', inference);
+  }
+  if (auth.metrics.size > 0) app.use('/metrics', requireBearer(auth.metrics, 'flowgate-metrics', metrics.authFailures));
 
   // /ping is readiness (a model is loaded), /health liveness; both answer MLflow's "\n".
   app.get('/ping', (c) => (gateway.ready() ? c.body('\n', 200, JSON_TYPE) : renderMlflowError(new MlflowError('TEMPORARILY_UNAVAILABLE', 'No model is loaded yet.'))));
@@ -73,7 +94,7 @@ export function createApp({ gateway, metrics, logger, timeoutSeconds, maxQueue, 
   invocationRoutes(app, gateway, deps);
   app.get('/endpoints', (c) => c.json(describeEndpoints(gateway.endpoints, rollouts)));
   if (rollouts !== undefined) rolloutRoutes(app, rollouts);
-  feedbackRoutes(app, gateway, metrics);
+  feedbackRoutes(app, gateway, metrics, maxBodyBytes);
   if (dashboard !== undefined) uiRoutes(app, dashboard);
   v2Routes(app, gateway, deps);
 

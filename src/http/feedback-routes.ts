@@ -15,7 +15,7 @@ import type { Gateway } from '../endpoints/gateway.js';
 import { windowBetween } from '../endpoints/variant-stats.js';
 import { MlflowError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
-import { readBodyText } from './body.js';
+import { BodyTooLarge, readBodyText } from './body.js';
 import { renderMlflowError as mlflowErrorResponse } from './render.js';
 import type { AppEnv } from './context.js';
 
@@ -34,7 +34,7 @@ type ErrorShape = (status: number, message: string) => Response;
 const mlflowShape: ErrorShape = (status, message) => mlflowErrorResponse(new MlflowError(status === 404 ? 'ENDPOINT_NOT_FOUND' : 'BAD_REQUEST', message));
 const v2Shape: ErrorShape = (status, message) => Response.json({ error: message }, { status });
 
-export function feedbackRoutes(app: Hono<AppEnv>, gateway: Gateway, metrics: Metrics): void {
+export function feedbackRoutes(app: Hono<AppEnv>, gateway: Gateway, metrics: Metrics, maxBodyBytes: number): void {
   const registers = [metrics.registry];
   const items = new Counter({ name: 'flowgate_feedback_items_total', help: 'Feedback items by outcome: scored, unknown (id not remembered), unscored (label not comparable)', labelNames: ['endpoint', 'outcome'], registers });
   const online = (name: string, help: string, pick: (w: ReturnType<typeof windowBetween>) => number | null) =>
@@ -64,8 +64,9 @@ export function feedbackRoutes(app: Hono<AppEnv>, gateway: Gateway, metrics: Met
     if (log === null) return error(404, `Endpoint '${name}' does not take feedback: add \`feedback: {}\` to it in the endpoints file.`);
     let doc: unknown;
     try {
-      doc = JSON.parse(await readBodyText(c));
+      doc = JSON.parse(await readBodyText(c, endpoint.maxBodyBytes ?? maxBodyBytes));
     } catch (err) {
+      if (err instanceof BodyTooLarge) return error(413, err.message);
       return error(400, `The body is not valid JSON: ${(err as Error).message}`);
     }
     const parsed = body.safeParse(doc);

@@ -15,7 +15,7 @@ export function invocationRoutes(app: Hono<AppEnv>, gateway: Gateway, deps: Rout
   app.post('/invocations', (c) => {
     const format = formatOf(c.req.header('content-type'));
     if (format instanceof Response) return format;
-    return scoreRoute(c, { codec: SCORING_CODECS[format], render: renderMlflowError, endpoint: () => gateway.endpoints.defaultEndpoint }, deps);
+    return scoreRoute(c, { codec: SCORING_CODECS[format], format, render: renderMlflowError, endpoint: () => gateway.endpoints.defaultEndpoint, maxBodyBytes: gateway.endpoints.defaultEndpoint.maxBodyBytes }, deps);
   });
   app.post('/endpoints/:name/invocations', (c) => {
     const format = formatOf(c.req.header('content-type'));
@@ -28,7 +28,8 @@ export function invocationRoutes(app: Hono<AppEnv>, gateway: Gateway, deps: Rout
         new MlflowError('ENDPOINT_NOT_FOUND', `No endpoint named '${name}' (endpoints: ${table.list.map((e) => e.name).join(', ')}).`)
       );
     };
-    return scoreRoute(c, { codec: SCORING_CODECS[format], render: renderMlflowError, endpoint }, deps);
+    const maxBodyBytes = gateway.endpoints.byName.get(name)?.maxBodyBytes;
+    return scoreRoute(c, { codec: SCORING_CODECS[format], format, render: renderMlflowError, endpoint, maxBodyBytes }, deps);
   });
 }
 

@@ -12,7 +12,8 @@ import type { Metrics } from '../metrics.js';
 import type { Codec, DecodedRequest } from '../serving/codec.js';
 import type { ScoreOutcome, Scorer } from '../serving/scorer.js';
 import type { HeaderReader, ScoringEndpoint } from '../serving/scoring-endpoint.js';
-import { ClientClosed, readBodyText } from './body.js';
+import { BodyTooLarge, ClientClosed, readBodyText } from './body.js';
+import { csvShapeProblem, jsonShapeProblem, type BodyShapeLimits } from './body-shape.js';
 import type { AppEnv } from './context.js';
 import type { ErrorRenderer } from './render.js';
 
@@ -20,14 +21,22 @@ export interface RouteDeps {
   scorer: Scorer;
   metrics: Metrics;
   logger: Logger;
+  /** --max-body-size: bytes, unless the endpoint sets its own */
+  maxBodyBytes: number;
+  /** --max-json-depth, --max-elements */
+  bodyShape: BodyShapeLimits;
 }
 
 export interface ScoringRoute<P, D extends DecodedRequest> {
   codec: Codec<P, D>;
   render: ErrorRenderer;
+  /** how the body is written, for the shape limits */
+  format: 'json' | 'csv';
   /** the endpoint named by the request, or its protocol's not-found error */
   endpoint: () => ScoringEndpoint | MlflowError;
   pinned?: string | undefined;
+  /** the endpoint's own body limit (flowgate.yaml `max_body_size`), read before the body */
+  maxBodyBytes?: number | null | undefined;
 }
 
 /** Nginx's "client closed request": never sent (the client is gone), only counted. */
@@ -36,17 +45,33 @@ const CLIENT_CLOSED = 499;
 export async function scoreRoute<P, D extends DecodedRequest>(c: Context<AppEnv>, route: ScoringRoute<P, D>, deps: RouteDeps): Promise<Response> {
   let body: string;
   try {
-    body = await readBodyText(c);
+    body = await readBodyText(c, route.maxBodyBytes ?? deps.maxBodyBytes);
   } catch (err) {
+    if (err instanceof BodyTooLarge) return bodyTooLarge(c, err, route.render);
     if (!(err instanceof ClientClosed)) throw err;
     deps.metrics.clientClosed.inc();
     deps.logger.info({ reqId: c.get('requestId'), path: c.req.path }, err.message);
     return new Response(null, { status: CLIENT_CLOSED });
   }
+  const shapeProblem = (route.format === 'json' ? jsonShapeProblem : csvShapeProblem)(body, deps.bodyShape);
+  if (shapeProblem !== null) return route.render(new MlflowError('BAD_REQUEST', shapeProblem));
   const endpoint = route.endpoint();
   if (endpoint instanceof MlflowError) return route.render(endpoint);
   const outcome = await deps.scorer.score({ endpoint, codec: route.codec, body, header: headerReader(c), requestId: c.get('requestId'), pinned: route.pinned });
   return respondScored(c, outcome, route.render);
+}
+
+/**
+ * 413 in the route's protocol, and the connection closed once it is written: the rest of
+ * the body is never read (Node ends a `Connection: close` socket after the response).
+ */
+function bodyTooLarge(c: Context<AppEnv>, err: BodyTooLarge, render: ErrorRenderer): Response {
+  c.set('requestIdSent', true);
+  return render(new MlflowError('REQUEST_LIMIT_EXCEEDED', err.message, { status: 413 }), {
+    'Content-Type': 'application/json',
+    Connection: 'close',
+    'x-request-id': c.get('requestId'),
+  });
 }
 
 /** The response to a scored request, in `render`'s protocol when it failed. */

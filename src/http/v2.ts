@@ -74,7 +74,8 @@ export function v2Routes(app: Hono<AppEnv>, gateway: Gateway, deps: RouteDeps): 
       return renderV2Error(new MlflowError('BAD_REQUEST', 'Binary tensor data is not supported: send the tensors as JSON "data".'));
     }
     const name = c.req.param('name');
-    return scoreRoute(c, { codec: V2_CODEC, render: renderV2Error, endpoint: () => endpointOf(gateway, name), pinned: c.req.param('version') }, deps);
+    const maxBodyBytes = gateway.endpoints.byName.get(name)?.maxBodyBytes;
+    return scoreRoute(c, { codec: V2_CODEC, format: 'json', render: renderV2Error, endpoint: () => endpointOf(gateway, name), pinned: c.req.param('version'), maxBodyBytes }, deps);
   };
   app.post('/v2/models/:name/infer', infer);
   app.post('/v2/models/:name/versions/:version/infer', infer);

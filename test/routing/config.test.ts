@@ -56,6 +56,7 @@ default_endpoint: iris
           rollout: null,
           feedback: null,
           bandit: null,
+          maxBodyBytes: null,
         },
         {
           name: 'diabetes',
@@ -66,6 +67,7 @@ default_endpoint: iris
           rollout: null,
           feedback: null,
           bandit: null,
+          maxBodyBytes: null,
         },
       ],
     });

@@ -1,0 +1,50 @@
+/**
+ * How the HTTP listener treats slow and numerous clients: Node's own header, request and
+ * keep-alive timeouts (checked every second, not Node's default 30 s, so a trickling
+ * client is cut close to its deadline), and a cap on open connections below the
+ * process's file-descriptor limit, so silent connections cannot exhaust descriptors and
+ * make accept() fail for valid requests (past the cap, new connections are closed).
+ */
+import { readFileSync } from 'node:fs';
+import type { ServerOptions } from 'node:http';
+
+export interface ListenerLimits {
+  headerTimeoutSeconds: number;
+  bodyTimeoutSeconds: number;
+  keepAliveTimeoutSeconds: number;
+  /** null: the default, below the file-descriptor limit */
+  maxConnections: number | null;
+}
+
+/** Descriptors kept for model files, the registry, logs and Python workers. */
+const RESERVED_DESCRIPTORS = 128;
+const FALLBACK_MAX_CONNECTIONS = 1000;
+
+export function serverOptions(limits: ListenerLimits): ServerOptions {
+  const headers = limits.headerTimeoutSeconds * 1000;
+  return {
+    headersTimeout: headers,
+    // Node requires the whole request's deadline to be at least the headers'
+    requestTimeout: Math.max(headers, limits.bodyTimeoutSeconds * 1000),
+    keepAliveTimeout: limits.keepAliveTimeoutSeconds * 1000,
+    connectionsCheckingInterval: 1000,
+  };
+}
+
+/** The connection cap: the configured one, or the soft descriptor limit less a reserve. */
+export function maxConnections(limits: ListenerLimits): number {
+  if (limits.maxConnections !== null) return limits.maxConnections;
+  const fds = openFilesLimit();
+  return fds === null ? FALLBACK_MAX_CONNECTIONS : Math.max(16, Math.min(fds - RESERVED_DESCRIPTORS, Math.floor(fds * 0.9)));
+}
+
+/** The soft "Max open files" of this process (Linux), or null where it cannot be read. */
+function openFilesLimit(): number | null {
+  try {
+    const line = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    if (line === null || line[1] === 'unlimited') return null;
+    return Number(line[1]);
+  } catch {
+    return null;
+  }
+}
