@@ -114,6 +114,7 @@ written to the registry, so every replica obeys. Prints the rollout as JSON.
 
 Options:
       --url URL  the flowgate server (default http://127.0.0.1:5000)   [env FLOWGATE_URL]
+      (with auth on, the bearer token is read from FLOWGATE_TOKEN)
       --help     show this help
 `;
 

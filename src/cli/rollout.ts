@@ -20,7 +20,10 @@ export async function runRollout(args: RolloutArgs, env: NodeJS.ProcessEnv = pro
   const path = `/admin/rollouts/${encodeURIComponent(args.endpoint)}`;
   let res: Response;
   try {
-    res = await fetch(args.verb === 'status' ? base + path : `${base}${path}/${args.verb}`, { method: args.verb === 'status' ? 'GET' : 'POST' });
+    res = await fetch(args.verb === 'status' ? base + path : `${base}${path}/${args.verb}`, {
+      method: args.verb === 'status' ? 'GET' : 'POST',
+      headers: env.FLOWGATE_TOKEN ? { Authorization: `Bearer ${env.FLOWGATE_TOKEN}` } : {},
+    });
   } catch (err) {
     process.stderr.write(`flowgate rollout: cannot reach flowgate at ${base}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}\n`);
     return 1;

@@ -82,8 +82,14 @@ export function createApp({ gateway, metrics, logger, timeoutSeconds, maxQueue, 
     app.use('/endpoints/*', inference);
     app.use('/v2/*', async (c, next) => (c.req.path.startsWith('/v2/health/') ? next() : inference(c, next)));
     app.use('/v2', inference);
+    app.use('/admin/*', inference);
   }
-  if (auth.metrics.size > 0) app.use('/metrics', requireBearer(auth.metrics, 'flowgate-metrics', metrics.authFailures));
+  if (auth.metrics.size > 0) {
+    const monitoring = requireBearer(auth.metrics, 'flowgate-metrics', metrics.authFailures);
+    app.use('/metrics', monitoring);
+    app.use('/ui', monitoring);
+    app.use('/ui/*', monitoring);
+  }
 
   // /ping is readiness (a model is loaded), /health liveness; both answer MLflow's "\n".
   app.get('/ping', (c) => (gateway.ready() ? c.body('\n', 200, JSON_TYPE) : renderMlflowError(new MlflowError('TEMPORARILY_UNAVAILABLE', 'No model is loaded yet.'))));

@@ -42,6 +42,16 @@ describe('bearer tokens', () => {
     expect((await post('/v2/models/iris/infer', V2_BODY, 'file-token-1')).status).toBe(200);
   });
 
+  test('the dashboard takes the metrics token, the rollout admin routes an inference token', async () => {
+    const get = (path: string, token?: string) => fetch(`${server.url}${path}`, { headers: token === undefined ? {} : { Authorization: `Bearer ${token}` } });
+    expect((await get('/ui')).status).toBe(401);
+    expect((await get('/ui', 'file-token-1')).status).toBe(401);
+    expect((await get('/ui', 'metrics-secret')).status).toBe(200);
+    expect((await get('/ui/assets/uplot.js')).status).toBe(401);
+    expect((await get('/admin/rollouts/iris')).status).toBe(401);
+    expect((await get('/admin/rollouts/iris', 'env-token-b')).status).not.toBe(401);
+  });
+
   test('no token or a wrong one: 401 with WWW-Authenticate, MLflow shape (V2 shape on /v2)', async () => {
     const missing = await post('/invocations', BODY);
     expect(missing.status).toBe(401);

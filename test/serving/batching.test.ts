@@ -144,7 +144,7 @@ describe.skipIf(!HAVE_SHARED)('batching on the PyTorch-exported ONNX MLP', () =>
       const served = new ServedModel('mlp');
       await served.swap(version);
       const variant: ScoringVariant = { name: 'default', model: { served }, labels: { endpoint: 'mlp', variant: 'default' } };
-      const endpoint: ScoringEndpoint = { name: 'mlp', stickyPath: null, shadows: [], route: () => variant, pinnedVariant: () => variant };
+      const endpoint: ScoringEndpoint = { name: 'mlp', stickyPath: null, shadows: [], route: () => variant, pinnedVariant: () => variant, remembersPredictions: false, observed: () => undefined, observedShadow: () => undefined, answered: () => undefined };
       const scorer = new Scorer({ metrics: new Metrics(), logger: quietLogger, timeoutSeconds: 30, maxQueue: 256 });
       return { served, score: (codec: typeof V2_CODEC | (typeof SCORING_CODECS)['json'], body: string) => scorer.score({ endpoint, codec: codec as never, body, header: () => undefined, requestId: 'r' }) };
     };

@@ -82,12 +82,14 @@ describe.skipIf(!HAVE_SHARED)('replica threads on a RandomForest', () => {
     expect(served).toBeGreaterThanOrEqual(0.5);
     expect(served).toBeLessThan(0.5 + 0.5);
     expect(seconds).toBeLessThan(10); // and well before the seconds the prediction itself takes
-    // No CPU burns on after the answer: the process (every thread) uses well under a core.
-    await new Promise((r) => setTimeout(r, 200));
+    // No CPU burns on after the answer: once the replacement thread has loaded its replica, the
+    // process (every thread) uses well under a core over the next 2 s, where the abandoned
+    // prediction (several seconds of one core) would use about 2 CPU-seconds.
+    await new Promise((r) => setTimeout(r, 1500));
     const before = process.cpuUsage();
-    await new Promise((r) => setTimeout(r, 1000));
+    await new Promise((r) => setTimeout(r, 2000));
     const used = process.cpuUsage(before);
-    expect((used.user + used.system) / 1e6).toBeLessThan(0.5);
+    expect((used.user + used.system) / 1e6).toBeLessThan(1);
     // the recycled thread serves again
     const after = await post(server, rfBody(20_000));
     expect(after.status === 200 || after.status === 504).toBe(true);

@@ -1,8 +1,9 @@
 /**
  * The /ui dashboard in a real browser: Debian's chromium driven by playwright-core. The page
  * loads with no network beyond flowgate, shows the endpoints of a running server, its
- * numbers change after traffic, and a rollout step shows. Writes the README's screenshot
- * (docs/dashboard.png). Skips with a message where chromium is absent.
+ * numbers change after traffic, and a rollout step shows. Takes a screenshot into
+ * test/.generated/; with UPDATE_SCREENSHOTS=1 it becomes the README's (docs/dashboard.png).
+ * Skips with a message where chromium is absent.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -91,6 +92,7 @@ endpoints:
     await page.waitForFunction(() => document.querySelectorAll('.uplot').length === 2, null, { timeout: 45_000 });
     expect(elsewhere).toEqual([]);
     expect(errors).toEqual([]);
-    await page.screenshot({ path: join(REPO, 'docs', 'dashboard.png'), fullPage: true });
+    const shot = process.env.UPDATE_SCREENSHOTS === '1' ? join(REPO, 'docs', 'dashboard.png') : join(REPO, 'test', '.generated', 'dashboard.png');
+    await page.screenshot({ path: shot, fullPage: true });
   });
 });

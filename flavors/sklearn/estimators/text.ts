@@ -168,11 +168,16 @@ function counterOf(obj: PyObject): Counter {
   };
 }
 
-/** The 1-D documents only: a table given to a vectorizer is what sklearn would misread. */
+/**
+ * The 1-D documents only: a table given to a vectorizer is what sklearn would misread. The
+ * request's fault, so a plain Error named as Python's (a JS TypeError would be our own bug: a 500).
+ */
 function refuseTable(name: string, X: Table): never {
-  throw new TypeError(
+  const err = new Error(
     `${name} takes one column of documents, not a ${X.names === null ? '2-D array' : 'DataFrame'} (scikit-learn would read ${X.names === null ? "each row's array" : 'the column names'} as the documents): select the text column with a single name in a ColumnTransformer`,
   );
+  err.name = 'TypeError';
+  throw err;
 }
 
 interface Tfidf {

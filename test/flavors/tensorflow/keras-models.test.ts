@@ -13,7 +13,8 @@ import { FlavorError } from '../../../src/errors.js';
 import { frame, type DType, type ModelInput, type Tensor } from '../../../src/model/data.js';
 import type { LoadedModel } from '../../../src/model/flavor.js';
 import { readMLmodel, servingFlavorName } from '../../../src/model/mlmodel.js';
-import { predictionsBody } from '../../../src/protocol/json-output.js';
+import { formatOutput } from '../../../src/protocol/json-output.js';
+import { scoringResponseBody } from '../../../src/protocol/scoring-request.js';
 import { REPO } from '../../helpers/fixtures.js';
 import { expectClose, parsePythonJson } from '../../helpers/replay.js';
 import { HAVE_TFJS_NODE } from './helpers.js';
@@ -58,7 +59,7 @@ async function load(name: string): Promise<LoadedModel> {
 
 async function expectPredictions(model: LoadedModel, input: InputJson, predictions: unknown): Promise<void> {
   const output = await model.predict(modelInput(input), {});
-  const body = parsePythonJson(predictionsBody(output)) as { predictions: unknown };
+  const body = parsePythonJson(scoringResponseBody({ unwrapped: false }, formatOutput(output))) as { predictions: unknown };
   expectClose(body.predictions, predictions, 1e-5);
 }
 
