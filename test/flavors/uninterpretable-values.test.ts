@@ -18,6 +18,7 @@ import type { RunningServer } from '../../src/server.js';
 import { parseJsonLenient } from '../../src/protocol/lenient-json.js';
 import { MLFLOW_REAL, MLFLOW_REAL_TF, needsTfjsNode, REPO } from '../helpers/fixtures.js';
 import { startFlowgate } from '../helpers/server.js';
+import { seededRandom } from '../../src/endpoints/bandit.js';
 
 const UNINTERPRETABLE: readonly unknown[] = ['abc', '', ' ', '1,5', '0x1A', '1e', '--1', { k: 1 }];
 const PER_VARIANT = 12;
@@ -51,17 +52,6 @@ for (const kind of ['xgboost', 'lightgbm']) {
 }
 if (models.length === 0) console.warn('no shared or generated MLflow models found: skipping the uninterpretable-values property');
 
-/** mulberry32: a small seeded generator, so a failure names a reproducible case. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Body = { dataframe_split: { columns?: string[]; data: unknown[][] } } | { inputs: unknown };
 
@@ -141,7 +131,7 @@ describe.skipIf(models.length === 0)('a value the model cannot interpret never y
         throw new Error(`${model.label} does not load (${variant}): ${(err as Error).message}`, { cause: err });
       }
       try {
-        const next = random(1000 + index * 2 + (variant === 'as saved' ? 0 : 1));
+        const next = seededRandom(1000 + index * 2 + (variant === 'as saved' ? 0 : 1));
         const answers: string[] = [];
         for (let k = 0; k < PER_VARIANT; k++) {
           const form = forms[k % forms.length]!;
