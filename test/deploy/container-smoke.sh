@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the repository's Dockerfile with podman and checks the image the way a user runs it:
-# non-root, port 8080, HEALTHCHECK on /ping, the bundled example served by default, a model mounted at
+# non-root, port 8080, HEALTHCHECK on /health (liveness: a slow first load is not unhealthy), the bundled example served by default, a model mounted at
 # /opt/ml/model, MODEL_URI + MLFLOW_TRACKING_URI from the environment, and a clean exit on SIGTERM.
 #
 # For a root host like the CI machine: no Docker engine and no registry to pull base images from, so
@@ -56,7 +56,7 @@ inspect() { podman image inspect "$IMAGE" --format "$1"; }
 echo "image"
 check "runs as a non-root user" test "$(inspect '{{.Config.User}}')" = node
 check "exposes 8080" sh -c "podman image inspect '$IMAGE' --format '{{json .Config.ExposedPorts}}' | grep -q '8080/tcp'"
-check "has a HEALTHCHECK on /ping" sh -c "podman image inspect '$IMAGE' --format '{{json .Config.Healthcheck}}' | grep -q /ping"
+check "has a HEALTHCHECK on /health" sh -c "podman image inspect '$IMAGE' --format '{{json .Config.Healthcheck}}' | grep -q /health"
 in_image() { podman run --rm --pull=never --entrypoint sh "$IMAGE" -c "$1"; }
 check "carries no build-time CA bundle or npmrc" in_image 'test ! -e /run/host-ca.crt && test ! -e /usr/local/etc/npmrc'
 check "has no dev dependencies" in_image 'test ! -e /app/node_modules/vitest && test -e /app/node_modules/hono'
