@@ -8,7 +8,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { Gauge } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import { runtimeOptions, type ServeConfig } from './config.js';
 import { singleModelSpec } from './endpoints/config.js';
 import { readConfigFile } from './endpoints/config-file.js';
@@ -18,7 +18,7 @@ import { ModelPool } from './endpoints/model-pool.js';
 import { createApp } from './http/app.js';
 import { startTracing, stopTracing } from './tracing.js';
 import { ListenerDrain } from './http/drain.js';
-import { loadAuth } from './http/auth.js';
+import { Authenticator } from './http/auth.js';
 import { maxConnections, serverOptions } from './http/listener.js';
 import { Metrics } from './metrics.js';
 import { openRegistryEditor } from './registry/editor.js';
@@ -38,7 +38,7 @@ export interface RunningServer {
   /** Resolves once every model serves; rejects on a first load that retrying cannot fix (see Follower.ready). */
   ready: Promise<void>;
   rollouts: RolloutController;
-  /** Re-reads the endpoints file and applies it (SIGHUP); `unchanged` without one. */
+  /** SIGHUP: re-reads the credentials' files, and the endpoints file and applies it (`unchanged` without one). */
   reload(): Promise<ReloadResult>;
   /**
    * SIGTERM: /ping answers 503 at once while the listener keeps serving for
@@ -62,8 +62,12 @@ export function registryOptions(config: ServeConfig, env: NodeJS.ProcessEnv, log
 export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, logger: Logger, options: { waitForModels?: boolean } = {}): Promise<RunningServer> {
   if (config.otel) startTracing(env);
   const registry = registryOptions(config, env, logger);
-  const auth = loadAuth(config.auth);
   const metrics = new Metrics();
+  const auth = new Authenticator(
+    config.auth,
+    metrics.authFailures,
+    new Counter({ name: 'flowgate_auth_bcrypt_checks_total', help: 'bcrypt comparisons run for basic auth (a success is cached, so a known client costs one)', registers: [metrics.registry] }),
+  );
   const file = config.configPath === null ? null : await readConfigFile(config.configPath);
   const spec = file?.spec ?? singleModelSpec(config.modelUri);
   const replicas = config.workers > 0 ? new ReplicaPool(config.workers, logger) : null;
@@ -139,6 +143,14 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
   const url = `http://${host}:${address.port}`;
   logger.info({ url }, `listening on ${url}`);
   gateway.firstLoad.then(() => logServing(gateway, url, logger), () => undefined);
+  /** SIGHUP: the credentials' files again; what cannot be read is logged and the old ones stay. */
+  const reloadFiles = () => {
+    try {
+      auth.reload();
+    } catch (err) {
+      logger.error({ err }, `SIGHUP: credentials kept: ${(err as Error).message}`);
+    }
+  };
   const running: RunningServer = {
     url,
     gateway,
@@ -146,7 +158,10 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
     follower: first.follower,
     ready: gateway.firstLoad,
     rollouts,
-    reload: async () => (reloader === null ? { outcome: 'unchanged' } : reloader.reload()),
+    reload: async () => {
+      reloadFiles();
+      return reloader === null ? { outcome: 'unchanged' } : reloader.reload();
+    },
     async shutdown() {
       gateway.beginDrain();
       logger.info({ inFlight: drain.inFlight(), delaySeconds: config.shutdownDelaySeconds }, 'shutting down: not ready (/ping 503), still serving');
@@ -157,6 +172,7 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
       if (cutConnections > 0) logger.warn({ cutConnections, cutRequests }, `drain timeout: closed ${cutConnections} connections with ${cutRequests} requests in flight`);
       await gateway.close();
       await replicas?.close();
+      auth.close();
       await stopTracing();
       logger.info('shut down');
     },
@@ -167,6 +183,7 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await gateway.close();
       await replicas?.close();
+      auth.close();
       await stopTracing();
     },
   };

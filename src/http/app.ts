@@ -15,7 +15,7 @@ import { Scorer } from '../serving/scorer.js';
 import { tracedRequest, tracingEnabled } from '../tracing.js';
 import { FLOWGATE_VERSION } from '../version.js';
 import type { AppEnv } from './context.js';
-import { requireBearer, type TokenSet } from './auth.js';
+import type { Authenticator } from './auth.js';
 import type { BodyShapeLimits } from './body-shape.js';
 import { describeEndpoints } from './endpoints-list.js';
 import { invocationRoutes } from './invocations.js';
@@ -42,8 +42,8 @@ export interface AppOptions {
   maxBodyBytes: number;
   /** --max-json-depth, --max-elements: larger bodies get 400 */
   bodyShape: BodyShapeLimits;
-  /** bearer tokens for the inference routes and for /metrics; an empty set leaves the routes open */
-  auth: { inference: TokenSet; metrics: TokenSet };
+  /** the credentials of the inference routes and of /metrics; none configured leaves the routes open */
+  auth: Authenticator;
   /** --access-log: a line per request (all), per failed request (errors: status >= 400), or none */
   accessLog: 'all' | 'errors' | 'off';
 }
@@ -75,21 +75,17 @@ export function createApp({ gateway, metrics, logger, timeoutSeconds, maxQueue, 
     );
   });
 
-  if (auth.inference.size > 0) {
-    const inference = requireBearer(auth.inference, 'flowgate', metrics.authFailures);
-    app.use('/invocations', inference);
-    app.use('/endpoints', inference);
-    app.use('/endpoints/*', inference);
-    app.use('/v2/*', async (c, next) => (c.req.path.startsWith('/v2/health/') ? next() : inference(c, next)));
-    app.use('/v2', inference);
-    app.use('/admin/*', inference);
-  }
-  if (auth.metrics.size > 0) {
-    const monitoring = requireBearer(auth.metrics, 'flowgate-metrics', metrics.authFailures);
-    app.use('/metrics', monitoring);
-    app.use('/ui', monitoring);
-    app.use('/ui/*', monitoring);
-  }
+  const inference = auth.inference(gateway);
+  app.use('/invocations', inference);
+  app.use('/endpoints', inference);
+  app.use('/endpoints/*', inference);
+  app.use('/v2/*', async (c, next) => (c.req.path.startsWith('/v2/health/') ? next() : inference(c, next)));
+  app.use('/v2', inference);
+  app.use('/admin/*', inference);
+  const monitoring = auth.metrics();
+  app.use('/metrics', monitoring);
+  app.use('/ui', monitoring);
+  app.use('/ui/*', monitoring);
 
   // /ping is readiness (a model is loaded), /health liveness; both answer MLflow's "\n".
   app.get('/ping', (c) => (gateway.ready() ? c.body('\n', 200, JSON_TYPE) : renderMlflowError(new MlflowError('TEMPORARILY_UNAVAILABLE', 'No model is loaded yet.'))));
