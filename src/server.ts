@@ -4,7 +4,7 @@
  * serve), load every model it names, keep following each model URI (a new stage/alias
  * target is loaded, then swapped in), and re-apply the endpoints file when it changes.
  */
-import { serve, type ServerType } from '@hono/node-server';
+import type { ServerType } from '@hono/node-server';
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -19,7 +19,7 @@ import { createApp } from './http/app.js';
 import { startTracing, stopTracing } from './tracing.js';
 import { ListenerDrain } from './http/drain.js';
 import { Authenticator } from './http/auth.js';
-import { maxConnections, serverOptions } from './http/listener.js';
+import { listen, reloadTls } from './http/listener.js';
 import { Metrics } from './metrics.js';
 import { openRegistryEditor } from './registry/editor.js';
 import { RolloutController } from './rollout/controller.js';
@@ -30,7 +30,10 @@ import { ReplicaPool } from './serving/replicas.js';
 import type { ServedModel } from './serving/served-model.js';
 
 export interface RunningServer {
+  /** http://host:port, https:// with TLS */
   url: string;
+  /** the --admin-port listener's URL, or null (the admin routes are on `url`) */
+  adminUrl: string | null;
   gateway: Gateway;
   /** the first variant of the default endpoint as started: with `-m URI`, the one model served */
   served: ServedModel;
@@ -99,7 +102,7 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
   });
 
   const dashboard = new Dashboard(gateway, rollouts);
-  const app = createApp({
+  const appOptions = {
     gateway,
     metrics,
     logger,
@@ -111,17 +114,15 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
     bodyShape: { maxDepth: config.maxJsonDepth, maxElements: config.maxElements },
     auth,
     accessLog: config.accessLog,
-  });
-  let server: ServerType;
-  let drain: ListenerDrain;
+  };
+  const app = createApp({ ...appOptions, surface: config.adminPort === null ? 'all' : 'serving' });
+  let server: ServerType | undefined;
+  let admin: ServerType | null = null;
   try {
-    server = await new Promise((resolve, reject) => {
-      const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port, serverOptions: serverOptions(config.listener) }, () => resolve(s));
-      s.maxConnections = maxConnections(config.listener);
-      drain = new ListenerDrain(s as HttpServer);
-      s.once('error', reject);
-    });
+    server = await listen(app.fetch, config.host, config.port, config.listener, config.tls);
+    if (config.adminPort !== null) admin = await listen(createApp({ ...appOptions, surface: 'admin' }).fetch, config.host, config.adminPort, config.listener, null);
   } catch (err) {
+    server?.close();
     rollouts.stop();
     dashboard.close();
     reloader?.stop();
@@ -129,6 +130,8 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
     await replicas?.close();
     throw err;
   }
+  const drain = new ListenerDrain(server as HttpServer);
+  const adminDrain = admin === null ? null : new ListenerDrain(admin as HttpServer);
   // Read at scrape time from the drain's own count: nothing added to the request path.
   new Gauge({
     name: 'flowgate_http_requests_in_flight',
@@ -138,10 +141,9 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
       this.set(drain.inFlight());
     },
   });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${address.port}`;
-  logger.info({ url }, `listening on ${url}`);
+  const url = urlOf(server, config.tls !== null);
+  const adminUrl = admin === null ? null : urlOf(admin, false);
+  logger.info({ url, adminUrl }, `listening on ${url}${adminUrl === null ? '' : `, admin routes on ${adminUrl}`}`);
   gateway.firstLoad.then(() => logServing(gateway, url, logger), () => undefined);
   /** SIGHUP: the credentials' files again; what cannot be read is logged and the old ones stay. */
   const reloadFiles = () => {
@@ -150,9 +152,17 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
     } catch (err) {
       logger.error({ err }, `SIGHUP: credentials kept: ${(err as Error).message}`);
     }
+    if (config.tls === null) return;
+    try {
+      reloadTls(server, config.tls);
+      logger.info({ cert: config.tls.cert }, 'SIGHUP: TLS certificate reloaded for new connections');
+    } catch (err) {
+      logger.error({ err }, `SIGHUP: TLS certificate kept: ${(err as Error).message}`);
+    }
   };
   const running: RunningServer = {
     url,
+    adminUrl,
     gateway,
     served: first.served,
     follower: first.follower,
@@ -168,7 +178,7 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
       await new Promise((resolve) => setTimeout(resolve, config.shutdownDelaySeconds * 1000));
       reloader?.stop();
       logger.info({ inFlight: drain.inFlight(), drainTimeoutSeconds: config.drainTimeoutSeconds }, 'shutting down: listener closed, draining connections');
-      const { cutConnections, cutRequests } = await drain.drain(config.drainTimeoutSeconds * 1000);
+      const [{ cutConnections, cutRequests }] = await Promise.all([drain.drain(config.drainTimeoutSeconds * 1000), adminDrain?.drain(config.drainTimeoutSeconds * 1000)]);
       if (cutConnections > 0) logger.warn({ cutConnections, cutRequests }, `drain timeout: closed ${cutConnections} connections with ${cutRequests} requests in flight`);
       await gateway.close();
       await replicas?.close();
@@ -180,7 +190,7 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
       rollouts.stop();
       dashboard.close();
       reloader?.stop();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all([server, admin].map((s) => new Promise<void>((resolve) => (s === null ? resolve() : s.close(() => resolve())))));
       await gateway.close();
       await replicas?.close();
       auth.close();
@@ -196,6 +206,12 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
     }
   }
   return running;
+}
+
+function urlOf(server: ServerType, tls: boolean): string {
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `${tls ? 'https' : 'http'}://${host}:${address.port}`;
 }
 
 /**

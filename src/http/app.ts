@@ -46,11 +46,17 @@ export interface AppOptions {
   auth: Authenticator;
   /** --access-log: a line per request (all), per failed request (errors: status >= 400), or none */
   accessLog: 'all' | 'errors' | 'off';
+  /**
+   * The routes of this listener: all of them, or with --admin-port the serving routes
+   * (MLflow, V2, feedback) on the main port and the admin routes (/metrics, GET /endpoints,
+   * /admin/*, /ui) on the admin port; both answer the probes.
+   */
+  surface: 'all' | 'serving' | 'admin';
 }
 
 const JSON_TYPE = { 'Content-Type': 'application/json' };
 
-export function createApp({ gateway, metrics, logger, timeoutSeconds, maxQueue, rollouts, dashboard, maxBodyBytes, bodyShape, auth, accessLog }: AppOptions): Hono<AppEnv> {
+export function createApp({ gateway, metrics, logger, timeoutSeconds, maxQueue, rollouts, dashboard, maxBodyBytes, bodyShape, auth, accessLog, surface }: AppOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const deps = { scorer: new Scorer({ metrics, logger, timeoutSeconds, maxQueue }), metrics, logger, maxBodyBytes, bodyShape };
   if (tracingEnabled()) app.use('*', (c, next) => tracedRequest(c.req.method, c.req.path, (h) => c.req.header(h), next, () => ({ status: c.res.status, route: c.req.routePath })));
@@ -91,14 +97,18 @@ export function createApp({ gateway, metrics, logger, timeoutSeconds, maxQueue, 
   app.get('/ping', (c) => (gateway.ready() ? c.body('\n', 200, JSON_TYPE) : renderMlflowError(new MlflowError('TEMPORARILY_UNAVAILABLE', 'No model is loaded yet.'))));
   app.get('/health', (c) => c.body('\n', 200, JSON_TYPE));
   app.get('/version', (c) => c.body(FLOWGATE_VERSION, 200, JSON_TYPE));
-  app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }));
 
-  invocationRoutes(app, gateway, deps);
-  app.get('/endpoints', (c) => c.json(describeEndpoints(gateway.endpoints, rollouts)));
-  if (rollouts !== undefined) rolloutRoutes(app, rollouts);
-  feedbackRoutes(app, gateway, metrics, maxBodyBytes);
-  if (dashboard !== undefined) uiRoutes(app, dashboard);
-  v2Routes(app, gateway, deps);
+  if (surface !== 'serving') {
+    app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }));
+    app.get('/endpoints', (c) => c.json(describeEndpoints(gateway.endpoints, rollouts)));
+    if (rollouts !== undefined) rolloutRoutes(app, rollouts);
+    if (dashboard !== undefined) uiRoutes(app, dashboard);
+  }
+  if (surface !== 'admin') {
+    invocationRoutes(app, gateway, deps);
+    feedbackRoutes(app, gateway, metrics, maxBodyBytes);
+    v2Routes(app, gateway, deps);
+  }
 
   const allowed = allowedMethods(app);
   app.notFound((c) => {
