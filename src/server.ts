@@ -114,6 +114,8 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
     bodyShape: { maxDepth: config.maxJsonDepth, maxElements: config.maxElements },
     auth,
     accessLog: config.accessLog,
+    publicOpenapi: config.publicOpenapi,
+    adminPort: config.adminPort,
   };
   const app = createApp({ ...appOptions, surface: config.adminPort === null ? 'all' : 'serving' });
   let server: ServerType | undefined;

@@ -1,6 +1,6 @@
 /**
  * The HTTP API of `mlflow models serve` (spec §1.2): /invocations, /ping, /health,
- * /version; plus /metrics, /endpoints/{name}/invocations, GET /endpoints and the Open
+ * /version; plus /metrics, /endpoints/{name}/invocations, GET /endpoints, /openapi.json and the Open
  * Inference Protocol under /v2. Routes only translate HTTP ⇄ the scorer; errors are
  * rendered in the protocol of the route (V2 bodies under /v2), also for unknown routes,
  * wrong methods (405, from the routes registered here) and our own bugs (500).
@@ -19,6 +19,7 @@ import type { Authenticator } from './auth.js';
 import type { BodyShapeLimits } from './body-shape.js';
 import { describeEndpoints } from './endpoints-list.js';
 import { invocationRoutes } from './invocations.js';
+import { openApiDocument } from './openapi.js';
 import { renderMlflowError, rendererFor } from './render.js';
 import { v2Routes } from './v2.js';
 import type { RolloutController } from '../rollout/controller.js';
@@ -52,11 +53,15 @@ export interface AppOptions {
    * /admin/*, /ui) on the admin port; both answer the probes.
    */
   surface: 'all' | 'serving' | 'admin';
+  /** --public-openapi: /openapi.json without credentials */
+  publicOpenapi: boolean;
+  /** --admin-port, named in /openapi.json */
+  adminPort: number | null;
 }
 
 const JSON_TYPE = { 'Content-Type': 'application/json' };
 
-export function createApp({ gateway, metrics, logger, timeoutSeconds, maxQueue, rollouts, dashboard, maxBodyBytes, bodyShape, auth, accessLog, surface }: AppOptions): Hono<AppEnv> {
+export function createApp({ gateway, metrics, logger, timeoutSeconds, maxQueue, rollouts, dashboard, maxBodyBytes, bodyShape, auth, accessLog, surface, publicOpenapi, adminPort }: AppOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const deps = { scorer: new Scorer({ metrics, logger, timeoutSeconds, maxQueue }), metrics, logger, maxBodyBytes, bodyShape };
   if (tracingEnabled()) app.use('*', (c, next) => tracedRequest(c.req.method, c.req.path, (h) => c.req.header(h), next, () => ({ status: c.res.status, route: c.req.routePath })));
@@ -88,6 +93,7 @@ export function createApp({ gateway, metrics, logger, timeoutSeconds, maxQueue, 
   app.use('/v2/*', async (c, next) => (c.req.path.startsWith('/v2/health/') ? next() : inference(c, next)));
   app.use('/v2', inference);
   app.use('/admin/*', inference);
+  if (!publicOpenapi) app.use('/openapi.json', inference);
   const monitoring = auth.metrics();
   app.use('/metrics', monitoring);
   app.use('/ui', monitoring);
@@ -101,6 +107,7 @@ export function createApp({ gateway, metrics, logger, timeoutSeconds, maxQueue, 
   if (surface !== 'serving') {
     app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }));
     app.get('/endpoints', (c) => c.json(describeEndpoints(gateway.endpoints, rollouts)));
+    app.get('/openapi.json', (c) => c.json(openApiDocument(gateway.endpoints, { auth: auth.schemes(), publicOpenapi, adminPort })));
     if (rollouts !== undefined) rolloutRoutes(app, rollouts);
     if (dashboard !== undefined) uiRoutes(app, dashboard);
   }

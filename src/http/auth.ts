@@ -115,6 +115,12 @@ export class Authenticator {
     this.credentials = loadCredentials(this.config, this.bcrypt);
   }
 
+  /** Which server-wide credentials are configured now (for /openapi.json). */
+  schemes(): { bearer: boolean; basic: boolean; metricsToken: boolean } {
+    const c = this.credentials;
+    return { bearer: c.bearer.size > 0, basic: c.basic !== null, metricsToken: c.metrics.size > 0 };
+  }
+
   close(): void {
     void this.bcrypt.close();
   }

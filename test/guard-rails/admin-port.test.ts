@@ -10,7 +10,7 @@ import { copyExampleRegistry } from '../helpers/registry.js';
 import { startFlowgate } from '../helpers/server.js';
 
 const BODY = JSON.stringify({ inputs: [[5.1, 3.5, 1.4, 0.2]] });
-const ADMIN_ROUTES = ['/metrics', '/endpoints', '/ui', '/admin/rollouts/iris'];
+const ADMIN_ROUTES = ['/metrics', '/endpoints', '/openapi.json', '/ui', '/admin/rollouts/iris'];
 
 describe('--admin-port', () => {
   let root: string;
