@@ -11,6 +11,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { readFileSync } from 'node:fs';
 import type { ServerOptions } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { createSecureContext } from 'node:tls';
 
 export interface ListenerLimits {
   headerTimeoutSeconds: number;
@@ -68,7 +69,13 @@ export function readTls(files: TlsFiles): { cert: Buffer; key: Buffer } {
       throw new Error(`cannot read the TLS ${what} ${file}: ${(err as Error).message}`);
     }
   };
-  return { cert: read(files.cert, 'certificate'), key: read(files.key, 'key') };
+  const pair = { cert: read(files.cert, 'certificate'), key: read(files.key, 'key') };
+  try {
+    createSecureContext(pair);
+  } catch (err) {
+    throw new Error(`the TLS certificate ${files.cert} and key ${files.key} do not load (PEM, and the key of that certificate): ${(err as Error).message}`);
+  }
+  return pair;
 }
 
 /** Binds `fetch` to host:port, over TLS when `tls` is given; resolves once listening. */

@@ -120,8 +120,33 @@ describe.skipIf(!hasOpenssl)('TLS on the listener', () => {
     expect(answer.peer).toBe('second');
   });
 
+  test('a drain tracks TLS connections: a request on an open keep-alive connection is answered with Connection: close', async () => {
+    const other = await startFlowgate('models:/iris/1', { trackingUri: root, workers: '0', tlsCert: join(dir, 'second.crt'), tlsKey: join(dir, 'second.key'), shutdownDelay: '0' });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const first = await post(other.url, ca, agent);
+      expect(first.status).toBe(200);
+      const shutdown = other.shutdown();
+      const during = await new Promise<{ status: number; connection: string | undefined; socket: unknown }>((resolve, reject) => {
+        const req = httpsRequest(`${other.url}/invocations`, { method: 'POST', ca, agent, headers: { 'Content-Type': 'application/json' } }, (res) => {
+          resolve({ status: res.statusCode!, connection: res.headers.connection, socket: res.socket });
+          res.resume();
+        });
+        req.on('error', reject);
+        req.end(BODY);
+      });
+      expect(during.socket).toBe(first.socket);
+      expect(during.status).toBe(200);
+      expect(during.connection).toBe('close');
+      await shutdown;
+    } finally {
+      agent.destroy();
+    }
+  });
+
   test('unreadable files, or only one of the two flags, fail the start', async () => {
     await expect(startFlowgate('models:/iris/1', { trackingUri: root, workers: '0', tlsCert: join(dir, 'absent.crt'), tlsKey: files.key })).rejects.toThrow(/cannot read the TLS certificate .*absent\.crt/);
     await expect(startFlowgate('models:/iris/1', { trackingUri: root, workers: '0', tlsCert: files.cert })).rejects.toThrow(/TLS needs both --tls-cert and --tls-key/);
+    await expect(startFlowgate('models:/iris/1', { trackingUri: root, workers: '0', tlsCert: join(dir, 'first.crt'), tlsKey: join(dir, 'second.key') })).rejects.toThrow(/the TLS certificate .*first\.crt and key .*second\.key do not load/);
   });
 });
