@@ -15,7 +15,7 @@ import { parseMLmodel } from '../../src/model/mlmodel.js';
 import { decodeJsonDocument } from '../../src/protocol/json-request.js';
 import { parseV2InferRequest } from '../../src/protocol/v2-request.js';
 import { scoringRequestSchema, signatureRequestSchema, v2InferRequestSchema } from '../../src/protocol/request-schemas.js';
-import { HAVE_SHARED, invocationExchanges, MLFLOW_REAL, servingExchanges, SKIP_SHARED_MESSAGE } from '../helpers/fixtures.js';
+import { HAVE_SHARED, invocationExchanges, type Exchange, MLFLOW_REAL, servingExchanges, SKIP_SHARED_MESSAGE } from '../helpers/fixtures.js';
 import { copyExampleRegistry } from '../helpers/registry.js';
 import { startGateway, type GatewayUnderTest } from '../routing/helpers.js';
 import { startFlowgate } from '../helpers/server.js';
@@ -111,6 +111,19 @@ describe('/openapi.json behind auth', () => {
   });
 });
 
+const NOT_JSON = Symbol('not a JSON /invocations body');
+
+/** The parsed body of a JSON /invocations request (NOT_JSON for CSV, other routes, bodies that do not parse). */
+function jsonInvocation(exchange: Exchange): unknown {
+  const { request } = exchange;
+  if (request.path !== '/invocations' || request.body === null || !/json/.test(request.headers['Content-Type'] ?? '')) return NOT_JSON;
+  try {
+    return JSON.parse(request.body) as unknown;
+  } catch {
+    return NOT_JSON;
+  }
+}
+
 describe.skipIf(!HAVE_SHARED)('the zod envelopes give the verdicts of real MLflow and of the decoders', () => {
   if (!HAVE_SHARED) console.warn(SKIP_SHARED_MESSAGE);
   const names = HAVE_SHARED ? readdirSync(join(MLFLOW_REAL, 'invocations')).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, '')) : [];
@@ -123,14 +136,9 @@ describe.skipIf(!HAVE_SHARED)('the zod envelopes give the verdicts of real MLflo
       const mlmodel = existsSync(mlmodelPath) ? parseMLmodel(readFileSync(mlmodelPath, 'utf8')) : null;
       const signature = mlmodel === null || mlmodel.signatureFromTypeHint ? null : mlmodel.signature;
       for (const exchange of invocationExchanges(MLFLOW_REAL, name)) {
-        const { request, response } = exchange;
-        if (request.path !== '/invocations' || request.body === null || !/json/.test(request.headers['Content-Type'] ?? '')) continue;
-        let doc: unknown;
-        try {
-          doc = JSON.parse(request.body);
-        } catch {
-          continue;
-        }
+        const doc = jsonInvocation(exchange);
+        if (doc === NOT_JSON) continue;
+        const { response } = exchange;
         const where = `${name} / ${exchange.case}`;
         if (response.status === 200) {
           expect(scoringRequestSchema.safeParse(doc).success, where).toBe(true);
@@ -147,14 +155,9 @@ describe.skipIf(!HAVE_SHARED)('the zod envelopes give the verdicts of real MLflo
     // the recorded error cases (empty object, two input fields, a list, ...) of the serving fixtures
     for (const dir of readdirSync(join(MLFLOW_REAL, 'serving'))) {
       for (const exchange of servingExchanges(dir)) {
-        const { request, response } = exchange;
-        if (request.path !== '/invocations' || request.body === null || !/json/.test(request.headers['Content-Type'] ?? '')) continue;
-        let doc: unknown;
-        try {
-          doc = JSON.parse(request.body);
-        } catch {
-          continue;
-        }
+        const doc = jsonInvocation(exchange);
+        if (doc === NOT_JSON) continue;
+        const { response } = exchange;
         const fits = scoringRequestSchema.safeParse(doc).success;
         if (response.status === 200) expect(fits, `${dir} / ${exchange.case}`).toBe(true);
         if (!fits) {
