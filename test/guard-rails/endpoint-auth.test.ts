@@ -30,6 +30,8 @@ endpoints:
   churn:
     variants: [{ model: "models:/iris/1" }]
     auth: { token_file: churn.tokens }
+  plain:
+    variants: [{ model: "models:/iris/1" }]
 default_endpoint: fraud
 `;
 
@@ -60,6 +62,10 @@ describe('per-endpoint tokens', () => {
     expect((await invoke(gw.server.url, '/endpoints/churn/invocations', bearer(CHURN))).status).toBe(200);
     expect((await invoke(gw.server.url, '/invocations', bearer(CHURN))).status).toBe(401);
     expect((await invoke(gw.server.url, '/endpoints/churn/invocations')).status).toBe(401);
+  });
+
+  test('an endpoint without its own tokens takes server-wide credentials only: with none configured, auth does not fall open', async () => {
+    for (const headers of [{}, bearer(FRAUD), bearer(FRAUD_ADMIN), bearer(CHURN)]) expect((await invoke(gw.server.url, '/endpoints/plain/invocations', headers)).status).toBe(401);
   });
 
   test('server-wide routes need a server-wide credential; probes stay open', async () => {
