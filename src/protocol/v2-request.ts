@@ -35,13 +35,13 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 /**
- * An infer request body: JSON, or (binary tensor extension) a JSON header of
+ * An infer request body: JSON text, or (binary tensor extension) bytes: a JSON header of
  * `headerLength` bytes followed by the bytes of the inputs that give a binary_data_size.
  */
-export function decodeV2InferBody(body: Buffer, headerLength: string | undefined): { doc: unknown; request: V2InferRequest } {
+export function decodeV2InferBody(body: string | Buffer, headerLength?: string): { doc: unknown; request: V2InferRequest } {
   let json = body;
   let binary: Buffer | null = null;
-  if (headerLength !== undefined) {
+  if (typeof body !== 'string' && headerLength !== undefined) {
     const n = /^\s*\d+\s*$/.test(headerLength) ? Number(headerLength) : NaN;
     if (!(n <= body.length)) {
       throw bad(`Inference-Header-Content-Length must be the byte length of the JSON header (at most the body's ${body.length} bytes); got '${headerLength}'.`);
@@ -51,7 +51,7 @@ export function decodeV2InferBody(body: Buffer, headerLength: string | undefined
   }
   let doc: unknown;
   try {
-    doc = parseJsonLenient(json.toString('utf8'));
+    doc = parseJsonLenient(typeof json === 'string' ? json : json.toString('utf8'));
   } catch (err) {
     throw bad(`The ${binary === null ? 'body' : 'JSON header'} is not valid JSON: ${(err as Error).message}`);
   }
