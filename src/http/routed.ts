@@ -65,7 +65,7 @@ export async function scoreRoute<P, D extends DecodedRequest>(c: Context<AppEnv>
   if (headerLength === undefined) {
     text = body = bytes.toString('utf8');
   } else {
-    body = { bytes, headerLength };
+    body = { bytes, headerLength, maxElements: deps.bodyShape.maxElements };
     // The shape limits apply to the JSON header; a length that does not fit is the codec's 400.
     const n = Number(headerLength);
     text = Number.isInteger(n) && n >= 0 && n <= bytes.length ? bytes.toString('utf8', 0, n) : '{}';

@@ -22,10 +22,11 @@ export interface DecodedRequest {
 
 /**
  * A request body as the HTTP layer read it: text, or (V2's binary tensor data extension) the
- * bytes whose first `headerLength` (Inference-Header-Content-Length, as sent) are the JSON header.
+ * bytes whose first `headerLength` (Inference-Header-Content-Length, as sent) are the JSON header,
+ * with the --max-elements bound for the binary tensors' elements.
  * Plain data, so a replica thread gets it as it is.
  */
-export type RequestPayload = string | { bytes: Uint8Array; headerLength: string };
+export type RequestPayload = string | { bytes: Uint8Array; headerLength: string; maxElements: number };
 
 /** A response body: text (JSON, `application/json`), or JSON followed by binary tensor data. */
 export type ResponsePayload = string | { bytes: Uint8Array; headerLength: number };
@@ -110,7 +111,7 @@ export const V2_CODEC: Codec<V2Body> = {
   name: 'v2',
   parse(payload) {
     if (typeof payload === 'string') return decodeV2InferBody(payload);
-    return decodeV2InferBody(Buffer.from(payload.bytes.buffer, payload.bytes.byteOffset, payload.bytes.byteLength), payload.headerLength);
+    return decodeV2InferBody(Buffer.from(payload.bytes.buffer, payload.bytes.byteOffset, payload.bytes.byteLength), payload.headerLength, payload.maxElements);
   },
   routingDoc: (body) => body.doc,
   decode: (body, version) => ({ input: v2ModelInput(body.request.inputs, version.inputSchema), params: body.request.parameters }),

@@ -140,6 +140,17 @@ describe.skipIf(!have)('V2 binary tensor data on a float16 ONNX model', () => {
     expect(json.error).toMatch(message);
   });
 
+  test('binary elements count against --max-elements, like JSON values', async () => {
+    const limited = await startFlowgate(fixture, { maxElements: '8' });
+    try {
+      const { body, headers } = binaryRequest(header(18), halves(flatInput()));
+      const res = await fetch(`${limited.url}/v2/models/onnx_fp16/infer`, { method: 'POST', headers, body });
+      expect([res.status, await res.json()]).toEqual([400, { error: 'The request has more than the limit of 8 values.' }]);
+    } finally {
+      await limited.close();
+    }
+  });
+
   test('a malformed request leaves the server serving', async () => {
     const { body, headers } = binaryRequest(header(18), halves(flatInput()));
     expect((await post(body, headers)).status).toBe(200);
