@@ -4,8 +4,8 @@
  * (metric-series.ts): a request adds numbers, it does not hash labels.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { pythonWorkerMemory } from '../flavors/python/live.js';
 import { SeriesCounter, SeriesHistogram, type CounterSeries, type HistogramSeries } from './metric-series.js';
+import { workerProcessMemory } from './model/worker-processes.js';
 import type { BatchObserver } from './serving/batcher.js';
 
 // From 0.5 ms: a tree or linear model answers in well under a millisecond.
@@ -88,7 +88,7 @@ export class Metrics {
       registers,
       async collect() {
         this.reset();
-        for (const w of await pythonWorkerMemory()) this.set({ model: w.model, pid: String(w.pid) }, w.bytes);
+        for (const w of await workerProcessMemory()) this.set({ model: w.model, pid: String(w.pid) }, w.bytes);
       },
     });
     this.configReloads = new Counter({ name: 'flowgate_config_reloads_total', help: 'Re-reads of a changed endpoints file, by outcome (applied, rejected)', labelNames: ['outcome'], registers });
