@@ -20,7 +20,7 @@ async function npm(args: string[]): Promise<{ stdout: string; stderr: string }> 
   return run('npm', args, { cwd: repo, env });
 }
 
-const npmHasInstallScripts = await npm(['help', 'install-scripts'])
+const npmHasInstallScripts = await npm(['install-scripts', 'ls'])
   .then(() => true)
   .catch(() => false);
 if (!npmHasInstallScripts) console.warn('npm-install-policy: this npm has no `install-scripts` command (it predates allowScripts): the review check is skipped');
