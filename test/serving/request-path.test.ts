@@ -197,7 +197,7 @@ describe('over HTTP', () => {
     const res = await fetch(`${url}/v2/models/iris/infer`);
     expect(res.status).toBe(405);
     expect(res.headers.get('allow')).toBe('POST');
-    expect(Object.keys(await res.json())).toEqual(['error']);
+    expect(Object.keys((await res.json()) as object)).toEqual(['error']);
     const ping = await fetch(`${url}/ping`, { method: 'POST' });
     expect([ping.status, ping.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
     expect(await ping.json()).toMatchObject({ error_code: 'BAD_REQUEST' });
