@@ -98,27 +98,26 @@ abstract class SeriesMetric<S extends { labels: Labels }> {
   }
 }
 
-export class SeriesCounter extends SeriesMetric<CounterSeries> {
+/** Counters and gauges: one sample per series, its value. */
+abstract class SeriesOfValues<S extends { labels: Labels; value: number }> extends SeriesMetric<S> {
+  protected samples(s: S): Sample[] {
+    return [{ labels: s.labels, value: s.value }];
+  }
+}
+
+export class SeriesCounter extends SeriesOfValues<CounterSeries> {
   readonly type = 'counter';
 
   protected create(labels: Labels): CounterSeries {
     return new CounterSeries(labels);
   }
-
-  protected samples(s: CounterSeries): Sample[] {
-    return [{ labels: s.labels, value: s.value }];
-  }
 }
 
-export class SeriesGauge extends SeriesMetric<GaugeSeries> {
+export class SeriesGauge extends SeriesOfValues<GaugeSeries> {
   readonly type = 'gauge';
 
   protected create(labels: Labels): GaugeSeries {
     return new GaugeSeries(labels);
-  }
-
-  protected samples(s: GaugeSeries): Sample[] {
-    return [{ labels: s.labels, value: s.value }];
   }
 }
 
