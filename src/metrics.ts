@@ -4,8 +4,8 @@
  * (metric-series.ts): a request adds numbers, it does not hash labels.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { pythonWorkerMemory } from '../flavors/python/live.js';
-import { SeriesCounter, SeriesHistogram, type CounterSeries, type HistogramSeries } from './metric-series.js';
+import { SeriesCounter, SeriesGauge, SeriesHistogram, type CounterSeries, type HistogramSeries } from './metric-series.js';
+import { workerProcessMemory } from './model/worker-processes.js';
 import type { BatchObserver } from './serving/batcher.js';
 
 // From 0.5 ms: a tree or linear model answers in well under a millisecond.
@@ -43,6 +43,8 @@ export class Metrics {
   readonly authFailures: Counter<'reason'>;
   /** requests refused because their model's queue was full */
   readonly queueFull: Counter<'model'>;
+  /** requests in their model's bounded queue (--max-queue) now, by endpoint and variant */
+  readonly queueDepth: SeriesGauge;
   /** adaptive batching: requests per model call, and each request's wait for its batch */
   readonly batchSize: SeriesHistogram;
   readonly batchQueue: SeriesHistogram;
@@ -79,6 +81,12 @@ export class Metrics {
     this.clientClosed = new Counter({ name: 'flowgate_client_closed_total', help: 'Requests whose client closed the connection before sending the whole body', registers });
     this.authFailures = new Counter({ name: 'flowgate_auth_failures_total', help: 'Requests refused with 401: no token (missing), not a bearer token (malformed), or a wrong token (invalid)', labelNames: ['reason'], registers });
     this.queueFull = new Counter({ name: 'flowgate_queue_full_total', help: "Requests refused with 503 because their model had --max-queue requests in flight", labelNames: ['model'], registers });
+    this.queueDepth = new SeriesGauge(
+      'flowgate_queue_depth',
+      "Requests in their model's serving queue now (admitted against --max-queue: waiting for the model, a batch or a thread, or running), by endpoint and variant",
+      variant,
+      r,
+    );
     this.batchSize = new SeriesHistogram('flowgate_batch_size', 'Requests run as one model call by adaptive batching, per model', ['model'], BATCH_SIZE_BUCKETS, r);
     this.batchQueue = new SeriesHistogram('flowgate_batch_queue_seconds', 'Time a request waited for its batch to start, per model', ['model'], LATENCY_BUCKETS, r);
     new Gauge({
@@ -88,7 +96,7 @@ export class Metrics {
       registers,
       async collect() {
         this.reset();
-        for (const w of await pythonWorkerMemory()) this.set({ model: w.model, pid: String(w.pid) }, w.bytes);
+        for (const w of await workerProcessMemory()) this.set({ model: w.model, pid: String(w.pid) }, w.bytes);
       },
     });
     this.configReloads = new Counter({ name: 'flowgate_config_reloads_total', help: 'Re-reads of a changed endpoints file, by outcome (applied, rejected)', labelNames: ['outcome'], registers });

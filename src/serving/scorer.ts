@@ -12,6 +12,7 @@
  */
 import type { Logger } from 'pino';
 import { MlflowError } from '../errors.js';
+import type { GaugeSeries } from '../metric-series.js';
 import type { Metrics } from '../metrics.js';
 import { payloadSize, runPipeline, type Codec, type DecodedRequest, type PipelineResult, type RequestPayload, type ResponsePayload } from './codec.js';
 import { Timeout, withDeadline } from './deadline.js';
@@ -81,7 +82,19 @@ export class Scorer {
   /** requests in flight per served model: the bounded queue */
   private readonly inFlight = new WeakMap<ServedModel, number>();
 
+  /** flowgate_queue_depth's series per variant, held so a request adds a number */
+  private readonly depthSeries = new WeakMap<ScoringVariant, GaugeSeries>();
+
   constructor(private readonly options: ScorerOptions) {}
+
+  private queueDepth(variant: ScoringVariant): GaugeSeries {
+    let series = this.depthSeries.get(variant);
+    if (series === undefined) {
+      series = this.options.metrics.queueDepth.with(variant.labels);
+      this.depthSeries.set(variant, series);
+    }
+    return series;
+  }
 
   async score<P, D extends DecodedRequest>(request: ScoreRequest<P, D>): Promise<ScoreOutcome> {
     const started = performance.now();
@@ -109,6 +122,8 @@ export class Scorer {
       return { ok: false, error: new MlflowError('TEMPORARILY_UNAVAILABLE', `Model '${endpoint.name}' is not loaded yet.`), answered: null };
     }
     this.inFlight.set(served, queued + 1);
+    const depth = this.queueDepth(variant);
+    depth.inc();
     const version = lease.version;
     const shadowed = endpoint.shadows.length > 0;
     const work = this.execute(version, codec, body, endpoint.name, shadowed || endpoint.remembersPredictions, variant.name);
@@ -116,6 +131,7 @@ export class Scorer {
     const ended = () => {
       lease.release();
       this.inFlight.set(served, this.inFlight.get(served)! - 1);
+      depth.dec();
     };
     work.done.then(ended, ended);
     const answered = { variant, version };

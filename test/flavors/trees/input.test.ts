@@ -111,7 +111,7 @@ describe.skipIf(!HAVE)('tree flavors: input columns', () => {
 
   it('LightGBM Booster: an ndarray of numbers as text, booleans and nulls reads as numpy\'s astype(float32)', async () => {
     const c = lc!;
-    const values = Array.from(c.X, (v, i) => (Number.isNaN(v) ? null : i % 3 === 0 ? String(v) : v));
+    const values: unknown[] = Array.from(c.X, (v, i) => (Number.isNaN(v) ? null : i % 3 === 0 ? String(v) : v));
     values[1] = true;
     const X = Float64Array.from(c.X, Math.fround);
     X[1] = 1;
