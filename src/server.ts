@@ -19,7 +19,7 @@ import { createApp } from './http/app.js';
 import { startTracing, stopTracing } from './tracing.js';
 import { ListenerDrain } from './http/drain.js';
 import { loadAuth } from './http/auth.js';
-import { maxConnections, serverOptions } from './http/listener.js';
+import { countRefusals, maxConnections, serverOptions } from './http/listener.js';
 import { Metrics } from './metrics.js';
 import { openRegistryEditor } from './registry/editor.js';
 import { RolloutController } from './rollout/controller.js';
@@ -114,6 +114,7 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
     server = await new Promise((resolve, reject) => {
       const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port, serverOptions: serverOptions(config.listener) }, () => resolve(s));
       s.maxConnections = maxConnections(config.listener);
+      countRefusals(s as HttpServer, metrics);
       drain = new ListenerDrain(s as HttpServer);
       s.once('error', reject);
     });
