@@ -19,13 +19,14 @@
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { REFUSAL_REASONS } from '../../src/metrics.js';
 import { HAVE_SHARED, MLFLOW_REAL, REPO, servingExchanges } from '../helpers/fixtures.js';
 import { copyExampleRegistry, setAlias } from '../helpers/registry.js';
 import { startServeProcess, type ServeProcess } from '../helpers/serve-process.js';
+import { trickler } from '../helpers/slow-clients.js';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 600);
 const CONCURRENCY = Number(process.env.SOAK_CONCURRENCY ?? 16);
@@ -167,24 +168,6 @@ function send(agent: http.Agent, base: URL, c: Case): Promise<Outcome> {
   });
 }
 
-/** A connection trickling one byte every 2 s after `head`; resolves when the server closes it, with how long it stayed open. */
-function trickler(port: number, head: string, trickle: string): { closedAfterMs: Promise<number>; socket: Socket } {
-  const socket = connect(port, '127.0.0.1');
-  const start = Date.now();
-  let i = 0;
-  const timer = setInterval(() => socket.writable && socket.write(trickle[i++ % trickle.length]!), 2000);
-  socket.on('connect', () => socket.write(head));
-  socket.on('error', () => undefined);
-  socket.resume();
-  const closedAfterMs = new Promise<number>((resolve) =>
-    socket.on('close', () => {
-      clearInterval(timer);
-      resolve(Date.now() - start);
-    }),
-  );
-  return { closedAfterMs, socket };
-}
-
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -292,12 +275,12 @@ test(`soak: ${SECONDS} s of mixed traffic with a hot reload every ${RELOAD_SECON
     const openSlow = () => {
       if (elapsed() > SECONDS - 40) return;
       for (let i = 0; i < 10; i++) {
-        const t = trickler(Number(base.port), 'POST /invocations HTTP/1.1\r\nHost: x\r\n', 'X-Slow: a\r\n');
+        const t = trickler(Number(base.port), 'POST /invocations HTTP/1.1\r\nHost: x\r\n', 'X-Slow: a\r\n', 2000);
         slow.push(t.closedAfterMs);
         slowSockets.push(t.socket);
       }
       for (let i = 0; i < 3; i++) {
-        const t = trickler(Number(base.port), 'POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n', ' ');
+        const t = trickler(Number(base.port), 'POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n', ' ', 2000);
         slow.push(t.closedAfterMs);
         slowSockets.push(t.socket);
       }
