@@ -13,6 +13,16 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 const LOAD_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
+/**
+ * Why a guard rail refused a request or a connection (flowgate_requests_refused_total):
+ * a body past --max-body-size (413), JSON nested past --max-json-depth or more values than
+ * --max-elements (400), a connection past --max-connections (closed at accept), headers or
+ * a body not received within --header-timeout / --body-timeout (closed), a model queue
+ * at --max-queue (503).
+ */
+export const REFUSAL_REASONS = ['body_too_large', 'json_depth', 'too_many_elements', 'max_connections', 'header_timeout', 'body_timeout', 'queue_full'] as const;
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
+
 export interface ServedVersionLabels {
   identity: { name: string; version: string | null };
   flavor: string;
@@ -45,6 +55,8 @@ export class Metrics {
   readonly queueFull: Counter<'model'>;
   /** requests in their model's bounded queue (--max-queue) now, by endpoint and variant */
   readonly queueDepth: SeriesGauge;
+  /** requests and connections refused by a guard rail (limits, timeouts, caps), by reason */
+  readonly refused: Counter<'reason'>;
   /** adaptive batching: requests per model call, and each request's wait for its batch */
   readonly batchSize: SeriesHistogram;
   readonly batchQueue: SeriesHistogram;
@@ -87,6 +99,13 @@ export class Metrics {
       variant,
       r,
     );
+    this.refused = new Counter({
+      name: 'flowgate_requests_refused_total',
+      help: `Requests and connections refused by a guard rail, by reason: ${REFUSAL_REASONS.join(', ')}`,
+      labelNames: ['reason'],
+      registers,
+    });
+    for (const reason of REFUSAL_REASONS) this.refused.inc({ reason }, 0); // every reason shows, at 0, from the start
     this.batchSize = new SeriesHistogram('flowgate_batch_size', 'Requests run as one model call by adaptive batching, per model', ['model'], BATCH_SIZE_BUCKETS, r);
     this.batchQueue = new SeriesHistogram('flowgate_batch_queue_seconds', 'Time a request waited for its batch to start, per model', ['model'], LATENCY_BUCKETS, r);
     new Gauge({
@@ -100,6 +119,11 @@ export class Metrics {
       },
     });
     this.configReloads = new Counter({ name: 'flowgate_config_reloads_total', help: 'Re-reads of a changed endpoints file, by outcome (applied, rejected)', labelNames: ['outcome'], registers });
+  }
+
+  /** A request or connection refused by a guard rail. */
+  refuse(reason: RefusalReason): void {
+    this.refused.inc({ reason });
   }
 
   /** One HTTP request (every route), by the model version that answered it ('' for none). */

@@ -16,6 +16,7 @@ import type { RequestPayload } from '../serving/codec.js';
 import { BodyTooLarge, ClientClosed, readBodyBytes } from './body.js';
 import { csvShapeProblem, jsonShapeProblem, type BodyShapeLimits } from './body-shape.js';
 import type { AppEnv } from './context.js';
+import { lingerAfterResponse } from './linger.js';
 import type { ErrorRenderer } from './render.js';
 
 export interface RouteDeps {
@@ -53,7 +54,10 @@ export async function scoreRoute<P, D extends DecodedRequest>(c: Context<AppEnv>
   try {
     bytes = await readBodyBytes(c, route.maxBodyBytes ?? deps.maxBodyBytes);
   } catch (err) {
-    if (err instanceof BodyTooLarge) return bodyTooLarge(c, err, route.render);
+    if (err instanceof BodyTooLarge) {
+      deps.metrics.refuse('body_too_large');
+      return bodyTooLarge(c, err, route.render);
+    }
     if (!(err instanceof ClientClosed)) throw err;
     deps.metrics.clientClosed.inc();
     deps.logger.info({ reqId: c.get('requestId'), path: c.req.path }, err.message);
@@ -71,7 +75,10 @@ export async function scoreRoute<P, D extends DecodedRequest>(c: Context<AppEnv>
     text = Number.isInteger(n) && n >= 0 && n <= bytes.length ? bytes.toString('utf8', 0, n) : '{}';
   }
   const shapeProblem = (route.format === 'json' ? jsonShapeProblem : csvShapeProblem)(text, deps.bodyShape);
-  if (shapeProblem !== null) return route.render(new MlflowError('BAD_REQUEST', shapeProblem));
+  if (shapeProblem !== null) {
+    deps.metrics.refuse(shapeProblem.reason);
+    return route.render(new MlflowError('BAD_REQUEST', shapeProblem.message));
+  }
   const endpoint = route.endpoint();
   if (endpoint instanceof MlflowError) return route.render(endpoint);
   const outcome = await deps.scorer.score({ endpoint, codec: route.codec, body, header: headerReader(c), requestId: c.get('requestId'), pinned: route.pinned });
@@ -79,11 +86,13 @@ export async function scoreRoute<P, D extends DecodedRequest>(c: Context<AppEnv>
 }
 
 /**
- * 413 in the route's protocol, and the connection closed once it is written: the rest of
- * the body is never read (Node ends a `Connection: close` socket after the response).
+ * 413 in the route's protocol, and the connection closed after it: the rest of the body is
+ * read and discarded for a bounded while first (linger.ts), so that the client, still
+ * sending, receives the 413 rather than a reset.
  */
 function bodyTooLarge(c: Context<AppEnv>, err: BodyTooLarge, render: ErrorRenderer): Response {
   c.set('requestIdSent', true);
+  lingerAfterResponse(c.env.incoming);
   return render(new MlflowError('REQUEST_LIMIT_EXCEEDED', err.message, { status: 413 }), {
     'Content-Type': 'application/json',
     Connection: 'close',

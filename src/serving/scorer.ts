@@ -114,6 +114,7 @@ export class Scorer {
     const queued = this.inFlight.get(served) ?? 0;
     if (queued >= this.options.maxQueue) {
       this.options.metrics.queueFull.inc({ model: served.name });
+      this.options.metrics.refuse('queue_full');
       const error = new MlflowError('TEMPORARILY_UNAVAILABLE', `Model '${served.name}' has ${queued} requests in flight, its queue's bound (--max-queue): retry later.`);
       return { ok: false, error, answered: null };
     }

@@ -284,7 +284,7 @@ const CAN_MOUNT = (() => {
   rmSync(dir, { recursive: true, force: true });
   return true;
 })();
-if (!CAN_MOUNT) console.warn('cannot mount a tmpfs here (needs root): skipping the disk-full and read-only cache tests');
+if (!CAN_MOUNT) console.warn('cannot mount a tmpfs here (needs root): skipping the disk-full and read-only cache tests (cache-disk-injected.test.ts injects them instead)');
 
 describe.skipIf(!HAVE_SHARED || !CAN_MOUNT)('cache directory faults', () => {
   let mounted: string | null = null;
