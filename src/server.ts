@@ -19,7 +19,7 @@ import { createApp } from './http/app.js';
 import { startTracing, stopTracing } from './tracing.js';
 import { ListenerDrain } from './http/drain.js';
 import { Authenticator } from './http/auth.js';
-import { listen, reloadTls } from './http/listener.js';
+import { countRefusals, listen, reloadTls } from './http/listener.js';
 import { Metrics } from './metrics.js';
 import { openRegistryEditor } from './registry/editor.js';
 import { RolloutController } from './rollout/controller.js';
@@ -122,6 +122,7 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
   let admin: ServerType | null = null;
   try {
     server = await listen(app.fetch, config.host, config.port, config.listener, config.tls);
+    countRefusals(server as HttpServer, metrics);
     if (config.adminPort !== null) admin = await listen(createApp({ ...appOptions, surface: 'admin' }).fetch, config.host, config.adminPort, config.listener, null);
   } catch (err) {
     server?.close();

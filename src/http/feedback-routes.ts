@@ -67,7 +67,10 @@ export function feedbackRoutes(app: Hono<AppEnv>, gateway: Gateway, metrics: Met
     try {
       doc = JSON.parse(await readBodyText(c, endpoint.maxBodyBytes ?? maxBodyBytes));
     } catch (err) {
-      if (err instanceof BodyTooLarge) return error(413, err.message);
+      if (err instanceof BodyTooLarge) {
+        metrics.refuse('body_too_large');
+        return error(413, err.message);
+      }
       return error(400, `The body is not valid JSON: ${(err as Error).message}`);
     }
     const parsed = feedbackBodySchema.safeParse(doc);

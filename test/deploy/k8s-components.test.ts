@@ -112,7 +112,7 @@ describe.skipIf(!hasKubectl)('examples/k8s-production: the base with the service
     expect(of('Deployment').spec.template.metadata.annotations).toBeUndefined();
   });
 
-  it('alerts on error rate, p99, reload failures, registry poll errors and shadow disagreement, from metrics flowgate exposes', () => {
+  it('alerts on error rate, p99, reload failures, registry poll errors, shadow disagreement, internal errors and refusals, from metrics flowgate exposes', () => {
     const rules = of('PrometheusRule').spec.groups.flatMap((g: any) => g.rules);
     expect(rules.map((r: any) => r.alert)).toEqual([
       'FlowgateHighErrorRate',
@@ -120,6 +120,9 @@ describe.skipIf(!hasKubectl)('examples/k8s-production: the base with the service
       'FlowgateModelReloadFailures',
       'FlowgateRegistryPollErrors',
       'FlowgateShadowDisagreement',
+      'FlowgateInternalErrors',
+      'FlowgateOverloaded',
+      'FlowgateClientsRefused',
     ]);
     for (const rule of rules) {
       const used = promqlMetrics(rule.expr);

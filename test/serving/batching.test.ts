@@ -160,7 +160,7 @@ describe.skipIf(!HAVE_SHARED)('batching on the PyTorch-exported ONNX MLP', () =>
     for (const b of bodies) {
       const out = await plain.score(b.codec, b.body);
       expect(out.ok).toBe(true);
-      expected.push(out.ok ? out.body : '');
+      expected.push(out.ok && typeof out.body === 'string' ? out.body : '');
     }
     const busy = await scorerFor(batched);
     const outcomes = await Promise.all(bodies.map((b) => busy.score(b.codec, b.body)));
