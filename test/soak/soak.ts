@@ -11,8 +11,9 @@
  *
  * Checks: no unexpected status or connection error; every reload seen in the answers
  * (the new version answers within 10 s); RSS flat (at the end at most 1.3x the RSS after
- * warm-up); p99 of valid requests stable by window (each at most 3x the median window's,
- * plus 50 ms); every slow client closed by the server; no 500s of ours; a clean exit on
+ * warm-up); p99 of valid requests stable by window (the later half of the windows' median
+ * at most 2x the earlier half's, plus 50 ms: other load on the machine moves single windows,
+ * a leak or a slowing server shows as a rise); every slow client closed by the server; no 500s of ours; a clean exit on
  * SIGTERM. Writes a report (test/soak/RESULTS.md for runs of 300 s or more, else
  * test/.generated/soak-results.md; SOAK_RESULTS overrides) and prints
  * `soak: N passed, M failed` for .ci/run.
@@ -20,6 +21,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { Socket } from 'node:net';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { REFUSAL_REASONS } from '../../src/metrics.js';
@@ -228,6 +230,7 @@ test(`soak: ${SECONDS} s of mixed traffic with a hot reload every ${RELOAD_SECON
     const base = new URL(server.url);
     const pid = server.child.pid!;
     const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY * 2 });
+    const loadBefore = loadavg()[0]!;
     const t0 = Date.now();
     const elapsed = () => (Date.now() - t0) / 1000;
     const end = t0 + SECONDS * 1000;
@@ -306,6 +309,10 @@ test(`soak: ${SECONDS} s of mixed traffic with a hot reload every ${RELOAD_SECON
     const p99s = windows.map((w) => percentile([...w].sort((a, b) => a - b), 99));
     const held = p99s.filter((_, i) => (i + 1) * WINDOW_SECONDS > WARMUP_SECONDS && (i + 1) * WINDOW_SECONDS <= SECONDS);
     const median = percentile([...held].sort((a, b) => a - b), 50);
+    // Stability as a trend: the machine's other load makes single windows jump; a leak or a slowing server shows as a rise.
+    const half = Math.floor(held.length / 2);
+    const early = percentile(held.slice(0, half).sort((a, b) => a - b), 50);
+    const late = percentile(held.slice(held.length - half).sort((a, b) => a - b), 50);
     const seen = reloads.filter((r) => r.seenAt !== null && r.seenAt <= RELOAD_GRACE_MS).length;
     const judged = reloads.filter((r) => Date.now() - r.t > RELOAD_GRACE_MS || r.seenAt !== null);
     const closedBySlow = slowOutcomes.filter((ms) => ms <= 45_000).length;
@@ -316,9 +323,9 @@ test(`soak: ${SECONDS} s of mixed traffic with a hot reload every ${RELOAD_SECON
       { name: `every reload answered by the new version within ${RELOAD_GRACE_MS / 1000} s`, ok: judged.length > 0 ? seen === judged.length : SECONDS < RELOAD_SECONDS, detail: `${seen} of ${judged.length}` },
       { name: 'RSS flat: at the end at most 1.3x the RSS after warm-up', ok: rssEnd <= rssWarm * 1.3, detail: `${mb(rssWarm)} → ${mb(rssEnd)} (max ${mb(rssMax)})` },
       {
-        name: 'p99 stable: every window at most 3x the median window, plus 50 ms',
-        ok: held.length > 0 && held.every((p) => p <= 3 * median + 50),
-        detail: `median ${median.toFixed(1)} ms, max ${Math.max(...held).toFixed(1)} ms`,
+        name: 'p99 stable: the later half of the windows at most 2x the earlier half (medians), plus 50 ms',
+        ok: held.length > 1 && late <= 2 * early + 50,
+        detail: `earlier ${early.toFixed(1)} ms, later ${late.toFixed(1)} ms; windows: median ${median.toFixed(1)} ms, max ${Math.max(...held).toFixed(1)} ms`,
       },
       { name: 'every slow client closed by the server within 45 s', ok: closedBySlow === slowOutcomes.length && slowOutcomes.length > 0, detail: `${closedBySlow} of ${slowOutcomes.length}` },
       { name: 'clean exit on SIGTERM', ok: exit.code === 0, detail: `exit ${exit.code ?? exit.signal}` },
@@ -336,7 +343,8 @@ test(`soak: ${SECONDS} s of mixed traffic with a hot reload every ${RELOAD_SECON
       '',
       `Written by \`npm run soak\` (test/soak/soak.ts) on ${new Date().toISOString()}: ${SECONDS} s, ${CONCURRENCY} connections at saturation, ` +
         `a hot reload (@champion moved in the file store) every ${RELOAD_SECONDS} s, warm-up ${WARMUP_SECONDS} s. ` +
-        `Machine: ${process.env.SOAK_MACHINE ?? `${(await import('node:os')).availableParallelism()} cores, shared with other work`}.`,
+        `Machine: ${availableParallelism()} cores, load average ${loadBefore.toFixed(1)} at the start and ${loadavg()[0]!.toFixed(1)} at the end ` +
+        `(the load generator runs on the same cores${loadBefore > availableParallelism() ? '; the machine was shared with other work, so latencies are the loaded machine\'s' : ''}).`,
       '',
       '## Checks',
       '',
@@ -362,7 +370,8 @@ test(`soak: ${SECONDS} s of mixed traffic with a hot reload every ${RELOAD_SECON
       '|---|---|---|---|',
       ...windows.map((w, i) => {
         const sorted = [...w].sort((a, b) => a - b);
-        return `| ${i + 1}${(i + 1) * WINDOW_SECONDS <= WARMUP_SECONDS ? ' (warm-up)' : ''} | ${w.length} | ${percentile(sorted, 50).toFixed(1)} | ${percentile(sorted, 99).toFixed(1)} |`;
+        const label = (i + 1) * WINDOW_SECONDS <= WARMUP_SECONDS ? ' (warm-up)' : (i + 1) * WINDOW_SECONDS > SECONDS ? ' (the last answers, not judged)' : '';
+        return `| ${i + 1}${label} | ${w.length} | ${percentile(sorted, 50).toFixed(1)} | ${percentile(sorted, 99).toFixed(1)} |`;
       }),
       '',
       '## flowgate_requests_refused_total at the end',
