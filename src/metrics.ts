@@ -79,7 +79,7 @@ export class Metrics {
     this.shadowDropped = new SeriesCounter('flowgate_shadow_dropped_total', 'Shadow requests dropped because the shadow queue was full', variant, r);
     this.internalErrors = new Counter({ name: 'flowgate_internal_errors_total', help: "Requests that failed on flowgate's own bug (500 INTERNAL_ERROR, logged with a stack)", registers });
     this.clientClosed = new Counter({ name: 'flowgate_client_closed_total', help: 'Requests whose client closed the connection before sending the whole body', registers });
-    this.authFailures = new Counter({ name: 'flowgate_auth_failures_total', help: 'Requests refused with 401: no token (missing), not a bearer token (malformed), or a wrong token (invalid)', labelNames: ['reason'], registers });
+    this.authFailures = new Counter({ name: 'flowgate_auth_failures_total', help: 'Requests refused by auth: 401 for no credentials (missing), an unreadable Authorization header (malformed) or wrong credentials (invalid); 403 for x-flowgate-variant without an admin token (forbidden_override); 503 when too many basic-auth checks wait (busy)', labelNames: ['reason'], registers });
     this.queueFull = new Counter({ name: 'flowgate_queue_full_total', help: "Requests refused with 503 because their model had --max-queue requests in flight", labelNames: ['model'], registers });
     this.queueDepth = new SeriesGauge(
       'flowgate_queue_depth',

@@ -12,7 +12,8 @@ import type { Metrics } from '../metrics.js';
 import type { Codec, DecodedRequest } from '../serving/codec.js';
 import type { ScoreOutcome, Scorer } from '../serving/scorer.js';
 import type { HeaderReader, ScoringEndpoint } from '../serving/scoring-endpoint.js';
-import { BodyTooLarge, ClientClosed, readBodyText } from './body.js';
+import type { RequestPayload } from '../serving/codec.js';
+import { BodyTooLarge, ClientClosed, readBodyBytes } from './body.js';
 import { csvShapeProblem, jsonShapeProblem, type BodyShapeLimits } from './body-shape.js';
 import type { AppEnv } from './context.js';
 import type { ErrorRenderer } from './render.js';
@@ -37,15 +38,20 @@ export interface ScoringRoute<P, D extends DecodedRequest> {
   pinned?: string | undefined;
   /** the endpoint's own body limit (flowgate.yaml `max_body_size`), read before the body */
   maxBodyBytes?: number | null | undefined;
+  /**
+   * V2's binary tensor data extension: the request header giving the JSON header's byte length;
+   * when a request sends it, the codec gets the body's bytes and that length.
+   */
+  binaryHeader?: string;
 }
 
 /** Nginx's "client closed request": never sent (the client is gone), only counted. */
 const CLIENT_CLOSED = 499;
 
 export async function scoreRoute<P, D extends DecodedRequest>(c: Context<AppEnv>, route: ScoringRoute<P, D>, deps: RouteDeps): Promise<Response> {
-  let body: string;
+  let bytes: Buffer;
   try {
-    body = await readBodyText(c, route.maxBodyBytes ?? deps.maxBodyBytes);
+    bytes = await readBodyBytes(c, route.maxBodyBytes ?? deps.maxBodyBytes);
   } catch (err) {
     if (err instanceof BodyTooLarge) return bodyTooLarge(c, err, route.render);
     if (!(err instanceof ClientClosed)) throw err;
@@ -53,7 +59,18 @@ export async function scoreRoute<P, D extends DecodedRequest>(c: Context<AppEnv>
     deps.logger.info({ reqId: c.get('requestId'), path: c.req.path }, err.message);
     return new Response(null, { status: CLIENT_CLOSED });
   }
-  const shapeProblem = (route.format === 'json' ? jsonShapeProblem : csvShapeProblem)(body, deps.bodyShape);
+  const headerLength = route.binaryHeader === undefined ? undefined : headerReader(c)(route.binaryHeader);
+  let body: RequestPayload;
+  let text: string;
+  if (headerLength === undefined) {
+    text = body = bytes.toString('utf8');
+  } else {
+    body = { bytes, headerLength, maxElements: deps.bodyShape.maxElements };
+    // The shape limits apply to the JSON header; a length that does not fit is the codec's 400.
+    const n = Number(headerLength);
+    text = Number.isInteger(n) && n >= 0 && n <= bytes.length ? bytes.toString('utf8', 0, n) : '{}';
+  }
+  const shapeProblem = (route.format === 'json' ? jsonShapeProblem : csvShapeProblem)(text, deps.bodyShape);
   if (shapeProblem !== null) return route.render(new MlflowError('BAD_REQUEST', shapeProblem));
   const endpoint = route.endpoint();
   if (endpoint instanceof MlflowError) return route.render(endpoint);
@@ -92,7 +109,14 @@ function respondScored(c: Context<AppEnv>, outcome: ScoreOutcome, render: ErrorR
         : { 'Content-Type': 'application/json', 'x-flowgate-endpoint': variant.labels.endpoint, 'x-flowgate-variant': variant.name, 'x-flowgate-model': version.identity.name, 'x-flowgate-version': number, 'x-request-id': id };
   }
   c.set('requestIdSent', true);
-  if (outcome.ok) return new Response(outcome.body, { status: 200, headers });
+  if (outcome.ok) {
+    const body = outcome.body;
+    if (typeof body === 'string') return new Response(body, { status: 200, headers });
+    // Binary tensor data: the JSON header, then the outputs' bytes.
+    headers['Content-Type'] = 'application/octet-stream';
+    headers['Inference-Header-Content-Length'] = String(body.headerLength);
+    return new Response(body.bytes, { status: 200, headers });
+  }
   if (outcome.error.status === 503) headers['Retry-After'] = '1'; // a full queue, or a model not loaded yet
   return render(outcome.error, headers);
 }

@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import { MlflowError } from '../errors.js';
 import type { GaugeSeries } from '../metric-series.js';
 import type { Metrics } from '../metrics.js';
-import { runPipeline, type Codec, type DecodedRequest, type PipelineResult } from './codec.js';
+import { payloadSize, runPipeline, type Codec, type DecodedRequest, type PipelineResult, type RequestPayload, type ResponsePayload } from './codec.js';
 import { Timeout, withDeadline } from './deadline.js';
 import type { Lease, LoadedVersion } from './loaded-version.js';
 import type { ServedModel } from './served-model.js';
@@ -25,7 +25,7 @@ import { bindTraceContext, traced } from '../tracing.js';
 export interface ScoreRequest<P, D extends DecodedRequest> {
   endpoint: ScoringEndpoint;
   codec: Codec<P, D>;
-  body: string;
+  body: RequestPayload;
   header: HeaderReader;
   requestId: string;
   /** the registry version the request names (V2 `versions/{v}`) */
@@ -39,7 +39,7 @@ export interface Answered {
 }
 
 export type ScoreOutcome =
-  | { ok: true; body: string; answered: Answered }
+  | { ok: true; body: ResponsePayload; answered: Answered }
   | { ok: false; error: MlflowError; answered: Answered | null };
 
 export interface ScorerOptions {
@@ -62,12 +62,12 @@ class RequestBody<P> {
   private parsed: { value: P } | null = null;
 
   constructor(
-    readonly text: string,
+    readonly payload: RequestPayload,
     private readonly codec: Codec<P, DecodedRequest>,
   ) {}
 
   get(wantDoc: boolean): P {
-    this.parsed ??= { value: this.codec.parse(this.text, wantDoc) };
+    this.parsed ??= { value: this.codec.parse(this.payload, wantDoc) };
     return this.parsed.value;
   }
 }
@@ -154,8 +154,8 @@ export class Scorer {
 
   /** The pipeline on `version`: on a replica thread for a large body when it has replicas, else inline. */
   private execute<P, D extends DecodedRequest>(version: LoadedVersion, codec: Codec<P, D>, body: RequestBody<P>, endpoint: string, wantPredictions: boolean, variant: string): Work {
-    if (body.text.length >= INLINE_MAX_BYTES) {
-      const job = version.offload(codec.name, body.text, endpoint, wantPredictions);
+    if (payloadSize(body.payload) >= INLINE_MAX_BYTES) {
+      const job = version.offload(codec.name, body.payload, endpoint, wantPredictions);
       if (job !== null) return job;
     }
     const done = (async () => runPipeline(codec, body.get(false), version, endpoint, wantPredictions, variant))();

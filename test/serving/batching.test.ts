@@ -192,7 +192,7 @@ describe('batching settings in flowgate.yaml', () => {
       },
       default_endpoint: 'mlp',
     });
-    const spec = gatewaySpec(file);
+    const spec = gatewaySpec(file, () => []);
     const [mlp, plain] = spec.endpoints;
     expect(mlp!.variants.map((v) => v.batching)).toEqual([{ maxBatchSize: 32 }, { maxBatchSize: 1 }, { maxBatchSize: 32, maxBatchDelayMs: 2.5 }]);
     expect(plain!.variants[0]!.batching).toBeUndefined();
