@@ -67,7 +67,7 @@ describe('leases and the scorer', () => {
     const scorer = new Scorer({ metrics, logger, timeoutSeconds: 5, maxQueue: 8 });
     const buggy: Codec<string> = {
       ...(SCORING_CODECS.json as unknown as Codec<string>),
-      parse: (text) => text,
+      parse: (body) => body as string,
       routingDoc: () => undefined,
       decode: () => (undefined as unknown as { input: never }).input, // a TypeError, as a bug would
     };
