@@ -53,7 +53,7 @@ export class Metrics {
   readonly authFailures: Counter<'reason'>;
   /** requests refused because their model's queue was full */
   readonly queueFull: Counter<'model'>;
-  /** requests in their model's bounded queue (--max-queue) now, by endpoint and variant */
+  /** requests in their model's bounded queue (--max-queue) now, by endpoint, variant and model */
   readonly queueDepth: SeriesGauge;
   /** requests and connections refused by a guard rail (limits, timeouts, caps), by reason */
   readonly refused: Counter<'reason'>;
@@ -95,8 +95,8 @@ export class Metrics {
     this.queueFull = new Counter({ name: 'flowgate_queue_full_total', help: "Requests refused with 503 because their model had --max-queue requests in flight", labelNames: ['model'], registers });
     this.queueDepth = new SeriesGauge(
       'flowgate_queue_depth',
-      "Requests in their model's serving queue now (admitted against --max-queue: waiting for the model, a batch or a thread, or running), by endpoint and variant",
-      variant,
+      "Requests in their model's serving queue now (admitted against --max-queue: waiting for the model, a batch or a thread, or running), by endpoint, variant and model",
+      [...variant, 'model'],
       r,
     );
     this.refused = new Counter({

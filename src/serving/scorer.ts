@@ -90,7 +90,7 @@ export class Scorer {
   private queueDepth(variant: ScoringVariant): GaugeSeries {
     let series = this.depthSeries.get(variant);
     if (series === undefined) {
-      series = this.options.metrics.queueDepth.with(variant.labels);
+      series = this.options.metrics.queueDepth.with({ ...variant.labels, model: variant.model.served.name });
       this.depthSeries.set(variant, series);
     }
     return series;

@@ -18,7 +18,7 @@ import { gatewayFileSchema, gatewaySpec } from '../../src/endpoints/config.js';
 import { modelKey } from '../../src/endpoints/model-pool.js';
 import { Metrics } from '../../src/metrics.js';
 import { Batcher } from '../../src/serving/batcher.js';
-import { V2_CODEC, SCORING_CODECS } from '../../src/serving/codec.js';
+import { V2_CODEC, SCORING_CODECS, type ResponsePayload } from '../../src/serving/codec.js';
 import { LoadedVersion } from '../../src/serving/loaded-version.js';
 import { Scorer } from '../../src/serving/scorer.js';
 import { ServedModel } from '../../src/serving/served-model.js';
@@ -156,7 +156,7 @@ describe.skipIf(!HAVE_SHARED)('batching on the PyTorch-exported ONNX MLP', () =>
         : { codec: V2_CODEC, body: JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: t.shape, data: Array.from(t.values as Float64Array) }] }) };
     });
     const plain = await scorerFor(unbatched);
-    const expected: string[] = [];
+    const expected: ResponsePayload[] = [];
     for (const b of bodies) {
       const out = await plain.score(b.codec, b.body);
       expect(out.ok).toBe(true);

@@ -67,7 +67,7 @@ describe('leases and the scorer', () => {
     const scorer = new Scorer({ metrics, logger, timeoutSeconds: 5, maxQueue: 8 });
     const buggy: Codec<string> = {
       ...(SCORING_CODECS.json as unknown as Codec<string>),
-      parse: (text) => text as string,
+      parse: (body) => body as string,
       routingDoc: () => undefined,
       decode: () => (undefined as unknown as { input: never }).input, // a TypeError, as a bug would
     };
@@ -97,7 +97,7 @@ describe('leases and the scorer', () => {
     const metrics = new Metrics();
     const scorer = new Scorer({ metrics, logger: quietLogger, timeoutSeconds: 30, maxQueue: 3 });
     const score = (id: string) => scorer.score({ endpoint: endpointServing(served), codec: SCORING_CODECS.json, body: IRIS, header: () => undefined, requestId: id });
-    const depth = async () => Number(/^flowgate_queue_depth\{endpoint="e",variant="default"\} (\d+)$/m.exec(await metrics.registry.getSingleMetricAsString('flowgate_queue_depth'))?.[1]);
+    const depth = async () => Number(/^flowgate_queue_depth\{endpoint="e",variant="default",model="iris"\} (\d+)$/m.exec(await metrics.registry.getSingleMetricAsString('flowgate_queue_depth'))?.[1]);
     const waiting = [score('a'), score('b'), score('c')];
     await new Promise((r) => setTimeout(r, 20));
     expect(await depth()).toBe(3);
