@@ -9,7 +9,7 @@ import { columnFromValues, tensorFromNested } from '../model/infer.js';
 import { castColumn } from '../model/cast.js';
 import type { ColSpec, Schema, Signature } from '../model/signature.js';
 import { SCORING_PROTOCOL_CHANGED } from './content-type.js';
-import { parseJsonLenient } from './lenient-json.js';
+import { isIndexLikeKey, parseJsonKeyOrdered, parseJsonLenient } from './lenient-json.js';
 
 export interface ScoringRequest {
   input: ModelInput;
@@ -26,7 +26,7 @@ const LLM_FIELDS = ['messages', 'prompt', 'input'];
 const badRequest = (message: string): MlflowError => new MlflowError('BAD_REQUEST', message);
 
 export function decodeJsonRequest(body: string, signature: Signature | null): ScoringRequest {
-  return decodeJsonDocument(parseJsonBody(body), signature);
+  return decodeJsonDocument(parseJsonBody(body), signature, body);
 }
 
 /** The parsed body, or MLflow's "Invalid input" error. */
@@ -40,8 +40,11 @@ export function parseJsonBody(body: string): unknown {
   }
 }
 
-/** decodeJsonRequest for a body already parsed (the router may have read it for a sticky key). */
-export function decodeJsonDocument(doc: unknown, signature: Signature | null): ScoringRequest {
+/**
+ * decodeJsonRequest for a body already parsed (the router may have read it for a sticky key);
+ * `body` is its text (records read their column order from it when JSON.parse lost it).
+ */
+export function decodeJsonDocument(doc: unknown, signature: Signature | null, body: string): ScoringRequest {
   if (Array.isArray(doc)) {
     throw badRequest(`Invalid input. The input must be a JSON dictionary with exactly one of the input fields ${INPUT_FIELDS_TEXT}. Received a list.`);
   }
@@ -62,15 +65,23 @@ export function decodeJsonDocument(doc: unknown, signature: Signature | null): S
   const field = present[0]!;
   const value = dict[field];
   const params = dict.params ?? null;
+  const written = (): string[] => {
+    const ordered = parseJsonKeyOrdered(body);
+    const records = (ordered.doc as Record<string, unknown>)[field] as object[];
+    const names: string[] = [];
+    const seen = new Set<string>();
+    for (const r of records) for (const k of ordered.keys(r)) if (!seen.has(k)) (seen.add(k), names.push(k));
+    return names;
+  };
   switch (field) {
     case 'dataframe_split':
       return { input: decodeSplit(value), params, unwrapped: false };
     case 'dataframe_records':
-      return { input: decodeRecords(value), params, unwrapped: false };
+      return { input: decodeRecords(value, written), params, unwrapped: false };
     case 'instances':
-      return { input: decodeInstances(value, schema), params, unwrapped: false };
+      return { input: decodeInstances(value, schema, written), params, unwrapped: false };
     case 'inputs':
-      return { input: decodeInputs(value, schema), params, unwrapped: false };
+      return { input: decodeInputs(value, schema, written), params, unwrapped: false };
   }
 }
 
@@ -124,30 +135,39 @@ function decodeSplit(value: unknown): ModelInput {
   return frameOf(names, cols, rows.length, integerLabels);
 }
 
-function decodeRecords(value: unknown): ModelInput {
+function decodeRecords(value: unknown, written: () => string[]): ModelInput {
   if (!Array.isArray(value)) {
     const got = typeof value === 'object' && value !== null ? 'dictionary' : `type ${pyClass(value)}`;
     throw badRequest(`Invalid input. Dataframe records format must be a list of records. Got ${got}.`);
   }
-  return recordsToFrame(value);
+  return recordsToFrame(value, written);
 }
 
-/** pandas DataFrame(list): dict records give the union of keys (missing → NaN), list records integer columns. */
-function recordsToFrame(records: unknown[]): ModelInput {
+/**
+ * pandas DataFrame(list): dict records give the union of keys in the order written (missing → NaN),
+ * list records integer columns. `written`: that order read from the body's text, for records
+ * with integer-like keys, whose order JSON.parse does not keep.
+ */
+function recordsToFrame(records: unknown[], written: () => string[]): ModelInput {
   if (records.length > 0 && records.every((r) => Array.isArray(r))) {
     const width = longest(records as unknown[][]);
     const cols: Column[] = [];
     for (let j = 0; j < width; j++) cols.push(columnFromValues(records.map((r) => (r as unknown[])[j] ?? null)));
     return frameOf(cols.map((_, j) => String(j)), cols, records.length, true);
   }
-  const names: string[] = [];
+  let names: string[] = [];
   const seen = new Set<string>();
+  let reordered = false;
   for (const r of records) {
     if (typeof r !== 'object' || r === null || Array.isArray(r)) {
       throw badRequest(`Invalid input. Dataframe records format must be a list of records. Got a list containing ${pyClass(r)}.`);
     }
-    for (const k of Object.keys(r)) if (!seen.has(k)) (seen.add(k), names.push(k));
+    const keys = Object.keys(r);
+    // JavaScript lists integer-like keys first: their written place is in the text.
+    if (keys.length > 1 && isIndexLikeKey(keys[0]!)) reordered = true;
+    for (const k of keys) if (!seen.has(k)) (seen.add(k), names.push(k));
   }
+  if (reordered) names = written();
   const cols = names.map((n) => columnFromValues(records.map((r) => (r as Record<string, unknown>)[n] ?? null)));
   return frameOf(names, cols, records.length);
 }
@@ -208,7 +228,7 @@ function decodeDict(dict: Record<string, unknown>, schema: Schema | null): Model
   return { kind: 'tensors', tensors };
 }
 
-function decodeInputs(value: unknown, schema: Schema | null): ModelInput {
+function decodeInputs(value: unknown, schema: Schema | null, written: () => string[]): ModelInput {
   const isList = Array.isArray(value);
   if (schema !== null && !isNamed(schema) && !isList && typeof value === 'object' && value !== null) {
     throw badRequest(
@@ -220,7 +240,7 @@ function decodeInputs(value: unknown, schema: Schema | null): ModelInput {
     return { kind: 'tensors', tensors: { [name]: convert(value, specFor(schema, name)) } };
   }
   if (isList && value.length > 0 && value.every((v) => typeof v === 'object' && v !== null && !Array.isArray(v))) {
-    return castRecordFrame(recordsToFrame(value), schema);
+    return castRecordFrame(recordsToFrame(value, written), schema);
   }
   if (typeof value === 'object' && value !== null && !isList) return decodeDict(value as Record<string, unknown>, schema);
   return { kind: 'tensor', tensor: convert(value, firstSpec(schema)) };
@@ -242,7 +262,7 @@ function castRecordFrame(input: ModelInput, schema: Schema | null): ModelInput {
   return frame(input.names, columns);
 }
 
-function decodeInstances(value: unknown, schema: Schema | null): ModelInput {
+function decodeInstances(value: unknown, schema: Schema | null, written: () => string[]): ModelInput {
   if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'object' && v !== null && !Array.isArray(v))) {
     // records → columns, each converted by its spec; lengths must agree
     const names: string[] = [];
@@ -257,5 +277,5 @@ function decodeInstances(value: unknown, schema: Schema | null): ModelInput {
     if (lengths.size > 1) throw badRequest('Invalid input. The length of values for each input/column name are not the same');
     return { kind: 'tensors', tensors };
   }
-  return decodeInputs(value, schema);
+  return decodeInputs(value, schema, written);
 }

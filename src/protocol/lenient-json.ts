@@ -48,3 +48,36 @@ function markNonFinite(text: string): { text: string; marker: string } | null {
   }
   return found ? { text: out + text.slice(last), marker } : null;
 }
+
+/** Marks an integer-like object key in parseJsonKeyOrdered's result. */
+const INDEX_KEY_MARK = '\u0000';
+const INDEX_LIKE = /^(0|[1-9][0-9]*)$/;
+
+/** Whether JavaScript lists this key among an object's integer keys (first, ascending), not in written order. */
+export function isIndexLikeKey(key: string): boolean {
+  return INDEX_LIKE.test(key);
+}
+
+/**
+ * The written order of each object's keys, which JSON.parse loses for integer-like keys
+ * ("0", "12": JavaScript lists them first, ascending; Python's json keeps the text's order):
+ * the text parsed again with those keys marked, then `keys(object)` gives them back in order.
+ * For the rare body that needs it (records whose columns include such names).
+ */
+export function parseJsonKeyOrdered(text: string): { doc: unknown; keys: (o: object) => string[] } {
+  let out = '';
+  let last = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] !== '"') continue;
+    const start = i;
+    for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
+    let j = i + 1;
+    while (j < text.length && (text[j] === ' ' || text[j] === '\n' || text[j] === '\r' || text[j] === '\t')) j++;
+    if (text[j] === ':' && INDEX_LIKE.test(text.slice(start + 1, i))) {
+      out += `${text.slice(last, start + 1)}\\u0000${text.slice(start + 1, i)}`;
+      last = i;
+    }
+  }
+  const doc = parseJsonLenient(out + text.slice(last));
+  return { doc, keys: (o) => Object.keys(o).map((k) => (k.startsWith(INDEX_KEY_MARK) ? k.slice(1) : k)) };
+}

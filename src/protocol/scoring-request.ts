@@ -19,7 +19,7 @@ export function decodeScoringRequest(format: RequestFormat, body: string, model:
     const schema = model.signatureFromTypeHint ? null : (model.signature?.inputs ?? null);
     return { input: decodeCsvRequest(body, schema), params: null, unwrapped: false };
   }
-  return doc === undefined ? decodeJsonRequest(body, model.signature) : decodeJsonDocument(doc, model.signature);
+  return doc === undefined ? decodeJsonRequest(body, model.signature) : decodeJsonDocument(doc, model.signature, body);
 }
 
 /** `{"predictions": ...}`, or the bare output for unified-LLM requests. */

@@ -61,6 +61,8 @@ REQUESTS = {
     "records_reordered": {"dataframe_records": records([REVERSED] * 4)},
     # pandas takes the column order from the first record: every row the same values by name
     "records_mixed_order": {"dataframe_records": records([NAMES, REVERSED, ["c", "a", "d", "b"], NAMES])},
+    # an integer-like column name: JSON.parse lists it first, pandas keeps the written order
+    "records_integer_key": {"dataframe_records": [{"d": r[3], "1": r[2], "b": r[1], "a": r[0]} for r in ROWS]},
     "inputs_rows": {"inputs": reorder(NAMES)},
     "inputs_dict": {"inputs": {n: [row[j] for row in ROWS] for j, n in enumerate(NAMES)}},
     "inputs_dict_reordered": {"inputs": {n: [row[NAMES.index(n)] for row in ROWS] for n in REVERSED}},
@@ -264,6 +266,11 @@ def main():
     for file, value in (("requests.json", REQUESTS), ("index.json", {"cases": cases})):
         with open(os.path.join(out, file), "w") as f:
             json.dump(value, f, indent=1)
+    # each body as Python writes it (key order kept: JSON.parse would move integer-like keys first)
+    os.makedirs(os.path.join(out, "requests"), exist_ok=True)
+    for name, body in REQUESTS.items():
+        with open(os.path.join(out, "requests", f"{name}.json"), "w") as f:
+            json.dump(body, f)
     print(f"{kind}: {len(cases)} feature-name cases in {out}")
 
 

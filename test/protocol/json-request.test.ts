@@ -88,6 +88,18 @@ describe('request decoding', () => {
     expect(err.message).toContain('Shape of input (1, 3) does not match expected shape (-1, 2).');
   });
 
+  test('records keep their written column order, integer-like names included (JSON.parse lists those first)', () => {
+    const body = '{"dataframe_records": [{"b": 1, "10": 2, "2" : 3, "a\\"{": NaN, "v": {"9": 1, "0": 2}}, {"e": 4, "1": 5}]}';
+    const { input } = decodeJsonRequest(body, null);
+    expect(input.kind === 'frame' && input.names).toEqual(['b', '10', '2', 'a"{', 'v', 'e', '1']);
+    // values stay with their names; a nested object is a value, untouched
+    expect(input.kind === 'frame' && [...input.columns[1]!.values]).toEqual([2, NaN]);
+    expect(input.kind === 'frame' && input.columns[4]!.values[0]).toEqual({ 9: 1, 0: 2 });
+    // without integer-like names the text is not read again: plain insertion order
+    const plain = decodeJsonRequest('{"dataframe_records": [{"b": 1, "a": 2}]}', null).input;
+    expect(plain.kind === 'frame' && plain.names).toEqual(['b', 'a']);
+  });
+
   test('unified-LLM fields switch to the unwrapped mode', () => {
     const r = decodeJsonRequest('{"messages": [{"role": "user"}], "temperature": 0.5}', null);
     expect(r.unwrapped).toBe(true);
