@@ -136,16 +136,17 @@ export class LoadedVersion {
   }
 
   /**
-   * Runs predict for a decoded request. The model's failures come out as MlflowErrors, as
+   * Runs predict for a decoded request (`deadline`: the performance.now() past which a
+   * batcher drops it unrun). The model's failures come out as MlflowErrors, as
    * MLflow's scoring server reports them (the model raised: 400); a JavaScript engine error
    * (TypeError, RangeError, ...) is flowgate's own bug and is rethrown as it is.
    */
-  async predict(input: ModelInput, rawParams: unknown): Promise<ModelOutput> {
+  async predict(input: ModelInput, rawParams: unknown, deadline = Infinity): Promise<ModelOutput> {
     const schema = this.inputSchema;
     const enforced = schema === null ? input : enforceSchema(input, schema);
     const params = enforceParams(rawParams, this.signature?.params ?? null);
     try {
-      return await (this.batcher !== null ? this.batcher.predict(enforced, params) : this.model.predict(enforced, params));
+      return await (this.batcher !== null ? this.batcher.predict(enforced, params, deadline) : this.model.predict(enforced, params));
     } catch (err) {
       if (err instanceof MlflowError) {
         throw new MlflowError(err.errorCode, `Failed to predict data '${describeInput(enforced)}'. \nError: ${err.message}`);
