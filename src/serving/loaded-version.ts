@@ -89,15 +89,24 @@ export class LoadedVersion {
   static async load(identity: ModelIdentity, logger: Logger, replicas: ReplicaPool | null = null, options: RuntimeOptions = {}, metrics: Metrics | null = null): Promise<LoadedVersion> {
     const mlmodel = await readMLmodel(identity.localPath);
     const flavor = await flavorForModel(mlmodel, options.runtime);
-    const model = await flavor.load(identity.localPath, mlmodel, { ...options, logger, modelName: identity.name });
-    if (replicas === null || !flavor.cpuBound) return new LoadedVersion(identity, mlmodel, flavor.name, model, null, options, metrics);
+    // The replica threads load it while the main thread does: a cold start waits for one load, not two in a row.
+    const replicated = replicas === null || !flavor.cpuBound ? null : replicas.load(identity).then((key) => ({ key }), (err: unknown) => ({ err }));
+    let model: LoadedModel;
     try {
-      return new LoadedVersion(identity, mlmodel, flavor.name, model, { pool: replicas, key: await replicas.load(identity) }, options, metrics);
+      model = await flavor.load(identity.localPath, mlmodel, { ...options, logger, modelName: identity.name });
     } catch (err) {
+      const replica = await replicated;
+      if (replica !== null && 'key' in replica) await replicas!.drop(replica.key);
+      throw err;
+    }
+    const replica = await replicated;
+    if (replica === null) return new LoadedVersion(identity, mlmodel, flavor.name, model, null, options, metrics);
+    if ('err' in replica) {
       // The main thread loaded it: serve it there (a native addon may refuse worker threads).
-      logger.warn({ err, model: identity.name, version: identity.version }, 'replica threads cannot load this version: it is served on the main thread only');
+      logger.warn({ err: replica.err, model: identity.name, version: identity.version }, 'replica threads cannot load this version: it is served on the main thread only');
       return new LoadedVersion(identity, mlmodel, flavor.name, model, null, options, metrics);
     }
+    return new LoadedVersion(identity, mlmodel, flavor.name, model, { pool: replicas!, key: replica.key }, options, metrics);
   }
 
   /** Runs a whole request (a body in `codec`'s protocol) on a replica thread; null without replicas. */
