@@ -70,7 +70,7 @@ export function v2Routes(app: Hono<AppEnv>, gateway: Gateway, deps: RouteDeps): 
   app.get('/v2/models/:name/versions/:version/ready', ready);
 
   const infer = (c: V2Context) => {
-    if (c.req.header('inference-header-content-length') !== undefined) {
+    if (headerReader(c)('inference-header-content-length') !== undefined) {
       return renderV2Error(new MlflowError('BAD_REQUEST', 'Binary tensor data is not supported: send the tensors as JSON "data".'));
     }
     const name = c.req.param('name');

@@ -27,6 +27,7 @@ import type { Schema } from '../model/signature.js';
 import type { CodecName } from './codec.js';
 import type { Metrics } from '../metrics.js';
 import { Batcher } from './batcher.js';
+import { Timeout } from './deadline.js';
 import { isOwnBug } from './failure.js';
 import type { ReplicaJob, ReplicaPool } from './replicas.js';
 
@@ -160,7 +161,7 @@ export class LoadedVersion {
       if (err instanceof MlflowError) {
         throw new MlflowError(err.errorCode, `Failed to predict data '${describeInput(enforced)}'. \nError: ${err.message}`);
       }
-      if (isOwnBug(err)) throw err;
+      if (isOwnBug(err) || err instanceof Timeout) throw err; // a Timeout: the batcher dropped it unrun (504)
       const e = err as Error;
       throw new MlflowError('BAD_REQUEST', UNEXPECTED_ERROR, { stackTrace: `${e?.name ?? 'Error'}: ${e?.message ?? String(err)}` });
     }
