@@ -67,12 +67,19 @@ export const serveConfigSchema = z.object({
     keepAliveTimeoutSeconds: seconds,
     maxConnections: z.coerce.number().int().min(1).nullable(),
   }),
-  /** --auth-token-file, FLOWGATE_AUTH_TOKENS, --metrics-token: bearer tokens; none leaves the routes open */
+  /** --auth-token-file, FLOWGATE_AUTH_TOKENS, --auth-htpasswd, --metrics-token: credentials; none leaves the routes open */
   auth: z.object({
     tokenFile: z.string().min(1).nullable(),
     tokens: z.string().transform((text) => text.split(',').map((t) => t.trim()).filter((t) => t !== '')),
+    htpasswdFile: z.string().min(1).nullable(),
     metricsToken: z.string().min(1).nullable(),
   }),
+  /** --admin-port / FLOWGATE_ADMIN_PORT: the port of /metrics, /endpoints, /openapi.json, /admin/*, /ui; null: on the main port */
+  adminPort: port.nullable(),
+  /** --tls-cert, --tls-key: PEM files of the main listener's certificate and key; null: plain HTTP */
+  tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).nullable(),
+  /** --public-openapi: /openapi.json answers without credentials */
+  publicOpenapi: z.boolean(),
   /** --access-log / FLOWGATE_ACCESS_LOG: request lines for every request, failed ones only, or none */
   accessLog: z.enum(['all', 'errors', 'off']),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
@@ -112,7 +119,12 @@ export interface ServeFlags {
   keepAliveTimeout?: string | undefined;
   maxConnections?: string | undefined;
   authTokenFile?: string | undefined;
+  authHtpasswd?: string | undefined;
   metricsToken?: string | undefined;
+  adminPort?: string | undefined;
+  tlsCert?: string | undefined;
+  tlsKey?: string | undefined;
+  publicOpenapi?: boolean | undefined;
   accessLog?: string | undefined;
   logLevel?: string | undefined;
   runtime?: string | undefined;
@@ -147,6 +159,15 @@ function modelOrConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): { modelUri: s
   return { modelUri: env.FLOWGATE_MODEL_URI ?? env.MODEL_URI ?? '', configPath: null };
 }
 
+/** The TLS certificate and key: both or neither. */
+function tlsFiles(flags: ServeFlags, env: NodeJS.ProcessEnv): { cert: string; key: string } | null {
+  const cert = flags.tlsCert ?? (env.FLOWGATE_TLS_CERT || undefined);
+  const key = flags.tlsKey ?? (env.FLOWGATE_TLS_KEY || undefined);
+  if (cert === undefined && key === undefined) return null;
+  if (cert === undefined || key === undefined) throw new ConfigError('TLS needs both --tls-cert and --tls-key (FLOWGATE_TLS_CERT, FLOWGATE_TLS_KEY)');
+  return { cert, key };
+}
+
 export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeConfig {
   const parsed = serveConfigSchema.safeParse({
     ...modelOrConfig(flags, env),
@@ -175,8 +196,12 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeCon
     auth: {
       tokenFile: flags.authTokenFile ?? (env.FLOWGATE_AUTH_TOKEN_FILE || null),
       tokens: env.FLOWGATE_AUTH_TOKENS ?? '',
+      htpasswdFile: flags.authHtpasswd ?? (env.FLOWGATE_AUTH_HTPASSWD || null),
       metricsToken: flags.metricsToken ?? (env.FLOWGATE_METRICS_TOKEN || null),
     },
+    adminPort: flags.adminPort ?? (env.FLOWGATE_ADMIN_PORT || null),
+    tls: tlsFiles(flags, env),
+    publicOpenapi: flags.publicOpenapi === true || env.FLOWGATE_PUBLIC_OPENAPI?.toLowerCase() === 'true',
     accessLog: flags.accessLog ?? env.FLOWGATE_ACCESS_LOG ?? 'all',
     logLevel: flags.logLevel ?? env.FLOWGATE_LOG_LEVEL ?? 'info',
     runtime: flags.runtime ?? env.FLOWGATE_RUNTIME ?? 'auto',

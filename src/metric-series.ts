@@ -1,5 +1,5 @@
 /**
- * Prometheus counters and histograms for the per-request hot path. prom-client hashes the
+ * Prometheus counters, gauges and histograms for the per-request hot path. prom-client hashes the
  * label object on every inc/observe (several µs a request); here a caller takes the series
  * of a label set once, keeps it, and adds plain numbers to it. The registry reads the
  * series when /metrics is scraped, in prom-client's own exposition format.
@@ -21,6 +21,20 @@ export class CounterSeries {
 
   inc(by = 1): void {
     this.value += by;
+  }
+}
+
+export class GaugeSeries {
+  value = 0;
+
+  constructor(readonly labels: Labels) {}
+
+  inc(): void {
+    this.value++;
+  }
+
+  dec(): void {
+    this.value--;
   }
 }
 
@@ -48,7 +62,7 @@ export class HistogramSeries {
 
 /** The series of one metric, by label values in `labelNames` order. */
 abstract class SeriesMetric<S extends { labels: Labels }> {
-  abstract readonly type: 'counter' | 'histogram';
+  abstract readonly type: 'counter' | 'gauge' | 'histogram';
   protected readonly series = new Map<string, S>();
 
   constructor(
@@ -84,15 +98,26 @@ abstract class SeriesMetric<S extends { labels: Labels }> {
   }
 }
 
-export class SeriesCounter extends SeriesMetric<CounterSeries> {
+/** Counters and gauges: one sample per series, its value. */
+abstract class SeriesOfValues<S extends { labels: Labels; value: number }> extends SeriesMetric<S> {
+  protected samples(s: S): Sample[] {
+    return [{ labels: s.labels, value: s.value }];
+  }
+}
+
+export class SeriesCounter extends SeriesOfValues<CounterSeries> {
   readonly type = 'counter';
 
   protected create(labels: Labels): CounterSeries {
     return new CounterSeries(labels);
   }
+}
 
-  protected samples(s: CounterSeries): Sample[] {
-    return [{ labels: s.labels, value: s.value }];
+export class SeriesGauge extends SeriesOfValues<GaugeSeries> {
+  readonly type = 'gauge';
+
+  protected create(labels: Labels): GaugeSeries {
+    return new GaugeSeries(labels);
   }
 }
 

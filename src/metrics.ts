@@ -4,14 +4,24 @@
  * (metric-series.ts): a request adds numbers, it does not hash labels.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { pythonWorkerMemory } from '../flavors/python/live.js';
-import { SeriesCounter, SeriesHistogram, type CounterSeries, type HistogramSeries } from './metric-series.js';
+import { SeriesCounter, SeriesGauge, SeriesHistogram, type CounterSeries, type HistogramSeries } from './metric-series.js';
+import { workerProcessMemory } from './model/worker-processes.js';
 import type { BatchObserver } from './serving/batcher.js';
 
 // From 0.5 ms: a tree or linear model answers in well under a millisecond.
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 const LOAD_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+
+/**
+ * Why a guard rail refused a request or a connection (flowgate_requests_refused_total):
+ * a body past --max-body-size (413), JSON nested past --max-json-depth or more values than
+ * --max-elements (400), a connection past --max-connections (closed at accept), headers or
+ * a body not received within --header-timeout / --body-timeout (closed), a model queue
+ * at --max-queue (503).
+ */
+export const REFUSAL_REASONS = ['body_too_large', 'json_depth', 'too_many_elements', 'max_connections', 'header_timeout', 'body_timeout', 'queue_full'] as const;
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
 export interface ServedVersionLabels {
   identity: { name: string; version: string | null };
@@ -43,6 +53,10 @@ export class Metrics {
   readonly authFailures: Counter<'reason'>;
   /** requests refused because their model's queue was full */
   readonly queueFull: Counter<'model'>;
+  /** requests in their model's bounded queue (--max-queue) now, by endpoint, variant and model */
+  readonly queueDepth: SeriesGauge;
+  /** requests and connections refused by a guard rail (limits, timeouts, caps), by reason */
+  readonly refused: Counter<'reason'>;
   /** adaptive batching: requests per model call, and each request's wait for its batch */
   readonly batchSize: SeriesHistogram;
   readonly batchQueue: SeriesHistogram;
@@ -79,8 +93,21 @@ export class Metrics {
     this.shadowDropped = new SeriesCounter('flowgate_shadow_dropped_total', 'Shadow requests dropped because the shadow queue was full', variant, r);
     this.internalErrors = new Counter({ name: 'flowgate_internal_errors_total', help: "Requests that failed on flowgate's own bug (500 INTERNAL_ERROR, logged with a stack)", registers });
     this.clientClosed = new Counter({ name: 'flowgate_client_closed_total', help: 'Requests whose client closed the connection before sending the whole body', registers });
-    this.authFailures = new Counter({ name: 'flowgate_auth_failures_total', help: 'Requests refused with 401: no token (missing), not a bearer token (malformed), or a wrong token (invalid)', labelNames: ['reason'], registers });
+    this.authFailures = new Counter({ name: 'flowgate_auth_failures_total', help: 'Requests refused by auth: 401 for no credentials (missing), an unreadable Authorization header (malformed) or wrong credentials (invalid); 403 for x-flowgate-variant without an admin token (forbidden_override); 503 when too many basic-auth checks wait (busy)', labelNames: ['reason'], registers });
     this.queueFull = new Counter({ name: 'flowgate_queue_full_total', help: "Requests refused with 503 because their model had --max-queue requests in flight", labelNames: ['model'], registers });
+    this.queueDepth = new SeriesGauge(
+      'flowgate_queue_depth',
+      "Requests in their model's serving queue now (admitted against --max-queue: waiting for the model, a batch or a thread, or running), by endpoint, variant and model",
+      [...variant, 'model'],
+      r,
+    );
+    this.refused = new Counter({
+      name: 'flowgate_requests_refused_total',
+      help: `Requests and connections refused by a guard rail, by reason: ${REFUSAL_REASONS.join(', ')}`,
+      labelNames: ['reason'],
+      registers,
+    });
+    for (const reason of REFUSAL_REASONS) this.refused.inc({ reason }, 0); // every reason shows, at 0, from the start
     this.batchSize = new SeriesHistogram('flowgate_batch_size', 'Requests run as one model call by adaptive batching, per model', ['model'], BATCH_SIZE_BUCKETS, r);
     this.batchQueue = new SeriesHistogram('flowgate_batch_queue_seconds', 'Time a request waited for its batch to start, per model', ['model'], LATENCY_BUCKETS, r);
     this.batchExpired = new SeriesCounter('flowgate_batch_expired_total', 'Requests dropped before their batch ran because their deadline (-t) passed while they waited (answered 504), per model', ['model'], r);
@@ -91,10 +118,15 @@ export class Metrics {
       registers,
       async collect() {
         this.reset();
-        for (const w of await pythonWorkerMemory()) this.set({ model: w.model, pid: String(w.pid) }, w.bytes);
+        for (const w of await workerProcessMemory()) this.set({ model: w.model, pid: String(w.pid) }, w.bytes);
       },
     });
     this.configReloads = new Counter({ name: 'flowgate_config_reloads_total', help: 'Re-reads of a changed endpoints file, by outcome (applied, rejected)', labelNames: ['outcome'], registers });
+  }
+
+  /** A request or connection refused by a guard rail. */
+  refuse(reason: RefusalReason): void {
+    this.refused.inc({ reason });
   }
 
   /** One HTTP request (every route), by the model version that answered it ('' for none). */

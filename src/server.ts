@@ -4,11 +4,11 @@
  * serve), load every model it names, keep following each model URI (a new stage/alias
  * target is loaded, then swapped in), and re-apply the endpoints file when it changes.
  */
-import { serve, type ServerType } from '@hono/node-server';
+import type { ServerType } from '@hono/node-server';
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { Gauge } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import { runtimeOptions, type ServeConfig } from './config.js';
 import { singleModelSpec } from './endpoints/config.js';
 import { readConfigFile } from './endpoints/config-file.js';
@@ -18,8 +18,8 @@ import { ModelPool } from './endpoints/model-pool.js';
 import { createApp } from './http/app.js';
 import { startTracing, stopTracing } from './tracing.js';
 import { ListenerDrain } from './http/drain.js';
-import { loadAuth } from './http/auth.js';
-import { maxConnections, serverOptions } from './http/listener.js';
+import { Authenticator } from './http/auth.js';
+import { countRefusals, listen, reloadTls } from './http/listener.js';
 import { Metrics } from './metrics.js';
 import { openRegistryEditor } from './registry/editor.js';
 import { RolloutController } from './rollout/controller.js';
@@ -30,7 +30,10 @@ import { ReplicaPool } from './serving/replicas.js';
 import type { ServedModel } from './serving/served-model.js';
 
 export interface RunningServer {
+  /** http://host:port, https:// with TLS */
   url: string;
+  /** the --admin-port listener's URL, or null (the admin routes are on `url`) */
+  adminUrl: string | null;
   gateway: Gateway;
   /** the first variant of the default endpoint as started: with `-m URI`, the one model served */
   served: ServedModel;
@@ -38,7 +41,7 @@ export interface RunningServer {
   /** Resolves once every model serves; rejects on a first load that retrying cannot fix (see Follower.ready). */
   ready: Promise<void>;
   rollouts: RolloutController;
-  /** Re-reads the endpoints file and applies it (SIGHUP); `unchanged` without one. */
+  /** SIGHUP: re-reads the credentials' files, and the endpoints file and applies it (`unchanged` without one). */
   reload(): Promise<ReloadResult>;
   /**
    * SIGTERM: /ping answers 503 at once while the listener keeps serving for
@@ -62,8 +65,12 @@ export function registryOptions(config: ServeConfig, env: NodeJS.ProcessEnv, log
 export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, logger: Logger, options: { waitForModels?: boolean } = {}): Promise<RunningServer> {
   if (config.otel) await startTracing(env);
   const registry = registryOptions(config, env, logger);
-  const auth = loadAuth(config.auth);
   const metrics = new Metrics();
+  const auth = new Authenticator(
+    config.auth,
+    metrics.authFailures,
+    new Counter({ name: 'flowgate_auth_bcrypt_checks_total', help: 'bcrypt comparisons run for basic auth (a success is cached, so a known client costs one)', registers: [metrics.registry] }),
+  );
   const file = config.configPath === null ? null : await readConfigFile(config.configPath);
   const spec = file?.spec ?? singleModelSpec(config.modelUri);
   const replicas = config.workers > 0 ? new ReplicaPool(config.workers, logger) : null;
@@ -95,7 +102,7 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
   });
 
   const dashboard = new Dashboard(gateway, rollouts);
-  const app = createApp({
+  const appOptions = {
     gateway,
     metrics,
     logger,
@@ -107,17 +114,18 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
     bodyShape: { maxDepth: config.maxJsonDepth, maxElements: config.maxElements },
     auth,
     accessLog: config.accessLog,
-  });
-  let server: ServerType;
-  let drain: ListenerDrain;
+    publicOpenapi: config.publicOpenapi,
+    adminPort: config.adminPort,
+  };
+  const app = createApp({ ...appOptions, surface: config.adminPort === null ? 'all' : 'serving' });
+  let server: ServerType | undefined;
+  let admin: ServerType | null = null;
   try {
-    server = await new Promise((resolve, reject) => {
-      const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port, serverOptions: serverOptions(config.listener) }, () => resolve(s));
-      s.maxConnections = maxConnections(config.listener);
-      drain = new ListenerDrain(s as HttpServer);
-      s.once('error', reject);
-    });
+    server = await listen(app.fetch, config.host, config.port, config.listener, config.tls);
+    countRefusals(server as HttpServer, metrics);
+    if (config.adminPort !== null) admin = await listen(createApp({ ...appOptions, surface: 'admin' }).fetch, config.host, config.adminPort, config.listener, null);
   } catch (err) {
+    server?.close();
     rollouts.stop();
     dashboard.close();
     reloader?.stop();
@@ -125,6 +133,8 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
     await replicas?.close();
     throw err;
   }
+  const drain = new ListenerDrain(server as HttpServer);
+  const adminDrain = admin === null ? null : new ListenerDrain(admin as HttpServer);
   // Read at scrape time from the drain's own count: nothing added to the request path.
   new Gauge({
     name: 'flowgate_http_requests_in_flight',
@@ -134,29 +144,48 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
       this.set(drain.inFlight());
     },
   });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${address.port}`;
-  logger.info({ url }, `listening on ${url}`);
+  const url = urlOf(server, config.tls !== null);
+  const adminUrl = admin === null ? null : urlOf(admin, false);
+  logger.info({ url, adminUrl }, `listening on ${url}${adminUrl === null ? '' : `, admin routes on ${adminUrl}`}`);
   gateway.firstLoad.then(() => logServing(gateway, url, logger), () => undefined);
+  /** SIGHUP: the credentials' files again; what cannot be read is logged and the old ones stay. */
+  const reloadFiles = () => {
+    try {
+      auth.reload();
+    } catch (err) {
+      logger.error({ err }, `SIGHUP: credentials kept: ${(err as Error).message}`);
+    }
+    if (config.tls === null) return;
+    try {
+      reloadTls(server, config.tls);
+      logger.info({ cert: config.tls.cert }, 'SIGHUP: TLS certificate reloaded for new connections');
+    } catch (err) {
+      logger.error({ err }, `SIGHUP: TLS certificate kept: ${(err as Error).message}`);
+    }
+  };
   const running: RunningServer = {
     url,
+    adminUrl,
     gateway,
     served: first.served,
     follower: first.follower,
     ready: gateway.firstLoad,
     rollouts,
-    reload: async () => (reloader === null ? { outcome: 'unchanged' } : reloader.reload()),
+    reload: async () => {
+      reloadFiles();
+      return reloader === null ? { outcome: 'unchanged' } : reloader.reload();
+    },
     async shutdown() {
       gateway.beginDrain();
       logger.info({ inFlight: drain.inFlight(), delaySeconds: config.shutdownDelaySeconds }, 'shutting down: not ready (/ping 503), still serving');
       await new Promise((resolve) => setTimeout(resolve, config.shutdownDelaySeconds * 1000));
       reloader?.stop();
       logger.info({ inFlight: drain.inFlight(), drainTimeoutSeconds: config.drainTimeoutSeconds }, 'shutting down: listener closed, draining connections');
-      const { cutConnections, cutRequests } = await drain.drain(config.drainTimeoutSeconds * 1000);
+      const [{ cutConnections, cutRequests }] = await Promise.all([drain.drain(config.drainTimeoutSeconds * 1000), adminDrain?.drain(config.drainTimeoutSeconds * 1000)]);
       if (cutConnections > 0) logger.warn({ cutConnections, cutRequests }, `drain timeout: closed ${cutConnections} connections with ${cutRequests} requests in flight`);
       await gateway.close();
       await replicas?.close();
+      auth.close();
       await stopTracing();
       logger.info('shut down');
     },
@@ -164,9 +193,10 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
       rollouts.stop();
       dashboard.close();
       reloader?.stop();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all([server, admin].map((s) => new Promise<void>((resolve) => (s === null ? resolve() : s.close(() => resolve())))));
       await gateway.close();
       await replicas?.close();
+      auth.close();
       await stopTracing();
     },
   };
@@ -179,6 +209,12 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
     }
   }
   return running;
+}
+
+function urlOf(server: ServerType, tls: boolean): string {
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `${tls ? 'https' : 'http'}://${host}:${address.port}`;
 }
 
 /**

@@ -39,7 +39,11 @@ export class LightgbmModel implements LoadedModel {
     this.features = {
       names: booster.featureNames.length > 0 ? booster.featureNames : null,
       count: booster.ensemble.numFeatures,
-      namesRequired: false,
+      columns: 'position',
+      fewerColumns: false,
+      dictError: estimator.api === 'booster'
+        ? { name: 'TypeError', message: 'Cannot predict data for type dict' }
+        : { name: 'ValueError', message: 'Expected 2D array, got scalar array instead: array=<dict>' },
       prepare: (v) => (v <= ZERO_THRESHOLD && v >= -ZERO_THRESHOLD ? 0 : v),
       checkFrame: (input) => checkFrame(input, booster.pandasCategorical),
       tensorCell: estimator.api === 'booster' ? parseFloatCell : checkedArrayCell,

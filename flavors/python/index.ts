@@ -13,8 +13,8 @@ import { FlavorError, MlflowError, toErrorCode } from '../../src/errors.js';
 import type { ModelInput, ModelOutput, Params } from '../../src/model/data.js';
 import type { Flavor, LoadedModel, LoadOptions, PythonOptions } from '../../src/model/flavor.js';
 import type { MLmodel } from '../../src/model/mlmodel.js';
+import { registerWorkerProcesses } from '../../src/model/worker-processes.js';
 import { pythonFor, readRequirements } from './environment.js';
-import { registerPool } from './live.js';
 import { WorkerPool, WorkerLoadError } from './pool.js';
 import { decodeOutput, encodePredict } from './protocol.js';
 
@@ -44,7 +44,7 @@ class PythonModel implements LoadedModel {
     private readonly hasParamsSchema: boolean,
     private readonly logger: Logger,
   ) {
-    this.unregister = registerPool({ modelName, rss: () => pool.rss() });
+    this.unregister = registerWorkerProcesses({ modelName, rss: () => pool.rss() });
   }
 
   async predict(input: ModelInput, params: Params): Promise<ModelOutput> {

@@ -26,7 +26,8 @@ export function featureCheckOf(obj: PyObject): FeatureCheck {
 /** sklearn's `_check_feature_names` and `_check_n_features`. */
 export function checkFeatures(X: Table, check: FeatureCheck): void {
   const fitted = check.featureNames;
-  const given = X.names;
+  // _get_feature_names: a DataFrame with integer labels has none (sklearn only warns).
+  const given = X.integerLabels ? null : X.names;
   if (fitted !== null && given !== null) {
     const same = fitted.length === given.length && fitted.every((n, i) => n === given[i]);
     if (!same) {

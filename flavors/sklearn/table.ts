@@ -10,6 +10,8 @@ export interface Table {
   readonly rows: number;
   /** DataFrame column labels; null for an ndarray (no feature names). */
   readonly names: readonly string[] | null;
+  /** A DataFrame whose labels are pandas integers: no feature names to scikit-learn's checks. */
+  readonly integerLabels?: boolean;
   readonly columns: readonly Column[];
 }
 
@@ -28,7 +30,10 @@ export function isFloat32Table(X: Table): boolean {
 
 /** The model input as sklearn sees it: a Frame is a DataFrame; a 2-D tensor an ndarray. */
 export function tableFromInput(input: ModelInput): Table {
-  if (input.kind === 'frame') return { rows: input.rows, names: input.names, columns: input.columns };
+  if (input.kind === 'frame') {
+    const table = { rows: input.rows, names: input.names, columns: input.columns };
+    return input.integerLabels ? { ...table, integerLabels: true } : table;
+  }
   if (input.kind === 'tensors') {
     throw new Error('a scikit-learn model takes one 2-D array or a DataFrame, not a dict of named arrays');
   }

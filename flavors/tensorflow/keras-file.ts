@@ -1,7 +1,11 @@
 /**
  * Builds a tfjs-layers model from a Keras model file: a Keras 3 `.keras` archive (zip of
  * config.json, metadata.json, model.weights.h5) or a legacy HDF5 `.h5` (config in the
- * `model_config` attribute, weights under `model_weights`).
+ * `model_config` attribute, weights under `model_weights`). A `.keras` archive is
+ * checked before anything is inflated: the members read may not declare more than
+ * KERAS_MAX_UNZIPPED_BYTES in all, nor inflate more than KERAS_MAX_RATIO times their
+ * compressed size (past KERAS_RATIO_FLOOR bytes), so a zip bomb is a clear load error and
+ * not an out-of-memory kill. Inflating never writes past a member's declared size.
  */
 import { readFile } from 'node:fs/promises';
 import { unzipSync } from 'fflate';
@@ -41,11 +45,37 @@ function dryRun(model: tfl.LayersModel): void {
   }
 }
 
+/** The most bytes the members of a `.keras` archive may inflate to, in all (tfjs cannot hold a larger model). */
+export const KERAS_MAX_UNZIPPED_BYTES = 2 * 1024 ** 3;
+/** The most a member may inflate, as a multiple of its compressed size (deflate itself tops out near 1032). */
+export const KERAS_MAX_RATIO = 200;
+/** Members smaller than this are not held to the ratio (a small config.json compresses well). */
+export const KERAS_RATIO_FLOOR = 16 * 1024 * 1024;
+
+const KERAS_MEMBERS = new Set(['config.json', 'metadata.json', 'model.weights.h5']);
+
+class ZipBomb extends Error {}
+
 async function loadArchive(bytes: Uint8Array): Promise<tfl.LayersModel> {
   let files: Record<string, Uint8Array>;
+  let unzipped = 0;
+  const filter = (f: { name: string; size: number; originalSize: number }): boolean => {
+    if (!KERAS_MEMBERS.has(f.name)) return false;
+    unzipped += f.originalSize;
+    if (unzipped > KERAS_MAX_UNZIPPED_BYTES) {
+      throw new ZipBomb(`the .keras archive's members would inflate to more than ${KERAS_MAX_UNZIPPED_BYTES} bytes (${f.name}: ${f.originalSize} bytes); refused as a zip bomb`);
+    }
+    if (f.originalSize > KERAS_RATIO_FLOOR && f.originalSize > f.size * KERAS_MAX_RATIO) {
+      throw new ZipBomb(
+        `the .keras archive's ${f.name} would inflate ${Math.round(f.originalSize / Math.max(1, f.size))} times (${f.size} to ${f.originalSize} bytes), past the limit of ${KERAS_MAX_RATIO}; refused as a zip bomb`,
+      );
+    }
+    return true;
+  };
   try {
-    files = unzipSync(bytes, { filter: (f) => f.name === 'config.json' || f.name === 'metadata.json' || f.name === 'model.weights.h5' });
+    files = unzipSync(bytes, { filter });
   } catch (err) {
+    if (err instanceof ZipBomb) throw err;
     throw new Error(`not a .keras archive (zip): ${(err as Error).message}`);
   }
   const member = (name: string): Uint8Array => {

@@ -1,8 +1,12 @@
 /**
  * ModelInput → the row-major float64 matrix the kernel reads, one column per model feature.
  *
- * Columns are matched to the model's feature names when the model has names and the input
- * carries them all; otherwise by position (as numpy data reaches both libraries).
+ * Columns are read as each library reads the DataFrame or ndarray MLflow hands it (a signature has
+ * already made the frame the schema's columns in the schema's order): XGBoost insists on its own
+ * feature names in its own order (a reordered, extended or renamed frame raises); LightGBM reads
+ * every input by position and ignores names. Neither library reorders columns by name, so neither
+ * does flowgate. A dict of columns (`inputs` as an object, without a signature) reaches both as a
+ * Python dict, which both refuse.
  *
  * Data the library cannot read as numbers is never read as missing: MLflow hands the model a
  * pandas DataFrame whose string columns are `object` (never `category`), and an ndarray whose
@@ -17,8 +21,15 @@ export interface FeatureSpec {
   /** The model's feature names, or null when it was trained without any. */
   readonly names: readonly string[] | null;
   readonly count: number;
-  /** XGBoost insists on its feature names when it has them; LightGBM goes by position. */
-  readonly namesRequired: boolean;
+  /**
+   * 'names': a DataFrame must carry exactly the model's feature names in the model's order
+   * (XGBoost's validate_features); 'position': column j feeds feature j whatever its name (LightGBM).
+   */
+  readonly columns: 'names' | 'position';
+  /** XGBoost's Booster reads an input narrower than the model with the absent trailing features missing. */
+  readonly fewerColumns: boolean;
+  /** What the library raises for a dict of columns (Python's TypeError/ValueError text). */
+  readonly dictError: { name: string; message: string };
   /** Turns an input value into what the library computes with (float32 rounding, missing markers). */
   readonly prepare: (v: number) => number;
   /** Raises what the library raises for this DataFrame (object columns, pandas categories). */
@@ -74,16 +85,18 @@ export function inputMatrix(
   allocate: (length: number) => Float64Array = (n) => new Float64Array(n),
 ): InputMatrix {
   if (input.kind === 'frame') spec.checkFrame(input);
-  const columns = columnsOf(input);
+  const columns = columnsOf(input, spec);
   const rows = columns.rows;
-  const sources = pickColumns(columns.names, columns.values.length, spec).map((i) => columns.values[i]!);
+  const sources = pickColumns(columns.names, columns.values.length, spec).map((i) => (i < 0 ? null : columns.values[i]!));
   const nf = spec.count;
   const X = allocate(rows * nf);
   const cast = columns.dtype !== null && spec.tensorToFloat32 && columns.dtype !== 'float32' && columns.dtype !== 'float64';
   const prepare = cast ? (v: number) => spec.prepare(Math.fround(v)) : spec.prepare;
   const cell = spec.tensorCell;
   sources.forEach((src, j) => {
-    if (src instanceof Float64Array && columns.stride === 1) {
+    if (src === null) {
+      for (let r = 0; r < rows; r++) X[r * nf + j] = NaN;
+    } else if (src instanceof Float64Array && columns.stride === 1) {
       for (let r = 0; r < rows; r++) X[r * nf + j] = prepare(src[r]!);
     } else {
       // A row-major tensor: column j of row r is src[r * stride + offset].
@@ -110,17 +123,13 @@ interface Columns {
   dtype: DType | null;
 }
 
-function columnsOf(input: ModelInput): Columns {
+function columnsOf(input: ModelInput, spec: FeatureSpec): Columns {
   switch (input.kind) {
     case 'frame':
       return { names: input.names, values: input.columns.map((c) => c.values), rows: input.rows, stride: 1, offsets: [], dtype: null };
-    case 'tensors': {
-      const names = Object.keys(input.tensors);
-      const values = names.map((n) => input.tensors[n]!.values);
-      const lengths = new Set(values.map((v) => v.length));
-      if (lengths.size > 1) throw invalidInput('All input arrays must have the same length.');
-      return { names, values, rows: values[0]?.length ?? 0, stride: 1, offsets: [], dtype: null };
-    }
+    case 'tensors':
+      // MLflow hands the model the dict itself (no signature made it a DataFrame).
+      throw new LibraryInputError(spec.dictError.message, spec.dictError.name);
     case 'tensor': {
       const { shape, values } = input.tensor;
       if (shape.length !== 2) {
@@ -140,24 +149,25 @@ function columnsOf(input: ModelInput): Columns {
   }
 }
 
-/** Index of the input column that feeds each model feature. */
+/** Index of the input column that feeds each model feature; -1: the feature is missing. */
 function pickColumns(inputNames: readonly string[] | null, inputCount: number, spec: FeatureSpec): number[] {
   const model = spec.names;
-  if (model !== null && inputNames !== null) {
-    const where = new Map(inputNames.map((n, i) => [n, i]));
-    const picked = model.map((n) => where.get(n) ?? -1);
-    if (picked.every((i) => i >= 0)) return picked;
-    if (spec.namesRequired) {
-      const missing = model.filter((_, j) => picked[j]! < 0);
-      throw invalidInput(
-        `feature_names mismatch: the model expects ${quoteList(model)}; the input lacks ${quoteList(missing)}.`,
+  if (spec.columns === 'names' && model !== null && inputNames !== null) {
+    const same = inputNames.length === model.length && model.every((n, j) => inputNames[j] === n);
+    if (!same) {
+      const absent = model.filter((n) => !inputNames.includes(n));
+      const unknown = inputNames.filter((n) => !model.includes(n));
+      throw new LibraryInputError(
+        `feature_names mismatch: ${quoteList(model)} ${quoteList(inputNames)}` +
+          (absent.length > 0 ? `\nexpected ${absent.join(', ')} in input data` : '') +
+          (unknown.length > 0 ? `\ntraining data did not have the following fields: ${unknown.join(', ')}` : ''),
       );
     }
   }
-  if (inputCount !== spec.count) {
-    throw invalidInput(`The model expects ${spec.count} features, but the input has ${inputCount} columns.`);
+  if (inputCount === spec.count || (inputCount < spec.count && spec.fewerColumns)) {
+    return Array.from({ length: spec.count }, (_, j) => (j < inputCount ? j : -1));
   }
-  return Array.from({ length: spec.count }, (_, j) => j);
+  throw new LibraryInputError(`The number of features in data (${inputCount}) is not the same as it was in training data (${spec.count}).`);
 }
 
 function quoteList(names: readonly string[]): string {

@@ -34,7 +34,10 @@ export class XgboostModel implements LoadedModel {
     this.features = {
       names: booster.featureNames,
       count: booster.ensemble.numFeatures,
-      namesRequired: true,
+      columns: 'names',
+      // Booster.predict takes a narrower DMatrix (absent features missing); XGBModel.predict checks the shape.
+      fewerColumns: api === 'booster',
+      dictError: { name: 'TypeError', message: "Not supported type for data.<class 'dict'>" },
       // XGBoost reads every input as float32; the sklearn API's `missing` value counts as NaN.
       prepare: Number.isNaN(missing) ? Math.fround : (v) => (v === missing ? NaN : Math.fround(v)),
       checkFrame,

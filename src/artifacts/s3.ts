@@ -7,6 +7,7 @@ import { Agent } from 'node:https';
 import type { Readable } from 'node:stream';
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { MlflowError } from '../errors.js';
+import { withTraceContext } from '../tracing.js';
 import { safeRelativePath } from './safe-path.js';
 import type { ArtifactSource, RemoteFile } from './source.js';
 
@@ -84,7 +85,18 @@ export class S3Source implements ArtifactSource {
   }
 
   private async s3(): Promise<S3Client> {
-    this.client ??= new (await sdk()).S3Client(clientConfig(this.settings));
+    if (this.client === null) {
+      this.client = new (await sdk()).S3Client(clientConfig(this.settings));
+      // Each S3 call carries the traceparent of the load or poll that made it (before signing: it is signed too).
+      this.client.middlewareStack.add(
+        (next) => (args) => {
+          const request = args.request as { headers?: Record<string, string> };
+          if (request.headers !== undefined) withTraceContext(request.headers);
+          return next(args);
+        },
+        { step: 'build', name: 'flowgateTraceContext' },
+      );
+    }
     return this.client;
   }
 

@@ -44,13 +44,18 @@ Options:
       --max-batch-delay-ms MS  requests queued behind a running batch wait up to MS for the next to fill; an idle model never waits (default 0) [env FLOWGATE_MAX_BATCH_DELAY_MS]
       --max-body-size SZ  largest request body, e.g. 20MB; larger ones get 413 (default 100MB) [env FLOWGATE_MAX_BODY_SIZE]
       --max-json-depth N  deepest JSON nesting accepted; deeper gets 400 (default 64) [env FLOWGATE_MAX_JSON_DEPTH]
-      --max-elements N    most values (JSON array elements, CSV fields) in one request; more gets 400 (default 10000000) [env FLOWGATE_MAX_ELEMENTS]
+      --max-elements N    most values (JSON array elements, CSV fields, V2 binary elements) in one request; more gets 400 (default 10000000) [env FLOWGATE_MAX_ELEMENTS]
       --header-timeout S  a client must send its request headers within S seconds, else 408 and closed (default 10) [env FLOWGATE_HEADER_TIMEOUT]
       --body-timeout S    a client must send its whole request (headers and body) within S seconds (default 30) [env FLOWGATE_BODY_TIMEOUT]
       --keep-alive-timeout S  idle keep-alive connections are closed after S seconds (default 5) [env FLOWGATE_KEEP_ALIVE_TIMEOUT]
       --max-connections N open connections accepted; more are closed at once (default: the open-files limit less 10%) [env FLOWGATE_MAX_CONNECTIONS]
-      --auth-token-file F require Authorization: Bearer <token> on /invocations, /endpoints, /v2 (not /v2/health); F holds one token a line [env FLOWGATE_AUTH_TOKEN_FILE; tokens also in FLOWGATE_AUTH_TOKENS, comma-separated]
-      --metrics-token T   require Authorization: Bearer T on /metrics [env FLOWGATE_METRICS_TOKEN]
+      --auth-token-file F require credentials on /invocations, /endpoints, /v2 (not /v2/health), /admin, /openapi.json: Authorization: Bearer <token>, F holds one token a line [env FLOWGATE_AUTH_TOKEN_FILE; tokens also in FLOWGATE_AUTH_TOKENS, comma-separated]; per-endpoint tokens: auth: in the endpoints file; x-flowgate-variant then needs an endpoint admin token
+      --auth-htpasswd F   also accept HTTP basic auth for users of F (htpasswd -B: user:<bcrypt hash> lines) [env FLOWGATE_AUTH_HTPASSWD;
+                          user:<bcrypt hash> entries of FLOWGATE_AUTH_TOKENS are users too]; files re-read on SIGHUP
+      --metrics-token T   require Authorization: Bearer T on /metrics and /ui [env FLOWGATE_METRICS_TOKEN]
+      --admin-port PORT   serve /metrics, /endpoints, /openapi.json, /admin/* and /ui on this port only, not on -p [env FLOWGATE_ADMIN_PORT]
+      --tls-cert F, --tls-key F  serve HTTPS on -p with this PEM certificate (chain) and key; re-read on SIGHUP [env FLOWGATE_TLS_CERT, FLOWGATE_TLS_KEY]
+      --public-openapi    serve /openapi.json without credentials when auth is on [env FLOWGATE_PUBLIC_OPENAPI=true]
       --access-log MODE   all: a log line per request; errors: per request answered >= 400; off: none (lifecycle lines stay) (default all) [env FLOWGATE_ACCESS_LOG]
       --tracking-uri URI  MLflow tracking/registry: a path, file:, sqlite:///, http(s)://   [env MLFLOW_TRACKING_URI]
       --cache-dir DIR     where remote model versions are downloaded (default ~/.cache/flowgate) [env FLOWGATE_CACHE_DIR]
@@ -162,7 +167,12 @@ async function main(argv: string[]): Promise<number> {
         'keep-alive-timeout': { type: 'string' },
         'max-connections': { type: 'string' },
         'auth-token-file': { type: 'string' },
+        'auth-htpasswd': { type: 'string' },
         'metrics-token': { type: 'string' },
+        'admin-port': { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'public-openapi': { type: 'boolean' },
         'access-log': { type: 'string' },
         'poll-interval': { type: 'string' },
         'cache-keep': { type: 'string' },
@@ -198,7 +208,12 @@ async function main(argv: string[]): Promise<number> {
         keepAliveTimeout: values['keep-alive-timeout'] as string | undefined,
         maxConnections: values['max-connections'] as string | undefined,
         authTokenFile: values['auth-token-file'] as string | undefined,
+        authHtpasswd: values['auth-htpasswd'] as string | undefined,
         metricsToken: values['metrics-token'] as string | undefined,
+        adminPort: values['admin-port'] as string | undefined,
+        tlsCert: values['tls-cert'] as string | undefined,
+        tlsKey: values['tls-key'] as string | undefined,
+        publicOpenapi: values['public-openapi'] as boolean | undefined,
         accessLog: values['access-log'] as string | undefined,
         trackingUri: values['tracking-uri'] as string | undefined,
         cacheDir: values['cache-dir'] as string | undefined,

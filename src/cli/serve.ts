@@ -71,7 +71,7 @@ export async function runServe(flags: ServeFlags): Promise<number> {
   }
   const running = server;
   const reload = () => {
-    if (config.configPath === null) return void logger.info('SIGHUP: no endpoints file to re-read (serving -m URI)');
+    if (config.configPath === null) logger.info('SIGHUP: no endpoints file to re-read (serving -m URI)');
     void running.reload();
   };
   process.on('SIGHUP', reload);

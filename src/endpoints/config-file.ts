@@ -3,9 +3,12 @@
  * once, each with its place in the file (line:column) and its path in the document
  * (`endpoints.iris.variants[1].weight`), so one edit fixes them all.
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
+import { parseTokenFile } from './access.js';
 import { defaultEndpointProblem, gatewayFileSchema, gatewaySpec, type GatewaySpec } from './config.js';
 
 export interface ConfigProblem {
@@ -72,7 +75,23 @@ export function parseConfigText(text: string, file: string): GatewaySpec {
     problems.push({ path: 'default_endpoint', line: pos?.line ?? null, column: pos?.col ?? null, message: defaultProblem });
   }
   if (problems.length > 0) throw new ConfigFileError(file, problems.sort(byPlace));
-  return gatewaySpec(parsed.data!);
+  const tokenProblems: ConfigProblem[] = [];
+  const spec = gatewaySpec(parsed.data!, (path) => readTokenFile(resolve(dirname(file), path), tokenProblems));
+  if (tokenProblems.length > 0) throw new ConfigFileError(file, tokenProblems);
+  return spec;
+}
+
+/** The tokens of an endpoint's token file (relative to the endpoints file); what cannot be read is a problem. */
+function readTokenFile(path: string, problems: ConfigProblem[]): string[] {
+  let tokens: string[];
+  try {
+    tokens = parseTokenFile(readFileSync(path, 'utf8'));
+  } catch (err) {
+    problems.push({ path: '', line: null, column: null, message: `cannot read the token file ${path}: ${(err as Error).message}` });
+    return [];
+  }
+  if (tokens.length === 0) problems.push({ path: '', line: null, column: null, message: `the token file ${path} holds no token` });
+  return tokens;
 }
 
 function problemOf(issue: z.core.$ZodIssue, doc: Document, lines: LineCounter): ConfigProblem {

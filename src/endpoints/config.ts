@@ -8,6 +8,7 @@ import { byteSize } from '../config.js';
 import { canonicalStage, parseModelsUri, parseRunsUri, uriScheme, validateAlias } from '../registry/uri.js';
 import type { StickySource } from '../routing/sticky-key.js';
 import type { BatchSettings, Runtime } from '../model/flavor.js';
+import type { AccessSpec } from './access.js';
 import type { FeedbackSpec } from './feedback.js';
 
 /** How a variant or shadow names its model: the URI, and how it is run when it says so. */
@@ -50,6 +51,8 @@ export interface EndpointSpec {
   bandit: BanditSpec | null;
   /** `max_body_size`: this endpoint's request body limit in bytes; null for --max-body-size */
   maxBodyBytes: number | null;
+  /** `auth`: tokens that open this endpoint only (admin tokens may also force a variant), or null */
+  access: AccessSpec | null;
 }
 
 export interface BanditSpec {
@@ -209,6 +212,11 @@ const rolloutSchema = z.strictObject({
   on_failure: z.enum(['rollback'], { error: 'must be rollback' }).default('rollback'),
 });
 
+const tokenList = z
+  .array(z.string({ error: required('a token (a string)') }).min(16, 'must be at least 16 characters: a token is a secret').regex(/^\S+$/, 'must not contain spaces'), { error: required('a list of tokens') })
+  .default([]);
+const tokenFile = z.string({ error: required('a file path') }).min(1, 'must be a file path, not empty').optional();
+
 const endpointSchema = z
   .strictObject({
     variants: z.array(variantSchema, { error: required('a list of variants') }).min(1, 'must list at least one variant'),
@@ -237,8 +245,19 @@ const endpointSchema = z
         error: 'must be a size such as 20MB, 1GiB or a number of bytes',
       })
       .optional(),
+    auth: z
+      .strictObject({
+        tokens: tokenList,
+        admin_tokens: tokenList,
+        token_file: tokenFile,
+        admin_token_file: tokenFile,
+      })
+      .optional(),
   })
   .superRefine((e, ctx) => {
+    if (e.auth !== undefined && e.auth.tokens.length + e.auth.admin_tokens.length === 0 && e.auth.token_file === undefined && e.auth.admin_token_file === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['auth'], message: 'must give tokens, admin_tokens, token_file or admin_token_file' });
+    }
     if (e.rollout !== undefined) rolloutProblems(e.rollout, e.variants, ctx);
     const bandit = e.routing !== undefined && e.routing.policy !== 'weighted';
     if (bandit && e.rollout !== undefined) ctx.addIssue({ code: 'custom', path: ['routing', 'policy'], message: 'cannot be a bandit on an endpoint with a rollout: both set the weights' });
@@ -371,8 +390,12 @@ export function defaultEndpointProblem(doc: Record<string, unknown>): string | n
 /** The name of the only variant of an endpoint that does not name it. */
 export const DEFAULT_VARIANT = 'default';
 
-/** The plain spec of a file that passed the schema. */
-export function gatewaySpec(file: GatewayFile): GatewaySpec {
+/**
+ * The plain spec of a file that passed the schema; `readTokenFile` reads a token file named in an
+ * endpoint's `auth` (the caller resolves its path and reports what cannot be read).
+ */
+export function gatewaySpec(file: GatewayFile, readTokenFile: (path: string) => string[]): GatewaySpec {
+  const readTokens = (path: string | undefined): string[] => (path === undefined ? [] : readTokenFile(path));
   const endpoints = Object.entries(file.endpoints).map(([endpointName, e]): EndpointSpec => {
     const even = e.variants.every((v) => v.weight === undefined);
     return {
@@ -388,6 +411,7 @@ export function gatewaySpec(file: GatewayFile): GatewaySpec {
           ? null
           : { policy: e.routing.policy, epsilon: e.routing.epsilon, minShare: e.routing.min_share, seed: e.routing.seed ?? null },
       maxBodyBytes: e.max_body_size ?? null,
+      access: e.auth === undefined ? null : { tokens: [...e.auth.tokens, ...readTokens(e.auth.token_file)], adminTokens: [...e.auth.admin_tokens, ...readTokens(e.auth.admin_token_file)] },
     };
   });
   return { endpoints, defaultEndpoint: file.default_endpoint ?? endpoints[0]!.name };
@@ -411,7 +435,7 @@ function batchingOf(endpoint: BatchKeys, use: BatchKeys): { batching?: Partial<B
 export function singleModelSpec(uri: string): GatewaySpec {
   const name = endpointNameOf(uri);
   return {
-    endpoints: [{ name, variants: [{ name: DEFAULT_VARIANT, model: uri, weight: 1 }], shadows: [], sticky: null, variantOverride: true, rollout: null, feedback: null, bandit: null, maxBodyBytes: null }],
+    endpoints: [{ name, variants: [{ name: DEFAULT_VARIANT, model: uri, weight: 1 }], shadows: [], sticky: null, variantOverride: true, rollout: null, feedback: null, bandit: null, maxBodyBytes: null, access: null }],
     defaultEndpoint: name,
   };
 }

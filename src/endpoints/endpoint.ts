@@ -10,6 +10,7 @@ import { WeightedSplit } from '../routing/split.js';
 import { keyAtPath, type StickySource } from '../routing/sticky-key.js';
 import { ShadowQueue } from '../routing/shadow-queue.js';
 import type { HeaderReader, ScoringEndpoint, ScoringVariant, VariantLabels } from '../serving/scoring-endpoint.js';
+import { EndpointAccess } from './access.js';
 import { banditWeights, seededRandom } from './bandit.js';
 import type { BanditSpec, EndpointSpec, ModelUse, RolloutSpec } from './config.js';
 import { FeedbackLog } from './feedback.js';
@@ -46,6 +47,8 @@ export class Endpoint implements ScoringEndpoint {
   readonly variantOverride: boolean;
   /** flowgate.yaml `max_body_size`, or null for the server's --max-body-size */
   readonly maxBodyBytes: number | null;
+  /** flowgate.yaml `auth`: this endpoint's own tokens and admin tokens, or null */
+  readonly access: EndpointAccess | null;
   /** the JSON path of the sticky key, when routing needs the parsed body */
   readonly stickyPath: readonly string[] | null;
   readonly rollout: RolloutSpec | null;
@@ -86,6 +89,7 @@ export class Endpoint implements ScoringEndpoint {
     this.sticky = spec.sticky;
     this.variantOverride = spec.variantOverride;
     this.maxBodyBytes = spec.maxBodyBytes;
+    this.access = spec.access === null ? null : new EndpointAccess(spec.access);
     this.stickyHeader = spec.sticky !== null && 'header' in spec.sticky ? spec.sticky.header : null;
     this.stickyPath = spec.sticky !== null && 'json' in spec.sticky ? spec.sticky.json : null;
     this.rollout = spec.rollout;

@@ -1,6 +1,6 @@
 /**
  * The HTTP API of `mlflow models serve` (spec §1.2): /invocations, /ping, /health,
- * /version; plus /metrics, /endpoints/{name}/invocations, GET /endpoints and the Open
+ * /version; plus /metrics, /endpoints/{name}/invocations, GET /endpoints, /openapi.json and the Open
  * Inference Protocol under /v2. Routes only translate HTTP ⇄ the scorer; errors are
  * rendered in the protocol of the route (V2 bodies under /v2), also for unknown routes,
  * wrong methods (405, from the routes registered here) and our own bugs (500).
@@ -15,10 +15,11 @@ import { Scorer } from '../serving/scorer.js';
 import { tracedRequest, tracingEnabled } from '../tracing.js';
 import { FLOWGATE_VERSION } from '../version.js';
 import type { AppEnv } from './context.js';
-import { requireBearer, type TokenSet } from './auth.js';
+import type { Authenticator } from './auth.js';
 import type { BodyShapeLimits } from './body-shape.js';
 import { describeEndpoints } from './endpoints-list.js';
 import { invocationRoutes } from './invocations.js';
+import { openApiDocument } from './openapi.js';
 import { renderMlflowError, rendererFor } from './render.js';
 import { headerReader } from './routed.js';
 import { v2Routes } from './v2.js';
@@ -43,15 +44,25 @@ export interface AppOptions {
   maxBodyBytes: number;
   /** --max-json-depth, --max-elements: larger bodies get 400 */
   bodyShape: BodyShapeLimits;
-  /** bearer tokens for the inference routes and for /metrics; an empty set leaves the routes open */
-  auth: { inference: TokenSet; metrics: TokenSet };
+  /** the credentials of the inference routes and of /metrics; none configured leaves the routes open */
+  auth: Authenticator;
   /** --access-log: a line per request (all), per failed request (errors: status >= 400), or none */
   accessLog: 'all' | 'errors' | 'off';
+  /**
+   * The routes of this listener: all of them, or with --admin-port the serving routes
+   * (MLflow, V2, feedback) on the main port and the admin routes (/metrics, GET /endpoints,
+   * /admin/*, /ui) on the admin port; both answer the probes.
+   */
+  surface: 'all' | 'serving' | 'admin';
+  /** --public-openapi: /openapi.json without credentials */
+  publicOpenapi: boolean;
+  /** --admin-port, named in /openapi.json */
+  adminPort: number | null;
 }
 
 const JSON_TYPE = { 'Content-Type': 'application/json' };
 
-export function createApp({ gateway, metrics, logger, timeoutSeconds, maxQueue, rollouts, dashboard, maxBodyBytes, bodyShape, auth, accessLog }: AppOptions): Hono<AppEnv> {
+export function createApp({ gateway, metrics, logger, timeoutSeconds, maxQueue, rollouts, dashboard, maxBodyBytes, bodyShape, auth, accessLog, surface, publicOpenapi, adminPort }: AppOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const deps = { scorer: new Scorer({ metrics, logger, timeoutSeconds, maxQueue }), metrics, logger, maxBodyBytes, bodyShape };
   if (tracingEnabled()) app.use('*', (c, next) => tracedRequest(c.req.method, c.req.path, (h) => c.req.header(h), next, () => ({ status: c.res.status, route: c.req.routePath })));
@@ -76,34 +87,36 @@ export function createApp({ gateway, metrics, logger, timeoutSeconds, maxQueue, 
     );
   });
 
-  if (auth.inference.size > 0) {
-    const inference = requireBearer(auth.inference, 'flowgate', metrics.authFailures);
-    app.use('/invocations', inference);
-    app.use('/endpoints', inference);
-    app.use('/endpoints/*', inference);
-    app.use('/v2/*', async (c, next) => (c.req.path.startsWith('/v2/health/') ? next() : inference(c, next)));
-    app.use('/v2', inference);
-    app.use('/admin/*', inference);
-  }
-  if (auth.metrics.size > 0) {
-    const monitoring = requireBearer(auth.metrics, 'flowgate-metrics', metrics.authFailures);
-    app.use('/metrics', monitoring);
-    app.use('/ui', monitoring);
-    app.use('/ui/*', monitoring);
-  }
+  const inference = auth.inference(gateway);
+  app.use('/invocations', inference);
+  app.use('/endpoints', inference);
+  app.use('/endpoints/*', inference);
+  app.use('/v2/*', async (c, next) => (c.req.path.startsWith('/v2/health/') ? next() : inference(c, next)));
+  app.use('/v2', inference);
+  app.use('/admin/*', inference);
+  if (!publicOpenapi) app.use('/openapi.json', inference);
+  const monitoring = auth.metrics();
+  app.use('/metrics', monitoring);
+  app.use('/ui', monitoring);
+  app.use('/ui/*', monitoring);
 
   // /ping is readiness (a model is loaded), /health liveness; both answer MLflow's "\n".
   app.get('/ping', (c) => (gateway.ready() ? c.body('\n', 200, JSON_TYPE) : renderMlflowError(new MlflowError('TEMPORARILY_UNAVAILABLE', 'No model is loaded yet.'))));
   app.get('/health', (c) => c.body('\n', 200, JSON_TYPE));
   app.get('/version', (c) => c.body(FLOWGATE_VERSION, 200, JSON_TYPE));
-  app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }));
 
-  invocationRoutes(app, gateway, deps);
-  app.get('/endpoints', (c) => c.json(describeEndpoints(gateway.endpoints, rollouts)));
-  if (rollouts !== undefined) rolloutRoutes(app, rollouts);
-  feedbackRoutes(app, gateway, metrics, maxBodyBytes);
-  if (dashboard !== undefined) uiRoutes(app, dashboard);
-  v2Routes(app, gateway, deps);
+  if (surface !== 'serving') {
+    app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }));
+    app.get('/endpoints', (c) => c.json(describeEndpoints(gateway.endpoints, rollouts)));
+    app.get('/openapi.json', (c) => c.json(openApiDocument(gateway.endpoints, { auth: auth.schemes(), publicOpenapi, adminPort })));
+    if (rollouts !== undefined) rolloutRoutes(app, rollouts);
+    if (dashboard !== undefined) uiRoutes(app, dashboard);
+  }
+  if (surface !== 'admin') {
+    invocationRoutes(app, gateway, deps);
+    feedbackRoutes(app, gateway, metrics, maxBodyBytes);
+    v2Routes(app, gateway, deps);
+  }
 
   const allowed = allowedMethods(app);
   app.notFound((c) => {

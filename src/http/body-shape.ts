@@ -25,8 +25,22 @@ function isSpace(code: number): boolean {
   return code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
 }
 
-/** A sentence saying which limit `text` passes, or null when it is within both. */
-export function jsonShapeProblem(text: string, limits: BodyShapeLimits): string | null {
+/** Which limit a body passes, and a sentence saying so. */
+export interface ShapeProblem {
+  reason: 'json_depth' | 'too_many_elements';
+  message: string;
+}
+
+function tooDeep(limits: BodyShapeLimits): ShapeProblem {
+  return { reason: 'json_depth', message: `The JSON body is nested deeper than the limit of ${limits.maxDepth} levels.` };
+}
+
+function tooMany(limits: BodyShapeLimits): ShapeProblem {
+  return { reason: 'too_many_elements', message: `The request has more than the limit of ${limits.maxElements} values.` };
+}
+
+/** The limit `text` passes, or null when it is within both. */
+export function jsonShapeProblem(text: string, limits: BodyShapeLimits): ShapeProblem | null {
   // Per open container: whether it is an array (only array elements are counted).
   const inArray: boolean[] = [];
   let elements = 0;
@@ -39,7 +53,7 @@ export function jsonShapeProblem(text: string, limits: BodyShapeLimits): string 
         else if (inner === QUOTE) break;
       }
     } else if (code === OPEN_ARRAY || code === OPEN_OBJECT) {
-      if (inArray.length >= limits.maxDepth) return `The JSON body is nested deeper than the limit of ${limits.maxDepth} levels.`;
+      if (inArray.length >= limits.maxDepth) return tooDeep(limits);
       const isArray = code === OPEN_ARRAY;
       inArray.push(isArray);
       if (isArray) {
@@ -54,21 +68,19 @@ export function jsonShapeProblem(text: string, limits: BodyShapeLimits): string 
     } else {
       continue;
     }
-    if (elements > limits.maxElements) return `The request has more than the limit of ${limits.maxElements} values.`;
+    if (elements > limits.maxElements) return tooMany(limits);
   }
   return null;
 }
 
 /** The same for a CSV body: its fields (commas and line ends outside quotes) are counted. */
-export function csvShapeProblem(text: string, limits: BodyShapeLimits): string | null {
+export function csvShapeProblem(text: string, limits: BodyShapeLimits): ShapeProblem | null {
   let fields = 1;
   let quoted = false;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
     if (code === QUOTE) quoted = !quoted;
-    else if (!quoted && (code === COMMA || code === NEWLINE) && ++fields > limits.maxElements) {
-      return `The request has more than the limit of ${limits.maxElements} values.`;
-    }
+    else if (!quoted && (code === COMMA || code === NEWLINE) && ++fields > limits.maxElements) return tooMany(limits);
   }
   return null;
 }

@@ -1,5 +1,5 @@
 /**
- * Reads a request body as text, from the raw Node request: going through the web Request
+ * Reads a request body as bytes or text, from the raw Node request: going through the web Request
  * would build a ReadableStream, an AbortSignal and a transferable per request, a large
  * share of the cost of a small prediction. A client that goes away mid-body is not a
  * server error: it is a ClientClosed, counted as such. A body past the size limit is a
@@ -22,10 +22,14 @@ export class BodyTooLarge extends Error {
 }
 
 export async function readBodyText(c: Context<AppEnv>, limitBytes: number): Promise<string> {
+  return (await readBodyBytes(c, limitBytes)).toString('utf8');
+}
+
+export async function readBodyBytes(c: Context<AppEnv>, limitBytes: number): Promise<Buffer> {
   const incoming = c.env.incoming;
   const declared = incoming.headers['content-length'];
   if (declared !== undefined && Number(declared) > limitBytes) throw new BodyTooLarge(limitBytes, Number(declared));
-  if (incoming.readableEnded) return c.req.text();
+  if (incoming.readableEnded) return Buffer.from(await c.req.arrayBuffer());
   const chunks = await new Promise<Buffer[]>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let seen = 0;
@@ -49,5 +53,5 @@ export async function readBodyText(c: Context<AppEnv>, limitBytes: number): Prom
     incoming.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
   });
   if (!incoming.complete) throw new ClientClosed('the client closed the connection before sending the whole body');
-  return chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }

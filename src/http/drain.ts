@@ -12,6 +12,7 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Server as NetServer, type Socket } from 'node:net';
+import { Server as TlsServer } from 'node:tls';
 
 /** How long a connection with no request in flight must stay silent before it is closed. */
 const IDLE_GRACE_MS = 1000;
@@ -37,7 +38,8 @@ export class ListenerDrain {
   private closing = false;
 
   constructor(private readonly server: Server) {
-    server.on('connection', (socket: Socket) => {
+    // over TLS, requests arrive on the TLS socket of a secure connection, not on the TCP one
+    server.on(server instanceof TlsServer ? 'secureConnection' : 'connection', (socket: Socket) => {
       this.connections.set(socket, { responses: new Set(), bytesRead: 0, quietSince: Date.now() });
       socket.once('close', () => this.connections.delete(socket));
     });

@@ -28,7 +28,8 @@ const item = z
     reward: z.number({ error: 'must be a number' }).finite('must be a finite number').optional(),
   })
   .refine((i) => i.label !== undefined || i.reward !== undefined, 'must have a `label` or a `reward`');
-const body = z.union([item, z.array(item).min(1, 'must not be empty').max(MAX_ITEMS, `must have at most ${MAX_ITEMS} items`)]);
+/** The feedback body: validates requests and is published in /openapi.json. */
+export const feedbackBodySchema = z.union([item, z.array(item).min(1, 'must not be empty').max(MAX_ITEMS, `must have at most ${MAX_ITEMS} items`)]);
 
 type ErrorShape = (status: number, message: string) => Response;
 const mlflowShape: ErrorShape = (status, message) => mlflowErrorResponse(new MlflowError(status === 404 ? 'ENDPOINT_NOT_FOUND' : 'BAD_REQUEST', message));
@@ -66,10 +67,13 @@ export function feedbackRoutes(app: Hono<AppEnv>, gateway: Gateway, metrics: Met
     try {
       doc = JSON.parse(await readBodyText(c, endpoint.maxBodyBytes ?? maxBodyBytes));
     } catch (err) {
-      if (err instanceof BodyTooLarge) return error(413, err.message);
+      if (err instanceof BodyTooLarge) {
+        metrics.refuse('body_too_large');
+        return error(413, err.message);
+      }
       return error(400, `The body is not valid JSON: ${(err as Error).message}`);
     }
-    const parsed = body.safeParse(doc);
+    const parsed = feedbackBodySchema.safeParse(doc);
     if (!parsed.success) {
       return error(400, `Invalid feedback: ${parsed.error.issues.map((i) => `${i.path.length > 0 ? `${i.path.join('.')}: ` : ''}${i.message}`).join('; ')}`);
     }

@@ -4,9 +4,17 @@
  * client is cut close to its deadline), and a cap on open connections below the
  * process's file-descriptor limit, so silent connections cannot exhaust descriptors and
  * make accept() fail for valid requests (past the cap, new connections are closed).
+ * Each such refusal is counted in flowgate_requests_refused_total.
+ * With --tls-cert/--tls-key the listener speaks HTTPS; SIGHUP swaps in the files' new
+ * certificate and key (setSecureContext): new connections get them, open ones are kept.
  */
+import { serve, type ServerType } from '@hono/node-server';
 import { readFileSync } from 'node:fs';
-import type { ServerOptions } from 'node:http';
+import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
+import { createSecureContext } from 'node:tls';
+import type { Metrics } from '../metrics.js';
 
 export interface ListenerLimits {
   headerTimeoutSeconds: number;
@@ -47,4 +55,69 @@ function openFilesLimit(): number | null {
   } catch {
     return null;
   }
+}
+
+/** --tls-cert and --tls-key: PEM files. */
+export interface TlsFiles {
+  cert: string;
+  key: string;
+}
+
+/** The certificate (chain) and key of `files`, checked to be PEM and to belong together by Node. */
+export function readTls(files: TlsFiles): { cert: Buffer; key: Buffer } {
+  const read = (file: string, what: string) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new Error(`cannot read the TLS ${what} ${file}: ${(err as Error).message}`);
+    }
+  };
+  const pair = { cert: read(files.cert, 'certificate'), key: read(files.key, 'key') };
+  try {
+    createSecureContext(pair);
+  } catch (err) {
+    throw new Error(`the TLS certificate ${files.cert} and key ${files.key} do not load (PEM, and the key of that certificate): ${(err as Error).message}`);
+  }
+  return pair;
+}
+
+/** Binds `fetch` to host:port, over TLS when `tls` is given; resolves once listening. */
+export function listen(fetch: (request: Request) => Response | Promise<Response>, host: string, port: number, limits: ListenerLimits, tls: TlsFiles | null): Promise<ServerType> {
+  const options = serverOptions(limits);
+  return new Promise((resolve, reject) => {
+    const s =
+      tls === null
+        ? serve({ fetch, hostname: host, port, serverOptions: options }, () => resolve(s))
+        : // a client that never finishes its handshake is cut like one that never sends its headers
+          serve({ fetch, hostname: host, port, createServer: createHttpsServer, serverOptions: { ...options, ...readTls(tls), handshakeTimeout: options.headersTimeout! } }, () => resolve(s));
+    s.maxConnections = maxConnections(limits);
+    s.once('error', reject);
+  });
+}
+
+/** SIGHUP: the files' certificate and key for new connections; open connections keep theirs. */
+export function reloadTls(server: ServerType, tls: TlsFiles): void {
+  (server as HttpsServer).setSecureContext(readTls(tls));
+}
+
+/**
+ * Counts what the listener itself refuses: connections dropped past --max-connections, and
+ * connections Node closes (with its 408) because headers or a body did not arrive in time.
+ * A timeout with a request of the connection being answered is the body's (its headers
+ * were read); without one, the headers'. Node's own handling is left as it is: it destroys
+ * the socket with ERR_HTTP_REQUEST_TIMEOUT, which is only listened to here.
+ */
+export function countRefusals(server: Server, metrics: Metrics): void {
+  server.on('drop', () => metrics.refuse('max_connections'));
+  const answering = new WeakMap<Socket, number>();
+  server.on('connection', (socket: Socket) => {
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') metrics.refuse((answering.get(socket) ?? 0) > 0 ? 'body_timeout' : 'header_timeout');
+    });
+  });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    answering.set(socket, (answering.get(socket) ?? 0) + 1);
+    res.once('close', () => answering.set(socket, (answering.get(socket) ?? 1) - 1));
+  });
 }

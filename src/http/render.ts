@@ -28,7 +28,7 @@ function mlflowBody(err: MlflowError): string {
   return JSON.stringify(body);
 }
 
-export type ErrorRenderer = (err: MlflowError, headers?: Record<string, string>) => Response;
+export type ErrorRenderer = (err: MlflowError, headers?: Record<string, string> | Headers) => Response;
 
 export const renderMlflowError: ErrorRenderer = (err, headers = JSON_TYPE) =>
   new Response(err.errorCode === 'DEADLINE_EXCEEDED' ? TIMEOUT_BODY : mlflowBody(err), { status: err.status, headers });

@@ -12,9 +12,11 @@ import type { Metrics } from '../metrics.js';
 import type { Codec, DecodedRequest } from '../serving/codec.js';
 import type { ScoreOutcome, Scorer } from '../serving/scorer.js';
 import type { HeaderReader, ScoringEndpoint } from '../serving/scoring-endpoint.js';
-import { BodyTooLarge, ClientClosed, readBodyText } from './body.js';
+import type { RequestPayload } from '../serving/codec.js';
+import { BodyTooLarge, ClientClosed, readBodyBytes } from './body.js';
 import { csvShapeProblem, jsonShapeProblem, type BodyShapeLimits } from './body-shape.js';
 import type { AppEnv } from './context.js';
+import { lingerAfterResponse } from './linger.js';
 import type { ErrorRenderer } from './render.js';
 
 export interface RouteDeps {
@@ -37,24 +39,46 @@ export interface ScoringRoute<P, D extends DecodedRequest> {
   pinned?: string | undefined;
   /** the endpoint's own body limit (flowgate.yaml `max_body_size`), read before the body */
   maxBodyBytes?: number | null | undefined;
+  /**
+   * V2's binary tensor data extension: the request header giving the JSON header's byte length;
+   * when a request sends it, the codec gets the body's bytes and that length.
+   */
+  binaryHeader?: string;
 }
 
 /** Nginx's "client closed request": never sent (the client is gone), only counted. */
 const CLIENT_CLOSED = 499;
 
 export async function scoreRoute<P, D extends DecodedRequest>(c: Context<AppEnv>, route: ScoringRoute<P, D>, deps: RouteDeps): Promise<Response> {
-  let body: string;
+  let bytes: Buffer;
   try {
-    body = await readBodyText(c, route.maxBodyBytes ?? deps.maxBodyBytes);
+    bytes = await readBodyBytes(c, route.maxBodyBytes ?? deps.maxBodyBytes);
   } catch (err) {
-    if (err instanceof BodyTooLarge) return bodyTooLarge(c, err, route.render);
+    if (err instanceof BodyTooLarge) {
+      deps.metrics.refuse('body_too_large');
+      return bodyTooLarge(c, err, route.render);
+    }
     if (!(err instanceof ClientClosed)) throw err;
     deps.metrics.clientClosed.inc();
     deps.logger.info({ reqId: c.get('requestId'), path: c.req.path }, err.message);
     return new Response(null, { status: CLIENT_CLOSED });
   }
-  const shapeProblem = (route.format === 'json' ? jsonShapeProblem : csvShapeProblem)(body, deps.bodyShape);
-  if (shapeProblem !== null) return route.render(new MlflowError('BAD_REQUEST', shapeProblem));
+  const headerLength = route.binaryHeader === undefined ? undefined : headerReader(c)(route.binaryHeader);
+  let body: RequestPayload;
+  let text: string;
+  if (headerLength === undefined) {
+    text = body = bytes.toString('utf8');
+  } else {
+    body = { bytes, headerLength, maxElements: deps.bodyShape.maxElements };
+    // The shape limits apply to the JSON header; a length that does not fit is the codec's 400.
+    const n = Number(headerLength);
+    text = Number.isInteger(n) && n >= 0 && n <= bytes.length ? bytes.toString('utf8', 0, n) : '{}';
+  }
+  const shapeProblem = (route.format === 'json' ? jsonShapeProblem : csvShapeProblem)(text, deps.bodyShape);
+  if (shapeProblem !== null) {
+    deps.metrics.refuse(shapeProblem.reason);
+    return route.render(new MlflowError('BAD_REQUEST', shapeProblem.message));
+  }
   const endpoint = route.endpoint();
   if (endpoint instanceof MlflowError) return route.render(endpoint);
   const outcome = await deps.scorer.score({ endpoint, codec: route.codec, body, header: headerReader(c), requestId: c.get('requestId'), pinned: route.pinned });
@@ -62,11 +86,13 @@ export async function scoreRoute<P, D extends DecodedRequest>(c: Context<AppEnv>
 }
 
 /**
- * 413 in the route's protocol, and the connection closed once it is written: the rest of
- * the body is never read (Node ends a `Connection: close` socket after the response).
+ * 413 in the route's protocol, and the connection closed after it: the rest of the body is
+ * read and discarded for a bounded while first (linger.ts), so that the client, still
+ * sending, receives the 413 rather than a reset.
  */
 function bodyTooLarge(c: Context<AppEnv>, err: BodyTooLarge, render: ErrorRenderer): Response {
   c.set('requestIdSent', true);
+  lingerAfterResponse(c.env.incoming);
   return render(new MlflowError('REQUEST_LIMIT_EXCEEDED', err.message, { status: 413 }), {
     'Content-Type': 'application/json',
     Connection: 'close',
@@ -92,7 +118,14 @@ function respondScored(c: Context<AppEnv>, outcome: ScoreOutcome, render: ErrorR
         : { 'Content-Type': 'application/json', 'x-flowgate-endpoint': variant.labels.endpoint, 'x-flowgate-variant': variant.name, 'x-flowgate-model': version.identity.name, 'x-flowgate-version': number, 'x-request-id': id };
   }
   c.set('requestIdSent', true);
-  if (outcome.ok) return new Response(outcome.body, { status: 200, headers });
+  if (outcome.ok) {
+    const body = outcome.body;
+    if (typeof body === 'string') return new Response(body, { status: 200, headers });
+    // Binary tensor data: the JSON header, then the outputs' bytes.
+    headers['Content-Type'] = 'application/octet-stream';
+    headers['Inference-Header-Content-Length'] = String(body.headerLength);
+    return new Response(body.bytes, { status: 200, headers });
+  }
   if (outcome.error.status === 503) headers['Retry-After'] = '1'; // a full queue, or a model not loaded yet
   return render(outcome.error, headers);
 }

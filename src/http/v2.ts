@@ -2,7 +2,8 @@
  * The Open Inference Protocol (V2) REST API over the same endpoints: `{name}` is an
  * endpoint (routed like /invocations: forced variant, sticky key, weights, shadows) and
  * `versions/{v}` pins the variant serving registry version v. Inference is a thin codec
- * over the scorer; errors are `{"error": "..."}`.
+ * over the scorer; errors are `{"error": "..."}`. The binary tensor data extension
+ * (Inference-Header-Content-Length) carries inputs and outputs as raw bytes after the JSON.
  */
 import type { Context, Hono } from 'hono';
 import type { Endpoint } from '../endpoints/endpoint.js';
@@ -36,7 +37,7 @@ function describedVersion(c: V2Context, endpoint: Endpoint, pinned: string | und
 }
 
 export function v2Routes(app: Hono<AppEnv>, gateway: Gateway, deps: RouteDeps): void {
-  app.get('/v2', (c) => c.json({ name: 'flowgate', version: FLOWGATE_VERSION, extensions: [] }));
+  app.get('/v2', (c) => c.json({ name: 'flowgate', version: FLOWGATE_VERSION, extensions: ['binary_tensor_data'] }));
   app.get('/v2/health/live', (c) => c.json({ live: true }));
   app.get('/v2/health/ready', (c) => {
     const ready = gateway.ready();
@@ -70,12 +71,10 @@ export function v2Routes(app: Hono<AppEnv>, gateway: Gateway, deps: RouteDeps): 
   app.get('/v2/models/:name/versions/:version/ready', ready);
 
   const infer = (c: V2Context) => {
-    if (headerReader(c)('inference-header-content-length') !== undefined) {
-      return renderV2Error(new MlflowError('BAD_REQUEST', 'Binary tensor data is not supported: send the tensors as JSON "data".'));
-    }
     const name = c.req.param('name');
     const maxBodyBytes = gateway.endpoints.byName.get(name)?.maxBodyBytes;
-    return scoreRoute(c, { codec: V2_CODEC, format: 'json', render: renderV2Error, endpoint: () => endpointOf(gateway, name), pinned: c.req.param('version'), maxBodyBytes }, deps);
+    const route = { codec: V2_CODEC, format: 'json', render: renderV2Error, endpoint: () => endpointOf(gateway, name), pinned: c.req.param('version'), maxBodyBytes, binaryHeader: 'inference-header-content-length' } as const;
+    return scoreRoute(c, route, deps);
   };
   app.post('/v2/models/:name/infer', infer);
   app.post('/v2/models/:name/versions/:version/infer', infer);

@@ -37,6 +37,11 @@ export interface Frame {
   readonly kind: 'frame';
   /** Column labels in order. Integer labels (a header-less frame) are their decimal strings. */
   readonly names: string[];
+  /**
+   * The labels are pandas integers (no `columns`, list records, or numbers as `columns`): a
+   * DataFrame without feature names for scikit-learn, whose name checks then do not apply.
+   */
+  readonly integerLabels?: boolean;
   readonly columns: Column[];
   readonly rows: number;
 }

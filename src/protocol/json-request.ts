@@ -3,7 +3,7 @@
  * input fields, params, and the unified-LLM shortcut, with MLflow's error messages.
  */
 import { MlflowError } from '../errors.js';
-import { frame, type Column, type ModelInput, type Tensor } from '../model/data.js';
+import { frame, type Column, type Frame, type ModelInput, type Tensor } from '../model/data.js';
 import { CastError, dtypeOfNumpy, dtypeOfScalar } from '../model/cast.js';
 import { columnFromValues, tensorFromNested } from '../model/infer.js';
 import { castColumn } from '../model/cast.js';
@@ -118,9 +118,10 @@ function decodeSplit(value: unknown): ModelInput {
     throw invalid(`Shape of passed values is (${rows.length}, ${width}), indices imply (${split.index.length}, ${width})`);
   }
   const names = Array.isArray(columns) ? columns.map(String) : Array.from({ length: width }, (_, j) => String(j));
+  const integerLabels = !Array.isArray(columns) || (width > 0 && columns.every((c) => Number.isInteger(c)));
   const cols: Column[] = [];
   for (let j = 0; j < width; j++) cols.push(columnFromValues(rows.map((r) => r[j])));
-  return frameOf(names, cols, rows.length);
+  return frameOf(names, cols, rows.length, integerLabels);
 }
 
 function decodeRecords(value: unknown): ModelInput {
@@ -137,7 +138,7 @@ function recordsToFrame(records: unknown[]): ModelInput {
     const width = longest(records as unknown[][]);
     const cols: Column[] = [];
     for (let j = 0; j < width; j++) cols.push(columnFromValues(records.map((r) => (r as unknown[])[j] ?? null)));
-    return frameOf(cols.map((_, j) => String(j)), cols, records.length);
+    return frameOf(cols.map((_, j) => String(j)), cols, records.length, true);
   }
   const names: string[] = [];
   const seen = new Set<string>();
@@ -158,8 +159,8 @@ function longest(rows: readonly unknown[][]): number {
   return width;
 }
 
-function frameOf(names: string[], cols: Column[], rows: number): ModelInput {
-  const f = frame(names, cols);
+function frameOf(names: string[], cols: Column[], rows: number, integerLabels = false): ModelInput {
+  const f: Frame = { ...frame(names, cols), ...(integerLabels ? { integerLabels } : {}) };
   return cols.length === 0 ? { ...f, rows } : f;
 }
 

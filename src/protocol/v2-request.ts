@@ -35,13 +35,14 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 /**
- * An infer request body: JSON, or (binary tensor extension) a JSON header of
+ * An infer request body: JSON text, or (binary tensor extension) bytes: a JSON header of
  * `headerLength` bytes followed by the bytes of the inputs that give a binary_data_size.
+ * `maxElements` bounds the binary inputs' elements (the JSON's are bounded before parsing).
  */
-export function decodeV2InferBody(body: Buffer, headerLength: string | undefined): { doc: unknown; request: V2InferRequest } {
+export function decodeV2InferBody(body: string | Buffer, headerLength?: string, maxElements = Infinity): { doc: unknown; request: V2InferRequest } {
   let json = body;
   let binary: Buffer | null = null;
-  if (headerLength !== undefined) {
+  if (typeof body !== 'string' && headerLength !== undefined) {
     const n = /^\s*\d+\s*$/.test(headerLength) ? Number(headerLength) : NaN;
     if (!(n <= body.length)) {
       throw bad(`Inference-Header-Content-Length must be the byte length of the JSON header (at most the body's ${body.length} bytes); got '${headerLength}'.`);
@@ -51,21 +52,21 @@ export function decodeV2InferBody(body: Buffer, headerLength: string | undefined
   }
   let doc: unknown;
   try {
-    doc = parseJsonLenient(json.toString('utf8'));
+    doc = parseJsonLenient(typeof json === 'string' ? json : json.toString('utf8'));
   } catch (err) {
     throw bad(`The ${binary === null ? 'body' : 'JSON header'} is not valid JSON: ${(err as Error).message}`);
   }
-  return { doc, request: parseV2InferRequest(doc, binary) };
+  return { doc, request: parseV2InferRequest(doc, binary, maxElements) };
 }
 
-export function parseV2InferRequest(doc: unknown, binary: Buffer | null = null): V2InferRequest {
+export function parseV2InferRequest(doc: unknown, binary: Buffer | null = null, maxElements = Infinity): V2InferRequest {
   if (!isObject(doc)) throw bad('The infer request must be a JSON object with "inputs".');
   const { id, inputs, outputs, parameters } = doc;
   if (id !== undefined && typeof id !== 'string') throw bad('"id" must be a string.');
   if (parameters !== undefined && !isObject(parameters)) throw bad('"parameters" must be an object.');
   if (!Array.isArray(inputs) || inputs.length === 0) throw bad('"inputs" must be a non-empty list of tensors.');
   const seen = new Set<string>();
-  const cursor = { at: 0 };
+  const cursor = { at: 0, elements: 0, maxElements };
   const parsedInputs = inputs.map((input, i) => {
     const parsed = parseInput(input, i, binary, cursor);
     if (seen.has(parsed.name)) throw bad(`Input '${parsed.name}' is given more than once.`);
@@ -102,7 +103,7 @@ function binaryFlag(v: unknown, where: string): boolean | null {
   return v;
 }
 
-function parseInput(input: unknown, i: number, binary: Buffer | null, cursor: { at: number }): V2Input {
+function parseInput(input: unknown, i: number, binary: Buffer | null, cursor: { at: number; elements: number; maxElements: number }): V2Input {
   if (!isObject(input)) throw bad(`inputs[${i}] must be an object with "name", "datatype", "shape" and "data".`);
   const { name, datatype, shape, data } = input;
   if (typeof name !== 'string' || name === '') throw bad(`inputs[${i}] needs a "name".`);
@@ -120,6 +121,8 @@ function parseInput(input: unknown, i: number, binary: Buffer | null, cursor: { 
     if (data !== undefined) throw bad(`${where}: give either "data" or a binary_data_size, not both.`);
     const end = cursor.at + (size as number);
     if (end > binary.length) throw bad(`${where}: binary_data_size ${size as number} runs past the end of the body (${binary.length - cursor.at} bytes left).`);
+    cursor.elements += count;
+    if (cursor.elements > cursor.maxElements) throw bad(`The request has more than the limit of ${cursor.maxElements} values.`);
     let values: Float64Array | unknown[];
     try {
       values = readBinaryElements(datatype, binary.subarray(cursor.at, end), count);

@@ -81,11 +81,6 @@ export interface V2EncodedResponse {
   headerLength: number | null;
 }
 
-/** The response body, all JSON, written directly as text. */
-export function writeV2Response(head: V2ResponseHead, outputs: V2Output[]): string {
-  return encodeV2Response(head, outputs, () => false).body as string;
-}
-
 /**
  * The response body: JSON written directly as text, and outputs for which `binary` says so
  * as raw bytes after the JSON (binary tensor extension), in the order of the outputs.

@@ -8,11 +8,9 @@ import type { ModelInput, ModelOutput } from '../model/data.js';
 import type { RequestFormat } from '../protocol/content-type.js';
 import { formatOutput } from '../protocol/json-output.js';
 import { parseJsonBody } from '../protocol/json-request.js';
-import { parseJsonLenient } from '../protocol/lenient-json.js';
 import { decodeScoringRequest, scoringResponseBody } from '../protocol/scoring-request.js';
-import { parseV2InferRequest, v2ModelInput, type V2InferRequest } from '../protocol/v2-request.js';
-import { selectOutputs, v2Outputs, writeV2Response } from '../protocol/v2-response.js';
-import { MlflowError } from '../errors.js';
+import { decodeV2InferBody, v2ModelInput, type V2InferRequest } from '../protocol/v2-request.js';
+import { encodeV2Response, selectOutputs, v2Outputs } from '../protocol/v2-response.js';
 import type { LoadedVersion } from './loaded-version.js';
 import { predictAttributes, traced } from '../tracing.js';
 
@@ -20,6 +18,26 @@ export interface DecodedRequest {
   input: ModelInput;
   /** raw params, enforced by the version against its params schema */
   params: unknown;
+}
+
+/**
+ * A request body as the HTTP layer read it: text, or (V2's binary tensor data extension) the
+ * bytes whose first `headerLength` (Inference-Header-Content-Length, as sent) are the JSON header,
+ * with the --max-elements bound for the binary tensors' elements.
+ * Plain data, so a replica thread gets it as it is.
+ */
+export type RequestPayload = string | { bytes: Uint8Array; headerLength: string; maxElements: number };
+
+/** A response body: text (JSON, `application/json`), or JSON followed by binary tensor data. */
+export type ResponsePayload = string | { bytes: Uint8Array; headerLength: number };
+
+/** The size that decides where the pipeline runs (inline or on a replica thread). */
+export function payloadSize(payload: RequestPayload): number {
+  return typeof payload === 'string' ? payload.length : payload.bytes.length;
+}
+
+function payloadText(payload: RequestPayload): string {
+  return typeof payload === 'string' ? payload : Buffer.from(payload.bytes.buffer, payload.bytes.byteOffset, payload.bytes.byteLength).toString('utf8');
 }
 
 /** What a response names besides the output: the endpoint (the V2 model name) and the version that answered. */
@@ -33,16 +51,16 @@ export interface EncodeContext {
  * the request's fault); `decode` runs against each version that answers it (the primary and
  * every shadow, which may have another signature); `encode` writes the response body.
  */
-export interface Codec<Parsed, Decoded extends DecodedRequest = DecodedRequest> {
+export interface Codec<Parsed, Decoded extends DecodedRequest = DecodedRequest, Encoded extends ResponsePayload = ResponsePayload> {
   /** its key in CODECS (a replica thread finds it by name) */
   readonly name: CodecName;
   /** `wantDoc`: routing needs the parsed JSON document (a sticky key in the body). */
-  parse(body: string, wantDoc: boolean): Parsed;
+  parse(body: RequestPayload, wantDoc: boolean): Parsed;
   /** The parsed JSON document for routing, when there is one. */
   routingDoc(parsed: Parsed): unknown;
   decode(parsed: Parsed, version: LoadedVersion): Decoded;
   /** `predictions`: formatOutput(output), when the scorer already wrote it. */
-  encode(parsed: Parsed, decoded: Decoded, output: ModelOutput, context: EncodeContext, predictions?: string): string;
+  encode(parsed: Parsed, decoded: Decoded, output: ModelOutput, context: EncodeContext, predictions?: string): Encoded;
 }
 
 // ---- MLflow's scoring protocol (/invocations, flowgate predict) ---------------------
@@ -56,10 +74,11 @@ interface ScoringBody {
 
 type ScoringDecoded = DecodedRequest & { unwrapped: boolean };
 
-function scoringCodec(format: RequestFormat): Codec<ScoringBody, ScoringDecoded> {
+function scoringCodec(format: RequestFormat): Codec<ScoringBody, ScoringDecoded, string> {
   return {
     name: format,
-    parse(text, wantDoc) {
+    parse(payload, wantDoc) {
+      const text = payloadText(payload);
       let doc: unknown;
       if (wantDoc && format === 'json') {
         try {
@@ -76,7 +95,7 @@ function scoringCodec(format: RequestFormat): Codec<ScoringBody, ScoringDecoded>
   };
 }
 
-export const SCORING_CODECS: Record<RequestFormat, Codec<ScoringBody, ScoringDecoded>> = {
+export const SCORING_CODECS: Record<RequestFormat, Codec<ScoringBody, ScoringDecoded, string>> = {
   json: scoringCodec('json'),
   csv: scoringCodec('csv'),
 };
@@ -90,23 +109,17 @@ interface V2Body {
 
 export const V2_CODEC: Codec<V2Body> = {
   name: 'v2',
-  parse(text) {
-    let doc: unknown;
-    try {
-      doc = parseJsonLenient(text);
-    } catch (err) {
-      throw new MlflowError('BAD_REQUEST', `The body is not valid JSON: ${(err as Error).message}`);
-    }
-    return { request: parseV2InferRequest(doc), doc };
+  parse(payload) {
+    if (typeof payload === 'string') return decodeV2InferBody(payload);
+    return decodeV2InferBody(Buffer.from(payload.bytes.buffer, payload.bytes.byteOffset, payload.bytes.byteLength), payload.headerLength, payload.maxElements);
   },
   routingDoc: (body) => body.doc,
   decode: (body, version) => ({ input: v2ModelInput(body.request.inputs, version.inputSchema), params: body.request.parameters }),
   encode(body, _decoded, output, { endpoint, version }) {
     const outputs = selectOutputs(v2Outputs(output, version.signature?.outputs ?? null), body.request.outputs);
-    if (outputs.some((o) => body.request.binaryOutput(o.name))) {
-      throw new MlflowError('BAD_REQUEST', 'Binary tensor data is not supported: ask for the outputs as JSON (no binary_data_output / binary_data).');
-    }
-    return writeV2Response({ modelName: endpoint, modelVersion: version.identity.version, id: body.request.id }, outputs);
+    const head = { modelName: endpoint, modelVersion: version.identity.version, id: body.request.id };
+    const { body: encoded, headerLength } = encodeV2Response(head, outputs, body.request.binaryOutput);
+    return headerLength === null ? (encoded as string) : { bytes: encoded as Buffer, headerLength };
   },
 };
 
@@ -114,15 +127,15 @@ export type CodecName = RequestFormat | 'v2';
 
 export const CODECS: Record<CodecName, Codec<any, DecodedRequest>> = { ...SCORING_CODECS, v2: V2_CODEC };
 
-export interface PipelineResult {
-  body: string;
+export interface PipelineResult<Encoded extends ResponsePayload = ResponsePayload> {
+  body: Encoded;
   /** formatOutput(output), when asked for (to compare with shadows) */
   predictions: string | null;
 }
 
 /** decode → predict (enforcement included) → encode on one version: the model-side pipeline. */
-export async function runPipeline<P, D extends DecodedRequest>(
-  codec: Codec<P, D>,
+export async function runPipeline<P, D extends DecodedRequest, E extends ResponsePayload>(
+  codec: Codec<P, D, E>,
   parsed: P,
   version: LoadedVersion,
   endpoint: string,
@@ -130,7 +143,7 @@ export async function runPipeline<P, D extends DecodedRequest>(
   variant = '',
   /** performance.now() past which nobody waits for the answer (a batcher drops it unrun) */
   deadline = Infinity,
-): Promise<PipelineResult> {
+): Promise<PipelineResult<E>> {
   const decoded = traced('decode', () => codec.decode(parsed, version));
   const output = await traced('predict', () => version.predict(decoded.input, decoded.params, deadline), () => predictAttributes(endpoint, variant, version.identity, decoded.input));
   return traced('encode', () => {

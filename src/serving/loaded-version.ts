@@ -24,7 +24,7 @@ import type { LoadedModel, RuntimeOptions } from '../model/flavor.js';
 import { readMLmodel, type MLmodel } from '../model/mlmodel.js';
 import { enforceParams } from '../model/params.js';
 import type { Schema } from '../model/signature.js';
-import type { CodecName } from './codec.js';
+import type { CodecName, RequestPayload } from './codec.js';
 import type { Metrics } from '../metrics.js';
 import { Batcher } from './batcher.js';
 import { Timeout } from './deadline.js';
@@ -111,7 +111,7 @@ export class LoadedVersion {
   }
 
   /** Runs a whole request (a body in `codec`'s protocol) on a replica thread; null without replicas. */
-  offload(codec: CodecName, body: string, endpoint: string, wantPredictions: boolean): ReplicaJob | null {
+  offload(codec: CodecName, body: RequestPayload, endpoint: string, wantPredictions: boolean): ReplicaJob | null {
     return this.replicas === null ? null : this.replicas.pool.score(this.replicas.key, codec, body, endpoint, wantPredictions);
   }
 

@@ -17,13 +17,13 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { MlflowError, type ErrorCode } from '../errors.js';
-import type { CodecName, PipelineResult as ReplicaResult } from './codec.js';
+import type { CodecName, PipelineResult as ReplicaResult, RequestPayload } from './codec.js';
 import type { ModelIdentity } from './loaded-version.js';
 
 export type ReplicaMessage =
   | { type: 'load'; id: number; key: number; identity: ModelIdentity }
   | { type: 'drop'; id: number; key: number }
-  | { type: 'score'; id: number; key: number; codec: CodecName; body: string; endpoint: string; wantPredictions: boolean };
+  | { type: 'score'; id: number; key: number; codec: CodecName; body: RequestPayload; endpoint: string; wantPredictions: boolean };
 
 
 export interface ReplicaAnswer {
@@ -124,7 +124,7 @@ export class ReplicaPool {
   }
 
   /** Scores one request on the least busy thread. */
-  score(key: number, codec: CodecName, body: string, endpoint: string, wantPredictions: boolean): ReplicaJob {
+  score(key: number, codec: CodecName, body: RequestPayload, endpoint: string, wantPredictions: boolean): ReplicaJob {
     let thread = this.threads[0]!;
     for (const t of this.threads) if (t.pending.size < thread.pending.size) thread = t;
     const done = thread.send({ type: 'score', id: this.nextId++, key, codec, body, endpoint, wantPredictions }).then((answer) => {

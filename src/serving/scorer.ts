@@ -12,8 +12,9 @@
  */
 import type { Logger } from 'pino';
 import { MlflowError } from '../errors.js';
+import type { GaugeSeries } from '../metric-series.js';
 import type { Metrics } from '../metrics.js';
-import { runPipeline, type Codec, type DecodedRequest, type PipelineResult } from './codec.js';
+import { payloadSize, runPipeline, type Codec, type DecodedRequest, type PipelineResult, type RequestPayload, type ResponsePayload } from './codec.js';
 import { Timeout, withDeadline } from './deadline.js';
 import type { Lease, LoadedVersion } from './loaded-version.js';
 import type { ServedModel } from './served-model.js';
@@ -24,7 +25,7 @@ import { bindTraceContext, traced } from '../tracing.js';
 export interface ScoreRequest<P, D extends DecodedRequest> {
   endpoint: ScoringEndpoint;
   codec: Codec<P, D>;
-  body: string;
+  body: RequestPayload;
   header: HeaderReader;
   requestId: string;
   /** the registry version the request names (V2 `versions/{v}`) */
@@ -38,7 +39,7 @@ export interface Answered {
 }
 
 export type ScoreOutcome =
-  | { ok: true; body: string; answered: Answered }
+  | { ok: true; body: ResponsePayload; answered: Answered }
   | { ok: false; error: MlflowError; answered: Answered | null };
 
 export interface ScorerOptions {
@@ -61,12 +62,12 @@ class RequestBody<P> {
   private parsed: { value: P } | null = null;
 
   constructor(
-    readonly text: string,
+    readonly payload: RequestPayload,
     private readonly codec: Codec<P, DecodedRequest>,
   ) {}
 
   get(wantDoc: boolean): P {
-    this.parsed ??= { value: this.codec.parse(this.text, wantDoc) };
+    this.parsed ??= { value: this.codec.parse(this.payload, wantDoc) };
     return this.parsed.value;
   }
 }
@@ -81,7 +82,19 @@ export class Scorer {
   /** requests in flight per served model: the bounded queue */
   private readonly inFlight = new WeakMap<ServedModel, number>();
 
+  /** flowgate_queue_depth's series per variant, held so a request adds a number */
+  private readonly depthSeries = new WeakMap<ScoringVariant, GaugeSeries>();
+
   constructor(private readonly options: ScorerOptions) {}
+
+  private queueDepth(variant: ScoringVariant): GaugeSeries {
+    let series = this.depthSeries.get(variant);
+    if (series === undefined) {
+      series = this.options.metrics.queueDepth.with({ ...variant.labels, model: variant.model.served.name });
+      this.depthSeries.set(variant, series);
+    }
+    return series;
+  }
 
   async score<P, D extends DecodedRequest>(request: ScoreRequest<P, D>): Promise<ScoreOutcome> {
     const started = performance.now();
@@ -101,6 +114,7 @@ export class Scorer {
     const queued = this.inFlight.get(served) ?? 0;
     if (queued >= this.options.maxQueue) {
       this.options.metrics.queueFull.inc({ model: served.name });
+      this.options.metrics.refuse('queue_full');
       const error = new MlflowError('TEMPORARILY_UNAVAILABLE', `Model '${served.name}' has ${queued} requests in flight, its queue's bound (--max-queue): retry later.`);
       return { ok: false, error, answered: null };
     }
@@ -109,6 +123,8 @@ export class Scorer {
       return { ok: false, error: new MlflowError('TEMPORARILY_UNAVAILABLE', `Model '${endpoint.name}' is not loaded yet.`), answered: null };
     }
     this.inFlight.set(served, queued + 1);
+    const depth = this.queueDepth(variant);
+    depth.inc();
     const version = lease.version;
     const shadowed = endpoint.shadows.length > 0;
     const deadline = started + this.options.timeoutSeconds * 1000;
@@ -117,6 +133,7 @@ export class Scorer {
     const ended = () => {
       lease.release();
       this.inFlight.set(served, this.inFlight.get(served)! - 1);
+      depth.dec();
     };
     work.done.then(ended, ended);
     const answered = { variant, version };
@@ -139,8 +156,8 @@ export class Scorer {
 
   /** The pipeline on `version`: on a replica thread for a large body when it has replicas, else inline. */
   private execute<P, D extends DecodedRequest>(version: LoadedVersion, codec: Codec<P, D>, body: RequestBody<P>, endpoint: string, wantPredictions: boolean, variant: string, deadline = Infinity): Work {
-    if (body.text.length >= INLINE_MAX_BYTES) {
-      const job = version.offload(codec.name, body.text, endpoint, wantPredictions);
+    if (payloadSize(body.payload) >= INLINE_MAX_BYTES) {
+      const job = version.offload(codec.name, body.payload, endpoint, wantPredictions);
       if (job !== null) return job;
     }
     const done = (async () => runPipeline(codec, body.get(false), version, endpoint, wantPredictions, variant, deadline))();

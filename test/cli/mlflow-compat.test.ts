@@ -4,14 +4,13 @@
  * round trip), `validate --resolve` checking flavors from MLmodel alone, and `inspect`
  * reading MLmodel and the input example without downloading the model.
  */
-import type { ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { runCli, serveCli, stopCli } from '../helpers/cli.js';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { cliPerTest, runCli } from '../helpers/cli.js';
 import { HAVE_SHARED, MLFLOW_REAL } from '../helpers/fixtures.js';
 import { copyExampleRegistry } from '../helpers/registry.js';
 import { startFakeTrackingServer, type FakeTrackingServer } from '../registry/fake-tracking-server.js';
@@ -23,18 +22,10 @@ function tempDir(prefix: string): string {
 }
 
 describe('flowgate serve takes the flags of `mlflow models serve`', () => {
-  let child: ChildProcess | undefined;
-  let root: string | undefined;
-  afterEach(async () => {
-    await stopCli(child);
-    if (root) rmSync(root, { recursive: true, force: true });
-    child = undefined;
-    root = undefined;
-  });
+  const cli = cliPerTest();
 
   test('--env-manager local, --no-conda and --install-mlflow: the model is served', async () => {
-    root = copyExampleRegistry();
-    const url = await serveCli(['-m', 'models:/iris/1', '--tracking-uri', root, '--env-manager', 'local', '--no-conda', '--install-mlflow'], (c) => (child = c));
+    const url = await cli.serve(['-m', 'models:/iris/1', '--tracking-uri', cli.registry(), '--env-manager', 'local', '--no-conda', '--install-mlflow']);
     const res = await fetch(`${url}/invocations`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"inputs": [[5.1, 3.5, 1.4, 0.2]]}' });
     expect(res.status).toBe(200);
   });

@@ -60,10 +60,24 @@ describe.skipIf(!hasKubectl)('examples/k8s-production: the base with the service
     exposed = await flowgateMetricNames();
   }, 120_000);
 
-  it('renders the base objects plus a ServiceMonitor and a PrometheusRule', () => {
+  it('renders the base objects plus a ServiceMonitor, a PrometheusRule and the admin Service', () => {
     expect(objects.map((o) => o.kind).sort()).toEqual(
-      ['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'PrometheusRule', 'Service', 'ServiceMonitor'].sort(),
+      ['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'PrometheusRule', 'Service', 'Service', 'ServiceMonitor'].sort(),
     );
+  });
+
+  it('admin-port: the admin routes listen on FLOWGATE_ADMIN_PORT, which the flowgate Service does not expose', () => {
+    const env = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('flowgate-config')).data;
+    const adminPort = serveConfig({}, env).adminPort;
+    expect(adminPort).toBe(9090);
+    const container = of('Deployment').spec.template.spec.containers[0];
+    expect(container.ports).toContainEqual({ name: 'admin', containerPort: adminPort, protocol: 'TCP' });
+    const services = objects.filter((o) => o.kind === 'Service');
+    const main = services.find((o) => o.metadata.name === 'flowgate');
+    expect(main.spec.ports.map((p: any) => p.targetPort)).toEqual(['http']);
+    const admin = services.find((o) => o.metadata.name === 'flowgate-admin');
+    expect(admin.spec.ports).toEqual([{ name: 'admin', port: adminPort, targetPort: 'admin', protocol: 'TCP' }]);
+    expect(admin.spec.selector).toEqual(main.spec.selector);
   });
 
   it('every object matches its schema (Kubernetes 1.30 types; prometheus-operator CRDs)', () => {
@@ -87,17 +101,18 @@ describe.skipIf(!hasKubectl)('examples/k8s-production: the base with the service
     expect(ruleErrors).toContain('for: must be string, not integer');
   });
 
-  it('the ServiceMonitor selects the Service and scrapes its http port at /metrics', () => {
+  it('the ServiceMonitor selects the Services and scrapes the admin port at /metrics, which only flowgate-admin has', () => {
     const monitor = of('ServiceMonitor');
-    const service = of('Service');
-    for (const [k, v] of Object.entries(monitor.spec.selector.matchLabels)) expect(service.metadata.labels[k]).toBe(v);
-    expect(service.spec.ports.map((p: any) => p.name)).toContain(monitor.spec.endpoints[0].port);
+    const services = objects.filter((o) => o.kind === 'Service');
+    for (const service of services) for (const [k, v] of Object.entries(monitor.spec.selector.matchLabels)) expect(service.metadata.labels[k]).toBe(v);
+    expect(monitor.spec.endpoints[0].port).toBe('admin');
+    expect(services.filter((service) => service.spec.ports.some((p: any) => p.name === 'admin')).map((service) => service.metadata.name)).toEqual(['flowgate-admin']);
     expect(monitor.spec.endpoints[0].path).toBe('/metrics');
     // scraped once: no annotation-based scraping beside the ServiceMonitor
     expect(of('Deployment').spec.template.metadata.annotations).toBeUndefined();
   });
 
-  it('alerts on error rate, p99, reload failures, registry poll errors and shadow disagreement, from metrics flowgate exposes', () => {
+  it('alerts on error rate, p99, reload failures, registry poll errors, shadow disagreement, internal errors and refusals, from metrics flowgate exposes', () => {
     const rules = of('PrometheusRule').spec.groups.flatMap((g: any) => g.rules);
     expect(rules.map((r: any) => r.alert)).toEqual([
       'FlowgateHighErrorRate',
@@ -105,6 +120,9 @@ describe.skipIf(!hasKubectl)('examples/k8s-production: the base with the service
       'FlowgateModelReloadFailures',
       'FlowgateRegistryPollErrors',
       'FlowgateShadowDisagreement',
+      'FlowgateInternalErrors',
+      'FlowgateOverloaded',
+      'FlowgateClientsRefused',
     ]);
     for (const rule of rules) {
       const used = promqlMetrics(rule.expr);

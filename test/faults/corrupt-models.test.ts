@@ -74,7 +74,7 @@ describe.skipIf(!HAVE_SHARED)('a corrupt model file fails its load with a clear 
   test.each(CASES)('%s', async (_label, model, corrupt, message) => {
     const dir = copyOf(model);
     corrupt(dir);
-    const err = await loadVersion(ref(dir), dir, logger).then(() => null, (e: Error) => e);
+    const err = await loadVersion(ref(dir), dir, logger, null).then(() => null, (e: Error) => e);
     expect(err, 'the corrupt model loaded').not.toBeNull();
     expect(err!.message).toMatch(message);
     expect(err!.message.length).toBeLessThan(2000);
@@ -88,7 +88,7 @@ describe.skipIf(!HAVE_SHARED)('a corrupt model file fails its load with a clear 
       join(dir, 'data/model.keras'),
       zipSync({ [`../../../../../../..${outside}/pwned.txt`]: Buffer.from('x'), [`${outside}/abs.txt`]: Buffer.from('y'), '../config.json': Buffer.from('{}') }),
     );
-    const err = await loadVersion(ref(dir), dir, logger).then(() => null, (e: Error) => e);
+    const err = await loadVersion(ref(dir), dir, logger, null).then(() => null, (e: Error) => e);
     expect(err?.message).toMatch(/keras|config\.json/i);
     expect(readdirSync(outside)).toEqual([]);
     expect(existsSync(join(dir, 'config.json'))).toBe(false);

@@ -89,10 +89,11 @@ describe('flowgate serve: first loads', () => {
     setAlias(root, 'iris', 'champion', 2);
     const { url, output } = await serve(['-m', 'models:/iris@champion', '--tracking-uri', root, '--poll-interval', '0.5', '--log-level', 'info']);
     expect((await fetch(`${url}/health`)).status).toBe(200);
-    let pending: { version: string; state: string; error: string; failures: number } | null = null;
+    type Pending = { version: string; state: string; error: string; failures: number } | null;
+    let pending: Pending = null as Pending;
     for (let i = 0; i < 100 && (pending?.failures ?? 0) < 2; i++) {
       await new Promise((r) => setTimeout(r, 50));
-      pending = ((await (await fetch(`${url}/endpoints`)).json()) as { endpoints: { variants: { pending: typeof pending }[] }[] }).endpoints[0]!.variants[0]!.pending;
+      pending = ((await (await fetch(`${url}/endpoints`)).json()) as { endpoints: { variants: { pending: Pending }[] }[] }).endpoints[0]!.variants[0]!.pending;
     }
     expect(pending).toMatchObject({ version: '2', state: 'failed', failures: 2 });
     expect(pending!.error).toMatch(/onnx|protobuf|model/i);

@@ -134,10 +134,11 @@ describe.skipIf(!HAVE_SHARED)('registry faults', () => {
       expect((await fetch(`${s.url}/v2/health/ready`)).status).toBe(503);
       expect((await fetch(`${s.url}/v2/health/live`)).status).toBe(200);
       expect(await predict(s)).toEqual({ status: 503, version: null });
-      let pending: { state: string; error: string | null; failures: number; next_retry: string | null } | null = null;
+      type Pending = { state: string; error: string | null; failures: number; next_retry: string | null } | null;
+      let pending: Pending = null as Pending;
       for (let i = 0; i < 100 && (pending === null || pending.failures < 2); i++) {
         await new Promise((r) => setTimeout(r, 50));
-        const body = (await (await fetch(`${s.url}/endpoints`)).json()) as { endpoints: { variants: { pending: typeof pending }[] }[] };
+        const body = (await (await fetch(`${s.url}/endpoints`)).json()) as { endpoints: { variants: { pending: Pending }[] }[] };
         pending = body.endpoints[0]!.variants[0]!.pending;
       }
       expect(pending).toMatchObject({ state: 'failed', failures: 2 });
@@ -283,7 +284,7 @@ const CAN_MOUNT = (() => {
   rmSync(dir, { recursive: true, force: true });
   return true;
 })();
-if (!CAN_MOUNT) console.warn('cannot mount a tmpfs here (needs root): skipping the disk-full and read-only cache tests');
+if (!CAN_MOUNT) console.warn('cannot mount a tmpfs here (needs root): skipping the disk-full and read-only cache tests (cache-disk-injected.test.ts injects them instead)');
 
 describe.skipIf(!HAVE_SHARED || !CAN_MOUNT)('cache directory faults', () => {
   let mounted: string | null = null;

@@ -3,6 +3,8 @@
 #   trees.py        -> test/.generated/trees: every objective and file format, predictions on test rows
 #   categorical.py  -> test/.generated/categorical: categorical models, pipelines, old LightGBM pickle
 #                      layouts, and what each library answers to MLflow-built requests
+#   feature-names.py -> test/.generated/feature-names: requests whose columns differ from the model's
+#                      features (order, extra, missing, records, dicts), with and without a signature
 # Idempotent: skips a generator/library pair whose outputs were made by the current generator.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -26,7 +28,7 @@ generate() { # generator kind python
   echo "$stamp" >"$out/$kind/.stamp"
 }
 
-for generator in trees categorical; do
+for generator in trees categorical feature-names; do
   generate "$generator" xgboost /usr/bin/python3
   generate "$generator" lightgbm .venv-ref/bin/python
 done

@@ -2,8 +2,11 @@
  * Runs the real `flowgate` command: dist/, built by `npm test` (tsc) before vitest runs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import { REPO } from './fixtures.js';
+import { copyExampleRegistry } from './registry.js';
 
 export const CLI = join(REPO, 'dist', 'src', 'cli', 'main.js');
 
@@ -30,7 +33,7 @@ export function runCli(args: string[], options: { input?: string; env?: NodeJS.P
 }
 
 /** Starts `flowgate serve ARGS` on a free port; resolves with its URL once it serves (the child is set at once). */
-export function serveCli(args: string[], started: (child: ChildProcess) => void): Promise<string> {
+function serveCli(args: string[], started: (child: ChildProcess) => void): Promise<string> {
   const child = spawn(process.execPath, [CLI, 'serve', '-p', '0', '--log-level', 'warn', ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME } });
   started(child);
   let stderr = '';
@@ -45,9 +48,45 @@ export function serveCli(args: string[], started: (child: ChildProcess) => void)
 }
 
 /** Stops a served CLI (SIGTERM) and waits for it to exit. */
-export async function stopCli(child: ChildProcess | undefined): Promise<void> {
+async function stopCli(child: ChildProcess | undefined): Promise<void> {
   if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
   await exited;
+}
+
+/** A `flowgate serve` and example-registry copies for each test of a describe block. */
+export interface CliPerTest {
+  /** Starts `flowgate serve ARGS` on a free port; resolves with its URL once it serves. */
+  serve(args: string[]): Promise<string>;
+  /** The process `serve` started in this test. */
+  readonly child: ChildProcess;
+  /** A fresh copy of the example registry. */
+  registry(): string;
+}
+
+/**
+ * Call in a describe block: after each test, the server it started is stopped (SIGTERM, waited for)
+ * and the registries it copied are removed.
+ */
+export function cliPerTest(): CliPerTest {
+  let child: ChildProcess | undefined;
+  const roots: string[] = [];
+  afterEach(async () => {
+    await stopCli(child);
+    child = undefined;
+    for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
+  });
+  return {
+    serve: (args) => serveCli(args, (c) => (child = c)),
+    get child() {
+      if (child === undefined) throw new Error('no flowgate serve was started in this test');
+      return child;
+    },
+    registry() {
+      const root = copyExampleRegistry();
+      roots.push(root);
+      return root;
+    },
+  };
 }

@@ -45,7 +45,7 @@ endpoints:
     fetch(url + path, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
 
   test('server metadata, liveness and readiness', async () => {
-    expect(await (await fetch(`${url}/v2`)).json()).toEqual({ name: 'flowgate', version: expect.stringMatching(/^\d+\.\d+\.\d+/), extensions: [] });
+    expect(await (await fetch(`${url}/v2`)).json()).toEqual({ name: 'flowgate', version: expect.stringMatching(/^\d+\.\d+\.\d+/), extensions: ['binary_tensor_data'] });
     const live = await fetch(`${url}/v2/health/live`);
     expect([live.status, await live.json()]).toEqual([200, { live: true }]);
     const ready = await fetch(`${url}/v2/health/ready`);
@@ -136,7 +136,6 @@ endpoints:
     ['an integer out of range', { inputs: [{ name: 'input', datatype: 'INT8', shape: [1, 4], data: [1, 2, 3, 300] }] }, 400, /INT8 element 3 must be an integer in \[-128, 127\]; got 300/],
     ['null in an integer tensor', { inputs: [{ name: 'input', datatype: 'INT64', shape: [1, 4], data: [1, 2, null, 4] }] }, 400, /INT64 element 2 must be a number; got null/],
     ['a binary_data_size without Inference-Header-Content-Length', { inputs: [{ ...IRIS_INPUT, data: undefined, parameters: { binary_data_size: 32 } }] }, 400, /gives a binary_data_size, but the request has no Inference-Header-Content-Length header/],
-    ['binary outputs', { inputs: [IRIS_INPUT], outputs: [{ name: 'label', parameters: { binary_data: true } }] }, 400, /Binary tensor data is not supported/],
     ['an unknown output', { inputs: [IRIS_INPUT], outputs: [{ name: 'logits' }] }, 400, /The model has no output 'logits' \(outputs: label, probabilities\)/],
     ['an input the model does not have', { inputs: [{ ...IRIS_INPUT, name: 'x' }] }, 400, /Model is missing inputs \['input'\]\. Note that there were extra inputs: \['x'\]/],
     ['a wrong shape', { inputs: [{ ...IRIS_INPUT, shape: [4, 2] }] }, 400, /Shape of input \(4, 2\) does not match expected shape \(-1, 4\)/],
@@ -148,9 +147,7 @@ endpoints:
     expect(json.error).toMatch(message as RegExp);
   });
 
-  test('the binary tensor extension is refused; unknown models, paths and methods answer {"error"}', async () => {
-    const binary = await infer({ inputs: [IRIS_INPUT] }, '/v2/models/iris/infer', { 'Inference-Header-Content-Length': '10' });
-    expect([binary.status, ((await binary.json()) as { error: string }).error]).toEqual([400, expect.stringMatching(/^Binary tensor data is not supported/)]);
+  test('unknown models, paths and methods answer {"error"}', async () => {
     const unknown = await infer({ inputs: [IRIS_INPUT] }, '/v2/models/fraud/infer');
     expect([unknown.status, await unknown.json()]).toEqual([404, { error: "Model 'fraud' is not served here (models: iris)." }]);
     expect((await fetch(`${url}/v2/models/fraud`)).status).toBe(404);

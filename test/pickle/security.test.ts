@@ -74,7 +74,7 @@ describe('refuses pickles that call code', () => {
 
   it('a class the flavor does not allow, with the flavor\'s own message', () => {
     const bytes = pk('\x80\x04', stackGlobal('sklearn.cluster._kmeans', 'KMeans'), ')', '\x81', '.');
-    expect(refusal(bytes, { allowClass: () => false, refusal: (n) => `class ${n} is not supported` } as never)).toBe(
+    expect(refusal(bytes, { allowClass: () => false, refusal: (n: string) => `class ${n} is not supported` } as never)).toBe(
       'class sklearn.cluster._kmeans.KMeans is not supported',
     );
   });

@@ -3,12 +3,11 @@
  * --resolve asks the registry), `flowgate serve --config` refuses a bad one at start with
  * every problem, and SIGHUP re-reads it without stopping the server.
  */
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
-import { runCli, serveCli, stopCli } from '../helpers/cli.js';
+import { describe, expect, test } from 'vitest';
+import { cliPerTest, runCli } from '../helpers/cli.js';
 import { copyExampleRegistry, setAlias } from '../helpers/registry.js';
 
 const GOOD = `
@@ -71,16 +70,7 @@ describe('flowgate validate', () => {
 });
 
 describe('flowgate serve --config', () => {
-  let child: ChildProcess | undefined;
-  let root: string | undefined;
-  afterEach(async () => {
-    await stopCli(child);
-    if (root) rmSync(root, { recursive: true, force: true });
-    child = undefined;
-    root = undefined;
-  });
-
-  const serve = (args: string[]): Promise<string> => serveCli(args, (c) => (child = c));
+  const cli = cliPerTest();
 
   test('a bad file stops the start with exit 2 and every problem', async () => {
     const file = writeConfig(GOOD.replace('default_endpoint: iris', 'default_endpoint: fraud'));
@@ -90,9 +80,9 @@ describe('flowgate serve --config', () => {
   });
 
   test('SIGHUP re-reads the file: one rejected earlier is applied once its model exists; the server keeps running', async () => {
-    root = copyExampleRegistry();
+    const root = cli.registry();
     const file = writeConfig(GOOD);
-    const url = await serve(['--config', file, '--tracking-uri', root]);
+    const url = await cli.serve(['--config', file, '--tracking-uri', root]);
     // an alias that does not exist yet: the watcher rejects the file, the old endpoints serve on
     writeFileSync(file, GOOD.replace('name: challenger, model: "models:/iris@challenger"', 'name: canary,     model: "models:/iris@canary"   '));
     await new Promise((r) => setTimeout(r, 500));
@@ -100,7 +90,7 @@ describe('flowgate serve --config', () => {
     expect(await names()).toEqual(['champion', 'challenger']);
     // the alias appears in the registry (the file did not change): SIGHUP applies the file
     setAlias(root, 'iris', 'canary', 2);
-    child!.kill('SIGHUP');
+    cli.child.kill('SIGHUP');
     const deadline = Date.now() + 10_000;
     while ((await names()).includes('challenger') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(await names()).toEqual(['champion', 'canary']);
@@ -109,11 +99,10 @@ describe('flowgate serve --config', () => {
   });
 
   test('SIGHUP does not stop a server started with -m', async () => {
-    root = copyExampleRegistry();
-    const url = await serve(['-m', 'models:/iris@champion', '--tracking-uri', root]);
-    child!.kill('SIGHUP');
+    const url = await cli.serve(['-m', 'models:/iris@champion', '--tracking-uri', cli.registry()]);
+    cli.child.kill('SIGHUP');
     await new Promise((r) => setTimeout(r, 200));
     expect((await fetch(`${url}/ping`)).status).toBe(200);
-    expect(child!.exitCode).toBeNull();
+    expect(cli.child.exitCode).toBeNull();
   });
 });

@@ -57,6 +57,7 @@ default_endpoint: iris
           feedback: null,
           bandit: null,
           maxBodyBytes: null,
+          access: null,
         },
         {
           name: 'diabetes',
@@ -68,6 +69,7 @@ default_endpoint: iris
           feedback: null,
           bandit: null,
           maxBodyBytes: null,
+          access: null,
         },
       ],
     });

@@ -16,8 +16,10 @@ export interface GatewayUnderTest {
   file: string;
 }
 
-export async function startGateway(yaml: string, flags: ServeFlags = {}): Promise<GatewayUnderTest> {
+/** `prepare` may write files beside the endpoints file (token files) before the server starts. */
+export async function startGateway(yaml: string, flags: ServeFlags = {}, prepare?: (dir: string) => void): Promise<GatewayUnderTest> {
   const dir = mkdtempSync(join(tmpdir(), 'flowgate-endpoints-'));
+  prepare?.(dir);
   const file = join(dir, 'flowgate.yaml');
   writeFileSync(file, yaml);
   const config = serveConfig({ port: '0', pollInterval: '0', logLevel: 'silent', ...flags, config: file }, {});

@@ -19,7 +19,7 @@ import { modelKey } from '../../src/endpoints/model-pool.js';
 import { Metrics } from '../../src/metrics.js';
 import { Batcher } from '../../src/serving/batcher.js';
 import { Timeout } from '../../src/serving/deadline.js';
-import { V2_CODEC, SCORING_CODECS } from '../../src/serving/codec.js';
+import { V2_CODEC, SCORING_CODECS, type ResponsePayload } from '../../src/serving/codec.js';
 import { LoadedVersion } from '../../src/serving/loaded-version.js';
 import { Scorer } from '../../src/serving/scorer.js';
 import { ServedModel } from '../../src/serving/served-model.js';
@@ -208,11 +208,11 @@ describe.skipIf(!HAVE_SHARED)('batching on the PyTorch-exported ONNX MLP', () =>
         : { codec: V2_CODEC, body: JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: t.shape, data: Array.from(t.values as Float64Array) }] }) };
     });
     const plain = await scorerFor(unbatched);
-    const expected: string[] = [];
+    const expected: ResponsePayload[] = [];
     for (const b of bodies) {
       const out = await plain.score(b.codec, b.body);
       expect(out.ok).toBe(true);
-      expected.push(out.ok ? out.body : '');
+      expected.push(out.ok && typeof out.body === 'string' ? out.body : '');
     }
     const busy = await scorerFor(batched);
     const outcomes = await Promise.all(bodies.map((b) => busy.score(b.codec, b.body)));
@@ -278,7 +278,7 @@ describe('batching settings in flowgate.yaml', () => {
       },
       default_endpoint: 'mlp',
     });
-    const spec = gatewaySpec(file);
+    const spec = gatewaySpec(file, () => []);
     const [mlp, plain] = spec.endpoints;
     expect(mlp!.variants.map((v) => v.batching)).toEqual([{ maxBatchSize: 32 }, { maxBatchSize: 1 }, { maxBatchSize: 32, maxBatchDelayMs: 2.5 }]);
     expect(plain!.variants[0]!.batching).toBeUndefined();

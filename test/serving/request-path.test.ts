@@ -67,7 +67,7 @@ describe('leases and the scorer', () => {
     const scorer = new Scorer({ metrics, logger, timeoutSeconds: 5, maxQueue: 8 });
     const buggy: Codec<string> = {
       ...(SCORING_CODECS.json as unknown as Codec<string>),
-      parse: (text) => text,
+      parse: (body) => body as string,
       routingDoc: () => undefined,
       decode: () => (undefined as unknown as { input: never }).input, // a TypeError, as a bug would
     };
@@ -83,6 +83,31 @@ describe('leases and the scorer', () => {
     expect(bad.ok ? 200 : bad.error.status).toBe(400);
     expect(await metrics.registry.getSingleMetricAsString('flowgate_internal_errors_total')).toMatch(/flowgate_internal_errors_total 1/);
     // every lease was released: closing disposes at once
+    await served.close();
+  });
+
+  test('flowgate_queue_depth counts the requests in the bounded queue per endpoint and variant; at --max-queue the next is a 503', async () => {
+    const held = await LoadedVersion.load({ ...version.identity, uri: 'held' }, quietLogger);
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const predict = held.predict.bind(held);
+    held.predict = async (input, params) => (await gate, predict(input, params));
+    const served = new ServedModel('iris');
+    await served.swap(held);
+    const metrics = new Metrics();
+    const scorer = new Scorer({ metrics, logger: quietLogger, timeoutSeconds: 30, maxQueue: 3 });
+    const score = (id: string) => scorer.score({ endpoint: endpointServing(served), codec: SCORING_CODECS.json, body: IRIS, header: () => undefined, requestId: id });
+    const depth = async () => Number(/^flowgate_queue_depth\{endpoint="e",variant="default",model="iris"\} (\d+)$/m.exec(await metrics.registry.getSingleMetricAsString('flowgate_queue_depth'))?.[1]);
+    const waiting = [score('a'), score('b'), score('c')];
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await depth()).toBe(3);
+    const refused = await score('d');
+    expect(refused.ok ? 200 : [refused.error.status, refused.error.errorCode]).toEqual([503, 'TEMPORARILY_UNAVAILABLE']);
+    expect(await metrics.registry.getSingleMetricAsString('flowgate_queue_full_total')).toMatch(/flowgate_queue_full_total\{model="iris"\} 1/);
+    expect(await depth()).toBe(3); // the refused request never entered the queue
+    open();
+    expect((await Promise.all(waiting)).map((o) => o.ok)).toEqual([true, true, true]);
+    expect(await depth()).toBe(0);
     await served.close();
   });
 });
@@ -172,7 +197,7 @@ describe('over HTTP', () => {
     const res = await fetch(`${url}/v2/models/iris/infer`);
     expect(res.status).toBe(405);
     expect(res.headers.get('allow')).toBe('POST');
-    expect(Object.keys(await res.json())).toEqual(['error']);
+    expect(Object.keys((await res.json()) as object)).toEqual(['error']);
     const ping = await fetch(`${url}/ping`, { method: 'POST' });
     expect([ping.status, ping.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
     expect(await ping.json()).toMatchObject({ error_code: 'BAD_REQUEST' });

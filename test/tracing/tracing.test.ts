@@ -2,13 +2,19 @@
  * OpenTelemetry tracing of `flowgate serve`, against an OTLP/HTTP receiver that decodes the protobuf
  * with the official definitions: the caller's W3C traceparent is continued, each request has its
  * route/decode/predict/encode spans (predict with endpoint, variant, model, version, rows), shadows run
- * in the same trace, model loads and registry polls have spans, the registry calls carry traceparent, and
- * nothing is sent unless an OTLP endpoint (or --otel) is configured.
+ * in the same trace, model loads and registry polls have spans, the registry, artifact and S3 calls carry
+ * traceparent, and nothing is sent unless an OTLP endpoint (or --otel) is configured.
  */
 import { randomBytes } from 'node:crypto';
+import diagnostics_channel from 'node:diagnostics_channel';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import type { IncomingMessage, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import S3rver from 's3rver';
 import { afterEach, describe, expect, it } from 'vitest';
-import { copyExampleRegistry, writeAbEndpointsFile } from '../helpers/registry.js';
+import { copyExampleRegistry, versionDir, writeAbEndpointsFile } from '../helpers/registry.js';
 import { startServeProcess, type ServeProcess } from '../helpers/serve-process.js';
 import { startFakeTrackingServer } from '../registry/fake-tracking-server.js';
 import { HAVE_FIXTURES, relocatedCopy, tempDir } from '../registry/fixture.js';
@@ -105,6 +111,44 @@ describe('tracing', () => {
     await server.exited;
     expect(receiver.spans).toEqual([]);
     expect(receiver.contentTypes).toEqual([]);
+  });
+
+  it('S3 calls carry the traceparent of the resolution that made them (s3rver)', async () => {
+    const tmp = tempDir('otel-s3');
+    mkdirSync(join(tmp.dir, 's3'));
+    const s3rver = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: join(tmp.dir, 's3'), configureBuckets: [{ name: 'mlflow', configs: [] }] });
+    const { port } = await s3rver.run();
+    // s3rver runs in this process: its HTTP server's requests are seen through Node's diagnostics channel
+    const seen: { url: string; traceparent: string | undefined }[] = [];
+    const onRequest = (message: unknown) => {
+      const { request, server: http } = message as { request: IncomingMessage; server: Server };
+      if ((http.address() as AddressInfo | null)?.port === port) seen.push({ url: request.url ?? '', traceparent: request.headers.traceparent as string | undefined });
+    };
+    try {
+      const env = { MLFLOW_S3_ENDPOINT_URL: `http://127.0.0.1:${port}`, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_DEFAULT_REGION: 'us-east-1' };
+      const upload = new S3Client({ endpoint: env.MLFLOW_S3_ENDPOINT_URL, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+      const model = versionDir(copyExampleRegistry(join(tmp.dir, 'registry')), 'iris', 1);
+      for (const file of readdirSync(model)) {
+        await upload.send(new PutObjectCommand({ Bucket: 'mlflow', Key: `iris/model/${file}`, Body: readFileSync(join(model, file)) }));
+      }
+      upload.destroy();
+      diagnostics_channel.subscribe('http.server.request.start', onRequest);
+      receiver = await startOtlpReceiver();
+      server = await startServeProcess(['-m', 's3://mlflow/iris/model', '--cache-dir', join(tmp.dir, 'cache')], { env: { ...env, ...OTEL_ENV(receiver.url) } });
+      const resolve = await until('the resolution span', () => receiver!.spans.find((s) => s.name === 'registry.resolve'));
+      expect(resolve.attributes['flowgate.model_uri']).toBe('s3://mlflow/iris/model');
+      const res = await fetch(`${server.url}/invocations`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: BODY });
+      expect(res.status).toBe(200);
+      // the listing and every download, each in the resolution's trace
+      expect(seen.some((r) => r.url.includes('list-type=2'))).toBe(true);
+      expect(seen.some((r) => r.url.startsWith('/mlflow/iris/model/model.onnx'))).toBe(true);
+      expect(seen.filter((r) => r.traceparent?.split('-')[1] !== resolve.traceId)).toEqual([]);
+    } finally {
+      diagnostics_channel.unsubscribe('http.server.request.start', onRequest);
+      server?.child.kill('SIGKILL');
+      await s3rver.close();
+      tmp.cleanup();
+    }
   });
 
   describe.skipIf(!HAVE_FIXTURES)('with a tracking server', () => {

@@ -15,6 +15,12 @@ import { copyExampleRegistry } from '../helpers/registry.js';
 import { invoke, startGateway, type GatewayUnderTest } from '../routing/helpers.js';
 import { rolloutView, until } from '../rollout/helpers.js';
 
+/** The page's document, as the functions given to waitForFunction use it (they run in Chromium, not here). */
+declare const document: {
+  querySelector(selector: string): { textContent: string | null } | null;
+  querySelectorAll(selector: string): Iterable<{ textContent: string | null }> & { length: number };
+};
+
 const CHROMIUM = '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
 if (!HAVE_CHROMIUM) console.warn(`${CHROMIUM} not found (apt-get install -y chromium): skipping the /ui browser test`);

@@ -25,14 +25,14 @@ describe.skipIf(!HAVE)('lightgbm: predictions equal LightGBM 4.7', () => {
   it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const model = await loadBooster(c);
     const input = frameOf(c);
-    const out = tensorOf(await model.predict(input, {}));
+    const out = tensorOf(await model.predict(input));
     expect(out.dtype).toBe('float64');
     expect(out.shape).toEqual(c.meta.outputs.predict!.shape);
     expect(mismatches(out.values, c.output('predict'))).toBe('');
     expect(mismatches(await model.scores(input, null, true), c.output('raw'))).toBe('');
     if (c.XDense !== null) {
       // No NaN in the batch: the fast numeric kernel (unless the model has special splits).
-      const dense = tensorOf(await model.predict(frameOf(c, c.XDense), {}));
+      const dense = tensorOf(await model.predict(frameOf(c, c.XDense)));
       expect(mismatches(dense.values, c.output('predict_dense'))).toBe('');
     }
     if (c.meta.outputs.iter_7 !== undefined) expect(mismatches(await model.scores(input, 7), c.output('iter_7'))).toBe('');
@@ -57,6 +57,6 @@ describe.skipIf(!HAVE)('lightgbm: predictions equal LightGBM 4.7', () => {
     const pickled = (await lightgbmFlavor.load(c.dir, flavors(), { logger })) as LightgbmModel;
     expect(pickled.estimator.numIteration).toBe(c.meta.best_iteration);
     expect(mismatches(await pickled.scores(input), c.output('booster_predict'))).toBe('');
-    expect(mismatches(tensorOf(await (await loadBooster(c)).predict(input, {})).values, c.output('booster_predict'))).toBe('');
+    expect(mismatches(tensorOf(await (await loadBooster(c)).predict(input)).values, c.output('booster_predict'))).toBe('');
   });
 });

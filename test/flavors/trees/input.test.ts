@@ -1,8 +1,8 @@
 /**
- * How request data reaches the trees: columns matched by the model's feature names (in any
- * order, extra columns ignored), by position when the model has none or (LightGBM) the names
- * differ, ndarray and dict-of-arrays inputs, and the errors a caller gets for data that
- * cannot fit. Strings are never read as missing values: each library's own rule applies
+ * How request data reaches the trees: XGBoost wants its feature names in its own order (never
+ * reordered by name), LightGBM reads by position, ndarray inputs, dicts of arrays refused as both
+ * libraries refuse them, and the errors a caller gets for data that cannot fit
+ * (test/flavors/trees/feature-names.test.ts proves the column rules against the libraries). Strings are never read as missing values: each library's own rule applies
  * (test/flavors/trees/categorical.test.ts proves them against the libraries).
  */
 import { describe, expect, it } from 'vitest';
@@ -25,7 +25,7 @@ describe.skipIf(!HAVE)('tree flavors: input columns', () => {
   const xgb = () => xgboostFlavor.load(xc!.dir, mlmodel({ xgboost: { data: 'model.json' } }), { logger });
   const lgb = () => lightgbmFlavor.load(lc!.dir, mlmodel({ lightgbm: { data: 'model.lgb' } }), { logger });
 
-  it('matches columns by feature name, in any order, ignoring extra ones', async () => {
+  it('XGBoost: a reordered frame with extra columns is the library\'s ValueError, never reordered by name', async () => {
     const c = xc!;
     const cols = columns(c.X, c.meta.rows, c.meta.cols);
     const names = c.meta.feature_names!;
@@ -34,18 +34,21 @@ describe.skipIf(!HAVE)('tree flavors: input columns', () => {
       ['extra', ...order.map((j) => names[j]!)],
       [{ dtype: 'float64', values: new Float64Array(c.meta.rows).fill(7) }, ...order.map((j) => ({ dtype: 'float64' as const, values: cols[j]! }))],
     );
-    const out = tensorOf(await (await xgb()).predict(shuffled, {}));
+    const err = await (await xgb()).predict(shuffled, {}).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LibraryInputError);
+    expect((err as Error).message).toMatch(/^feature_names mismatch: .*\ntraining data did not have the following fields: extra$/s);
+    // The same columns in the model's order predict.
+    const out = tensorOf(await (await xgb()).predict(matrixFrame(c.X, c.meta.rows, names), {}));
     expect(mismatches(out.values, c.output('predict'))).toBe('');
   });
 
-  it('XGBoost: a missing feature name is the caller\'s error, naming it', async () => {
+  it('XGBoost: a renamed feature is the library\'s ValueError, naming it', async () => {
     const c = xc!;
     const names = [...c.meta.feature_names!];
     names[2] = 'renamed';
     const err = await (await xgb()).predict(matrixFrame(c.X, c.meta.rows, names), {}).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(MlflowError);
-    expect((err as MlflowError).errorCode).toBe('BAD_REQUEST');
-    expect((err as Error).message).toContain("the input lacks ['f2']");
+    expect(err).toBeInstanceOf(LibraryInputError);
+    expect((err as Error).message).toContain('expected f2 in input data');
   });
 
   it('LightGBM: other column names are read by position, as LightGBM does', async () => {
@@ -55,13 +58,13 @@ describe.skipIf(!HAVE)('tree flavors: input columns', () => {
     expect(mismatches(out.values, c.output('predict'))).toBe('');
   });
 
-  it('a column count that does not fit is the caller\'s error', async () => {
+  it('a column count that does not fit is the library\'s error', async () => {
     const c = lc!;
     const names = c.meta.feature_names!.slice(0, 4).map((_, j) => `col${j}`);
     const input = frame(names, names.map(() => ({ dtype: 'float64' as const, values: new Float64Array(3) })));
     const err = await (await lgb()).predict(input, {}).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(MlflowError);
-    expect((err as Error).message).toContain('expects 6 features, but the input has 4 columns');
+    expect(err).toBeInstanceOf(LibraryInputError);
+    expect((err as Error).message).toBe('The number of features in data (4) is not the same as it was in training data (6).');
   });
 
   it('an [n, features] ndarray (a model without signature) is read row by row', async () => {
@@ -81,12 +84,14 @@ describe.skipIf(!HAVE)('tree flavors: input columns', () => {
     expect((err as Error).message).toBe(`training data did not have the following fields: ${c.meta.feature_names!.join(', ')}`);
   });
 
-  it('a dict of named columns works like a frame', async () => {
-    const c = lc!;
+  it.each(['xgboost', 'lightgbm'] as const)('%s: a dict of named columns (inputs without a signature) is refused, as the library refuses a dict', async (kind) => {
+    const c = kind === 'xgboost' ? xc! : lc!;
     const cols = columns(c.X, c.meta.rows, c.meta.cols);
     const tensors = Object.fromEntries(c.meta.feature_names!.map((n, j) => [n, { dtype: 'float64' as const, shape: [c.meta.rows], values: cols[j]! }]));
-    const out = tensorOf(await (await lgb()).predict({ kind: 'tensors', tensors }, {}));
-    expect(mismatches(out.values, c.output('predict'))).toBe('');
+    const model = kind === 'xgboost' ? await xgb() : await lgb();
+    const err = await model.predict({ kind: 'tensors', tensors }, {}).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LibraryInputError);
+    expect((err as Error).name).toBe('TypeError');
   });
 
   // A DataFrame column of strings is pandas object: both libraries raise, even for numeric text.
@@ -106,7 +111,7 @@ describe.skipIf(!HAVE)('tree flavors: input columns', () => {
 
   it('LightGBM Booster: an ndarray of numbers as text, booleans and nulls reads as numpy\'s astype(float32)', async () => {
     const c = lc!;
-    const values = Array.from(c.X, (v, i) => (Number.isNaN(v) ? null : i % 3 === 0 ? String(v) : v));
+    const values: unknown[] = Array.from(c.X, (v, i) => (Number.isNaN(v) ? null : i % 3 === 0 ? String(v) : v));
     values[1] = true;
     const X = Float64Array.from(c.X, Math.fround);
     X[1] = 1;
@@ -146,7 +151,7 @@ describe('numpy float() of a str cell', () => {
 
 describe('what each library computes an ndarray in', () => {
   const spec = (tensorToFloat32: boolean): FeatureSpec => ({
-    names: null, count: 1, namesRequired: false, prepare: (v) => v, checkFrame: () => {}, tensorCell: parseFloatCell, tensorToFloat32,
+    names: null, count: 1, columns: 'position', fewerColumns: false, dictError: { name: 'TypeError', message: 'dict' }, prepare: (v) => v, checkFrame: () => {}, tensorCell: parseFloatCell, tensorToFloat32,
   });
   const ints: ModelInput = { kind: 'tensor', tensor: { dtype: 'int64', shape: [2, 1], values: Float64Array.of(16777217, 3) } };
   const doubles: ModelInput = { kind: 'tensor', tensor: { dtype: 'float64', shape: [2, 1], values: Float64Array.of(16777217, 0.1) } };
