@@ -5,7 +5,8 @@
  * batching on (--max-batch-size 64) against the same server with it off (--max-batch-size 1),
  * 1-row `{"inputs": ...}` bodies at c=64. Both must answer byte-identical bodies first; then each
  * gets a warm-up and the two are measured in the order A B B A, so machine load weighs on both.
- * Prints req/s, p50/p99 and the ratio batched / unbatched; saves bench/.results/batching.json.
+ * Prints req/s, p50/p99, each server's CPU time per request (from /proc: steadier than req/s on a
+ * shared machine) and the ratios batched / unbatched; saves bench/.results/batching.json.
  *
  * Needs `npm run build`. Knobs: BENCH_DURATION (s, default 10), BENCH_WARMUP (s, default 3),
  * BENCH_CONNECTIONS (default 64).
@@ -16,7 +17,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { freePort } from './ports.mjs';
-import { start, stop, waitReady } from './servers.mjs';
+import { cpuSeconds, start, stop, waitReady } from './servers.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -68,11 +69,20 @@ const [load1] = loadavg();
 if (load1 > availableParallelism()) console.log(`warning: load average ${load1.toFixed(1)} on ${availableParallelism()} CPUs; other work on this machine skews the numbers`);
 for (const s of [batched, unbatched]) await run(s, body, WARMUP);
 const runs = { batched: [], unbatched: [] };
-for (const s of [batched, unbatched, unbatched, batched]) runs[s.name].push(await run(s, body, Math.max(1, DURATION / 2)));
+const cpu = { batched: 0, unbatched: 0 };
+for (const s of [batched, unbatched, unbatched, batched]) {
+  const before = cpuSeconds(s.child);
+  runs[s.name].push(await run(s, body, Math.max(1, DURATION / 2)));
+  const after = cpuSeconds(s.child);
+  cpu[s.name] = before === null || after === null || cpu[s.name] === null ? null : cpu[s.name] + after - before;
+}
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const summary = (rs) => ({ rps: mean(rs.map((r) => r.requests.average)), p50: mean(rs.map((r) => r.latency.p50)), p99: mean(rs.map((r) => r.latency.p99)) });
-const b = summary(runs.batched);
-const u = summary(runs.unbatched);
+const summary = (rs, seconds) => {
+  const requests = rs.reduce((n, r) => n + r.requests.total, 0);
+  return { rps: mean(rs.map((r) => r.requests.average)), p50: mean(rs.map((r) => r.latency.p50)), p99: mean(rs.map((r) => r.latency.p99)), requests, cpuUs: seconds === null ? null : (seconds * 1e6) / requests };
+};
+const b = summary(runs.batched, cpu.batched);
+const u = summary(runs.unbatched, cpu.unbatched);
 const metrics = await (await fetch(`${batched.url}/metrics`)).text();
 const count = Number(/flowgate_batch_size_count\{model="[^"]*"\} (\d+)/.exec(metrics)?.[1]);
 const sum = Number(/flowgate_batch_size_sum\{model="[^"]*"\} (\d+)/.exec(metrics)?.[1]);
@@ -80,11 +90,13 @@ stop(batched.child);
 stop(unbatched.child);
 
 const num = (x, d = 0) => x.toFixed(d).padStart(9);
-console.log(`\n                 req/s    p50 ms    p99 ms`);
-console.log(`batched    ${num(b.rps)} ${num(b.p50, 1)} ${num(b.p99, 1)}   (mean batch ${(sum / count).toFixed(1)} requests)`);
-console.log(`unbatched  ${num(u.rps)} ${num(u.p50, 1)} ${num(u.p99, 1)}`);
-console.log(`batched / unbatched = ${(b.rps / u.rps).toFixed(2)}x req/s (goal >= 3x), p99 ${(b.p99 / u.p99).toFixed(2)}x`);
+const cpuOf = (s) => (s.cpuUs === null ? '        -' : num(s.cpuUs));
+console.log(`\n                 req/s    p50 ms    p99 ms  CPU µs/req`);
+console.log(`batched    ${num(b.rps)} ${num(b.p50, 1)} ${num(b.p99, 1)} ${cpuOf(b)}   (mean batch ${(sum / count).toFixed(1)} requests)`);
+console.log(`unbatched  ${num(u.rps)} ${num(u.p50, 1)} ${num(u.p99, 1)} ${cpuOf(u)}`);
+const cpuRatio = b.cpuUs === null || u.cpuUs === null ? null : u.cpuUs / b.cpuUs;
+console.log(`batched / unbatched = ${(b.rps / u.rps).toFixed(2)}x req/s (goal >= 3x), p99 ${(b.p99 / u.p99).toFixed(2)}x${cpuRatio === null ? '' : `; CPU per request: unbatched / batched = ${cpuRatio.toFixed(2)}x`}`);
 const dir = join(repo, 'bench', '.results');
 mkdirSync(dir, { recursive: true });
-writeFileSync(join(dir, 'batching.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, model, connections: CONNECTIONS, duration: DURATION, batched: b, unbatched: u, meanBatch: sum / count, ratio: b.rps / u.rps }, null, 2));
+writeFileSync(join(dir, 'batching.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, model, connections: CONNECTIONS, duration: DURATION, batched: b, unbatched: u, meanBatch: sum / count, ratio: b.rps / u.rps, cpuRatio }, null, 2));
 process.exit(0);

@@ -5,7 +5,8 @@
  * (bench/bare-node.mjs: read, JSON.parse, fixed answer: the ceiling), on the ONNX iris model with
  * `{"inputs": ...}` bodies of 1 and 100 rows.
  * autocannon, loopback only, c=16; each case gets a warm-up, then the two servers are measured in turn.
- * Prints req/s, p50/p99 latency, flowgate / bare hono and flowgate / node:http; saves bench/.results/http.json.
+ * Prints req/s, p50/p99 latency and each server's CPU time per request (from /proc: far steadier than req/s on a
+ * shared machine), flowgate / bare hono and flowgate / node:http; saves bench/.results/http.json.
  *
  * Needs `npm run build`. Knobs: BENCH_DURATION (s, default 10), BENCH_WARMUP (s, default 3),
  * BENCH_CONNECTIONS (default 16), FLOWGATE_LOG_LEVEL (default: flowgate's own, info).
@@ -18,7 +19,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { freePort } from './ports.mjs';
-import { start as startIn, stop, waitReady } from './servers.mjs';
+import { cpuSeconds, start as startIn, stop, waitReady } from './servers.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -76,20 +77,29 @@ const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
  * Both servers on one body, in the order A B B A (two runs of DURATION / 2 each), so that a drift in
  * machine load during the case weighs on both alike. Latencies are the means of the two runs.
  */
-async function compare(body, bareUrl, nodeUrl) {
-  const urls = { flowgate: flowgateUrl, bareHono: bareUrl, bareNode: nodeUrl };
-  for (const url of Object.values(urls)) await run(url, body, WARMUP);
+async function compare(body, bare, node) {
+  const servers = { flowgate: { url: flowgateUrl, child: flowgate }, bareHono: bare, bareNode: node };
+  for (const { url } of Object.values(servers)) await run(url, body, WARMUP);
   const runs = { flowgate: [], bareHono: [], bareNode: [] };
+  const cpu = { flowgate: 0, bareHono: 0, bareNode: 0 };
   for (const name of ['bareNode', 'bareHono', 'flowgate', 'flowgate', 'bareHono', 'bareNode']) {
-    runs[name].push(await run(urls[name], body, Math.max(1, DURATION / 2)));
+    const before = cpuSeconds(servers[name].child);
+    runs[name].push(await run(servers[name].url, body, Math.max(1, DURATION / 2)));
+    const after = cpuSeconds(servers[name].child);
+    cpu[name] = before === null || after === null || cpu[name] === null ? null : cpu[name] + after - before;
   }
-  const summary = (rs) => ({
-    rps: mean(rs.map((r) => r.requests.average)),
-    p50: mean(rs.map((r) => r.latency.p50)),
-    p99: mean(rs.map((r) => r.latency.p99)),
-    requests: rs.reduce((sum, r) => sum + r.requests.total, 0),
-  });
-  return { flowgate: summary(runs.flowgate), bareHono: summary(runs.bareHono), bareNode: summary(runs.bareNode) };
+  const summary = (rs, seconds) => {
+    const requests = rs.reduce((sum, r) => sum + r.requests.total, 0);
+    return {
+      rps: mean(rs.map((r) => r.requests.average)),
+      p50: mean(rs.map((r) => r.latency.p50)),
+      p99: mean(rs.map((r) => r.latency.p99)),
+      requests,
+      /** the server's CPU time per request answered, in µs */
+      cpuUs: seconds === null ? null : (seconds * 1e6) / requests,
+    };
+  };
+  return { flowgate: summary(runs.flowgate, cpu.flowgate), bareHono: summary(runs.bareHono, cpu.bareHono), bareNode: summary(runs.bareNode, cpu.bareNode) };
 }
 
 const entry = join(repo, 'dist', 'src', 'cli', 'main.js');
@@ -139,22 +149,33 @@ for (const n of [1, 100]) {
   const response = await flowgateAnswer(body, n);
   const bare = await startBare('bare-hono.mjs', response, n);
   const node = await startBare('bare-node.mjs', response, n);
-  const { flowgate: f, bareHono: b, bareNode: h } = await compare(body, bare.url, node.url);
+  const { flowgate: f, bareHono: b, bareNode: h } = await compare(body, bare, node);
   stop(bare.child);
   stop(node.child);
   const label = `${n} row${n === 1 ? '' : 's'} (${body.length} B in, ${response.length} B out)`;
-  results.push({ case: label, flowgate: f, bareHono: b, bareNode: h, ratio: f.rps / b.rps, ratioNode: f.rps / h.rps, p99Node: f.p99 / h.p99 });
+  results.push({
+    case: label,
+    flowgate: f,
+    bareHono: b,
+    bareNode: h,
+    ratio: f.rps / b.rps,
+    ratioNode: f.rps / h.rps,
+    p99Node: f.p99 / h.p99,
+    cpuRatioNode: f.cpuUs === null || h.cpuUs === null ? null : h.cpuUs / f.cpuUs,
+  });
 }
 
 const pad = (s, n) => String(s).padEnd(n);
 const width = Math.max(...results.map((r) => r.case.length)) + 2;
 const num = (x, digits = 0) => x.toFixed(digits).padStart(9);
-console.log(`\n${pad('case', width)}              req/s    p50 ms    p99 ms`);
+const cpuOf = (s) => (s.cpuUs === null ? '        -' : num(s.cpuUs));
+console.log(`\n${pad('case', width)}              req/s    p50 ms    p99 ms  CPU µs/req`);
 for (const r of results) {
-  console.log(`${pad(r.case, width)}flowgate  ${num(r.flowgate.rps)} ${num(r.flowgate.p50, 1)} ${num(r.flowgate.p99, 1)}`);
-  console.log(`${pad('', width)}bare hono ${num(r.bareHono.rps)} ${num(r.bareHono.p50, 1)} ${num(r.bareHono.p99, 1)}`);
-  console.log(`${pad('', width)}node:http ${num(r.bareNode.rps)} ${num(r.bareNode.p50, 1)} ${num(r.bareNode.p99, 1)}`);
-  console.log(`${pad('', width)}flowgate / bare hono = ${r.ratio.toFixed(2)}x, flowgate / node:http = ${r.ratioNode.toFixed(2)}x (p99 ${r.p99Node.toFixed(2)}x)`);
+  console.log(`${pad(r.case, width)}flowgate  ${num(r.flowgate.rps)} ${num(r.flowgate.p50, 1)} ${num(r.flowgate.p99, 1)} ${cpuOf(r.flowgate)}`);
+  console.log(`${pad('', width)}bare hono ${num(r.bareHono.rps)} ${num(r.bareHono.p50, 1)} ${num(r.bareHono.p99, 1)} ${cpuOf(r.bareHono)}`);
+  console.log(`${pad('', width)}node:http ${num(r.bareNode.rps)} ${num(r.bareNode.p50, 1)} ${num(r.bareNode.p99, 1)} ${cpuOf(r.bareNode)}`);
+  const cpu = r.cpuRatioNode === null ? '' : `; CPU per request: node:http / flowgate = ${r.cpuRatioNode.toFixed(2)}x`;
+  console.log(`${pad('', width)}flowgate / bare hono = ${r.ratio.toFixed(2)}x, flowgate / node:http = ${r.ratioNode.toFixed(2)}x (p99 ${r.p99Node.toFixed(2)}x)${cpu}`);
 }
 
 writeFileSync(

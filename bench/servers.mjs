@@ -2,7 +2,8 @@
  * Servers a bench starts as child processes: started with their stderr kept for a crash
  * report, waited for on /ping, stopped when the bench exits (however it exits).
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 const READY_TIMEOUT_MS = 60_000;
 const children = [];
@@ -41,4 +42,26 @@ export async function waitReady(url, child) {
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`${url}/ping not ready after ${READY_TIMEOUT_MS / 1000} s`);
+}
+
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/**
+ * CPU seconds (user + system, all threads) a server has used so far, from /proc (Linux), or
+ * null elsewhere. CPU time per request depends far less on other work on the machine than
+ * requests per second do: the figure to compare on a shared machine.
+ */
+export function cpuSeconds(child) {
+  try {
+    const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
 }

@@ -60,6 +60,8 @@ export class Metrics {
   /** adaptive batching: requests per model call, and each request's wait for its batch */
   readonly batchSize: SeriesHistogram;
   readonly batchQueue: SeriesHistogram;
+  /** requests dropped unrun by a batcher: their deadline passed while they waited */
+  readonly batchExpired: SeriesCounter;
   /** how many followed URIs serve each model version now (several URIs can name one version) */
   private readonly servedBy = new Map<string, number>();
   private readonly requestSeries = new Map<string, { count: CounterSeries; latency: HistogramSeries }>();
@@ -108,6 +110,7 @@ export class Metrics {
     for (const reason of REFUSAL_REASONS) this.refused.inc({ reason }, 0); // every reason shows, at 0, from the start
     this.batchSize = new SeriesHistogram('flowgate_batch_size', 'Requests run as one model call by adaptive batching, per model', ['model'], BATCH_SIZE_BUCKETS, r);
     this.batchQueue = new SeriesHistogram('flowgate_batch_queue_seconds', 'Time a request waited for its batch to start, per model', ['model'], LATENCY_BUCKETS, r);
+    this.batchExpired = new SeriesCounter('flowgate_batch_expired_total', 'Requests dropped before their batch ran because their deadline (-t) passed while they waited (answered 504), per model', ['model'], r);
     new Gauge({
       name: 'flowgate_python_worker_resident_memory_bytes',
       help: 'Resident memory of each Python worker process (the Python runtime), by model and pid',
@@ -143,7 +146,8 @@ export class Metrics {
   batchObserver(model: string): BatchObserver {
     const size = this.batchSize.with({ model });
     const queue = this.batchQueue.with({ model });
-    return { batch: (requests) => size.observe(requests), queued: (seconds) => queue.observe(seconds) };
+    const expired = this.batchExpired.with({ model });
+    return { batch: (requests) => size.observe(requests), queued: (seconds) => queue.observe(seconds), expired: () => expired.inc() };
   }
 
   markServed(v: ServedVersionLabels): void {

@@ -63,7 +63,7 @@ export function registryOptions(config: ServeConfig, env: NodeJS.ProcessEnv, log
 
 /** Starts serving; with `waitForModels` (the default) returns once the models serve, else as soon as the port is bound. */
 export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, logger: Logger, options: { waitForModels?: boolean } = {}): Promise<RunningServer> {
-  if (config.otel) startTracing(env);
+  if (config.otel) await startTracing(env);
   const registry = registryOptions(config, env, logger);
   const metrics = new Metrics();
   const auth = new Authenticator(

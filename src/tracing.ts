@@ -9,17 +9,17 @@
  * caller's closure. Spans: the request (SERVER), `route`, `decode`, `predict` (endpoint,
  * variant, model, version, rows), `encode`, `shadow`, `model.load`, `registry.poll`.
  */
-import { context, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import type { Attributes, Span, Tracer } from '@opentelemetry/api';
+import type { TracerProvider } from '@opentelemetry/sdk-trace';
 import type { ModelInput } from './model/data.js';
 import { FLOWGATE_VERSION } from './version.js';
 
+/** The OpenTelemetry API, imported when tracing starts: a process that does not trace never loads it (~250 modules). */
+type OtelApi = typeof import('@opentelemetry/api');
+
 let tracer: Tracer | null = null;
 let provider: TracerProvider | null = null;
+let api: OtelApi = null as unknown as OtelApi; // set before `tracer`: read only while tracer !== null
 
 /** Whether spans are recorded: the only test the hooks make when tracing is off. */
 export function tracingEnabled(): boolean {
@@ -27,16 +27,26 @@ export function tracingEnabled(): boolean {
 }
 
 /** Starts the SDK once per process; the exporter reads its own OTEL_EXPORTER_OTLP_* settings. */
-export function startTracing(env: NodeJS.ProcessEnv): void {
+export async function startTracing(env: NodeJS.ProcessEnv): Promise<void> {
   if (provider !== null) return;
-  provider = new TracerProvider({
+  const [otel, { AsyncLocalStorageContextManager }, { W3CTraceContextPropagator }, { OTLPTraceExporter }, { resourceFromAttributes }, sdk] = await Promise.all([
+    import('@opentelemetry/api'),
+    import('@opentelemetry/context-async-hooks'),
+    import('@opentelemetry/core'),
+    import('@opentelemetry/exporter-trace-otlp-proto'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/sdk-trace'),
+  ]);
+  if (provider !== null) return; // started meanwhile
+  api = otel;
+  provider = new sdk.TracerProvider({
     resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME || 'flowgate', 'service.version': FLOWGATE_VERSION }),
-    spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter() })],
+    spanProcessors: [new sdk.BatchSpanProcessor({ exporter: new OTLPTraceExporter() })],
   });
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  trace.setGlobalTracerProvider(provider);
-  tracer = trace.getTracer('flowgate', FLOWGATE_VERSION);
+  api.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  api.propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  api.trace.setGlobalTracerProvider(provider);
+  tracer = api.trace.getTracer('flowgate', FLOWGATE_VERSION);
 }
 
 /** Sends the spans still buffered and stops (at shutdown). */
@@ -47,15 +57,15 @@ export async function stopTracing(): Promise<void> {
   tracer = null;
   await p.shutdown();
   // unregistered, so a later server in this process can start tracing again
-  trace.disable();
-  propagation.disable();
-  context.disable();
+  api.trace.disable();
+  api.propagation.disable();
+  api.context.disable();
 }
 
 const end = (span: Span, err?: unknown): void => {
   if (err !== undefined) {
     span.recordException(err as Error);
-    span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+    span.setStatus({ code: api.SpanStatusCode.ERROR, message: (err as Error).message });
   }
   span.end();
 };
@@ -98,10 +108,10 @@ export async function tracedRequest(
   result: () => { status: number; route: string },
 ): Promise<void> {
   if (tracer === null) return handle();
-  const parent = propagation.extract(context.active(), undefined, { get: (_carrier, key) => header(key), keys: () => [] });
-  const span = tracer.startSpan(`${method} ${path}`, { kind: SpanKind.SERVER, attributes: { 'http.request.method': method, 'url.path': path } }, parent);
+  const parent = api.propagation.extract(api.context.active(), undefined, { get: (_carrier, key) => header(key), keys: () => [] });
+  const span = tracer.startSpan(`${method} ${path}`, { kind: api.SpanKind.SERVER, attributes: { 'http.request.method': method, 'url.path': path } }, parent);
   try {
-    await context.with(trace.setSpan(parent, span), handle);
+    await api.context.with(api.trace.setSpan(parent, span), handle);
   } catch (err) {
     end(span, err);
     throw err;
@@ -109,18 +119,18 @@ export async function tracedRequest(
   const { status, route } = result();
   span.updateName(`${method} ${route}`);
   span.setAttributes({ 'http.response.status_code': status, 'http.route': route });
-  if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+  if (status >= 500) span.setStatus({ code: api.SpanStatusCode.ERROR });
   span.end();
 }
 
 /** `fn` bound to the active trace context, for work that runs later (shadow copies). */
 export function bindTraceContext<F extends (...args: never[]) => unknown>(fn: F): F {
-  return tracer === null ? fn : context.bind(context.active(), fn);
+  return tracer === null ? fn : api.context.bind(api.context.active(), fn);
 }
 
 /** Adds `traceparent` (and `tracestate`) of the active span to outgoing request headers. */
 export function withTraceContext<H extends Record<string, unknown>>(headers: H): H {
-  if (tracer !== null) propagation.inject(context.active(), headers);
+  if (tracer !== null) api.propagation.inject(api.context.active(), headers);
   return headers;
 }
 

@@ -5,11 +5,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { FLOWGATE_VERSION } from '../version.js';
-import { runInspect } from './inspect.js';
-import { runPredict } from './predict.js';
-import { runRollout } from './rollout.js';
 import { MLFLOW_SERVE_OPTIONS, mlflowServeFlagsError, runServe } from './serve.js';
-import { runValidate } from './validate.js';
 
 const MAIN_HELP = `Usage: flowgate <command> [options]
 
@@ -242,7 +238,7 @@ async function main(argv: string[]): Promise<number> {
         'output-path': { type: 'string', short: 'o' },
       });
       if (values.help) return help(PREDICT_HELP);
-      return runPredict({
+      return (await import('./predict.js')).runPredict({
         modelUri: values['model-uri'] as string | undefined,
         inputPath: values['input-path'] as string | undefined,
         contentType: values['content-type'] as string | undefined,
@@ -254,7 +250,7 @@ async function main(argv: string[]): Promise<number> {
     case 'inspect': {
       const { values, positionals } = parse(rest, {}, true);
       if (values.help) return help(INSPECT_HELP);
-      return runInspect({
+      return (await import('./inspect.js')).runInspect({
         uri: positionals[0],
         trackingUri: values['tracking-uri'] as string | undefined,
         cacheDir: values['cache-dir'] as string | undefined,
@@ -263,7 +259,7 @@ async function main(argv: string[]): Promise<number> {
     case 'validate': {
       const { values, positionals } = parse(rest, { resolve: { type: 'boolean' } }, true);
       if (values.help) return help(VALIDATE_HELP);
-      return runValidate({
+      return (await import('./validate.js')).runValidate({
         file: positionals[0],
         resolve: values.resolve as boolean | undefined,
         trackingUri: values['tracking-uri'] as string | undefined,
@@ -272,7 +268,7 @@ async function main(argv: string[]): Promise<number> {
     case 'rollout': {
       const { values, positionals } = parse(rest, { url: { type: 'string' } }, true);
       if (values.help) return help(ROLLOUT_HELP);
-      return runRollout({ verb: positionals[0], endpoint: positionals[1], url: values.url as string | undefined });
+      return (await import('./rollout.js')).runRollout({ verb: positionals[0], endpoint: positionals[1], url: values.url as string | undefined });
     }
     default:
       process.stderr.write(`flowgate: unknown command '${command}'. See 'flowgate --help'.\n`);

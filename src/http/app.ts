@@ -21,6 +21,7 @@ import { describeEndpoints } from './endpoints-list.js';
 import { invocationRoutes } from './invocations.js';
 import { openApiDocument } from './openapi.js';
 import { renderMlflowError, rendererFor } from './render.js';
+import { headerReader } from './routed.js';
 import { v2Routes } from './v2.js';
 import type { RolloutController } from '../rollout/controller.js';
 import { rolloutRoutes } from './rollout-routes.js';
@@ -69,7 +70,7 @@ export function createApp({ gateway, metrics, logger, timeoutSeconds, maxQueue, 
   // Request id, access log and metrics around every request.
   app.use('*', async (c, next) => {
     const start = process.hrtime.bigint();
-    const requestId = c.req.header('x-request-id') ?? randomUUID();
+    const requestId = headerReader(c)('x-request-id') ?? randomUUID(); // c.req.header() would build a web Headers per request
     c.set('requestId', requestId);
     await next();
     if (c.get('requestIdSent') !== true) c.res.headers.set('x-request-id', requestId);

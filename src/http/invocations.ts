@@ -9,16 +9,16 @@ import { requestFormat, UnsupportedContentType, type RequestFormat } from '../pr
 import { SCORING_CODECS } from '../serving/codec.js';
 import type { AppEnv } from './context.js';
 import { renderMlflowError } from './render.js';
-import { scoreRoute, type RouteDeps } from './routed.js';
+import { headerReader, scoreRoute, type RouteDeps } from './routed.js';
 
 export function invocationRoutes(app: Hono<AppEnv>, gateway: Gateway, deps: RouteDeps): void {
   app.post('/invocations', (c) => {
-    const format = formatOf(c.req.header('content-type'));
+    const format = formatOf(headerReader(c)('content-type'));
     if (format instanceof Response) return format;
     return scoreRoute(c, { codec: SCORING_CODECS[format], format, render: renderMlflowError, endpoint: () => gateway.endpoints.defaultEndpoint, maxBodyBytes: gateway.endpoints.defaultEndpoint.maxBodyBytes }, deps);
   });
   app.post('/endpoints/:name/invocations', (c) => {
-    const format = formatOf(c.req.header('content-type'));
+    const format = formatOf(headerReader(c)('content-type'));
     if (format instanceof Response) return format;
     const name = c.req.param('name');
     const endpoint = () => {

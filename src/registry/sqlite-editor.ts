@@ -8,7 +8,8 @@
  */
 import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqlite } from './sqlite-db.js';
 import { MlflowError, notFound } from '../errors.js';
 import { validateTag, type RegistryEditor } from './editor.js';
 
@@ -20,7 +21,7 @@ export class SqliteEditor implements RegistryEditor {
 
   private withDb<T>(readonly: boolean, fn: (db: Database.Database) => T): T {
     if (!existsSync(this.path)) throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `MLflow database ${this.path} (from ${this.uri}) does not exist.`);
-    const db = new Database(this.path, { readonly, fileMustExist: true, timeout: 10_000 });
+    const db = openSqlite(this.path, { readonly, fileMustExist: true, timeout: 10_000 });
     try {
       return readonly ? fn(db) : db.transaction(() => fn(db)).immediate();
     } finally {

@@ -6,7 +6,8 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqlite } from './sqlite-db.js';
 import type { Logger } from 'pino';
 import { joinArtifactUri } from '../artifacts/location.js';
 import { MlflowError, notFound } from '../errors.js';
@@ -62,7 +63,7 @@ export class SqliteStore implements Store {
     if (!existsSync(this.path)) {
       throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `MLflow database ${this.path} (from ${this.uri}) does not exist.`);
     }
-    const db = new Database(this.path, { readonly: true, fileMustExist: true });
+    const db = openSqlite(this.path, { readonly: true, fileMustExist: true });
     try {
       return fn(db, this.schema(db));
     } finally {

@@ -11,14 +11,20 @@
  * columns and dtypes, tensors with the same dtype and non-batch shape. A batch that fails,
  * or whose output cannot be split exactly (its rows are not a whole multiple of the input's),
  * is retried one request at a time, so a faulty request fails alone with its own error.
+ * A request whose deadline passes while it waits is dropped before its batch runs (it fails
+ * with a Timeout, which the scorer answers 504): the model never computes an answer nobody
+ * waits for, and it takes no place in a batch.
  */
 import type { Column, Frame, ModelInput, ModelOutput, Params, Tensor, Values } from '../model/data.js';
 import type { BatchSettings } from '../model/flavor.js';
+import { Timeout } from './deadline.js';
 
 /** What the batcher reports: each batch's size and each request's wait before its batch started. */
 export interface BatchObserver {
   batch(requests: number): void;
   queued(seconds: number): void;
+  /** a request dropped unrun: its deadline passed while it waited */
+  expired(): void;
 }
 
 type Predict = (input: ModelInput, params: Params) => Promise<ModelOutput>;
@@ -30,6 +36,8 @@ interface Pending {
   /** what must match for requests to share a call */
   key: string;
   enqueued: number;
+  /** performance.now() past which nobody waits for its answer */
+  deadline: number;
   resolve: (out: ModelOutput) => void;
   reject: (err: unknown) => void;
 }
@@ -40,6 +48,8 @@ export class Batcher {
   private timer: NodeJS.Timeout | null = null;
   /** batched calls that failed and were retried one request at a time (tests read it) */
   retried = 0;
+  /** requests dropped unrun because their deadline passed while they waited (tests read it) */
+  expired = 0;
 
   constructor(
     private readonly predictOne: Predict,
@@ -47,11 +57,12 @@ export class Batcher {
     private readonly observer: BatchObserver | null = null,
   ) {}
 
-  predict(input: ModelInput, params: Params): Promise<ModelOutput> {
+  /** `deadline`: the performance.now() past which the request is dropped if it has not started. */
+  predict(input: ModelInput, params: Params, deadline = Infinity): Promise<ModelOutput> {
     const layout = layoutOf(input);
     if (layout === null) return this.predictOne(input, params);
     return new Promise<ModelOutput>((resolve, reject) => {
-      this.queue.push({ input, params, rows: layout.rows, key: `${stableJson(params)}\u0000${layout.key}`, enqueued: performance.now(), resolve, reject });
+      this.queue.push({ input, params, rows: layout.rows, key: `${stableJson(params)}\u0000${layout.key}`, enqueued: performance.now(), deadline, resolve, reject });
       if (this.running) return; // gathered for the next batch
       if (this.timer === null && this.queue.length === 1) void this.runNext(); // an idle model: at once
       else this.schedule();
@@ -60,7 +71,9 @@ export class Batcher {
 
   /** After a batch: the next one starts once it is full or its oldest request has waited `maxBatchDelayMs`. */
   private schedule(): void {
-    if (this.running || this.queue.length === 0) return;
+    if (this.running) return;
+    this.dropExpired();
+    if (this.queue.length === 0) return;
     const head = this.queue[0]!;
     const wait = head.enqueued + this.settings.maxBatchDelayMs - performance.now();
     if (wait > 0 && this.compatible(head.key) < this.settings.maxBatchSize) {
@@ -83,7 +96,29 @@ export class Batcher {
     return n;
   }
 
+  /** Fails the queued requests whose deadline has passed, so that they never reach the model. */
+  private dropExpired(): void {
+    const now = performance.now();
+    let kept = 0;
+    for (const p of this.queue) {
+      if (p.deadline > now) {
+        this.queue[kept++] = p;
+        continue;
+      }
+      this.expire(p);
+    }
+    this.queue.length = kept;
+  }
+
+  private expire(p: Pending): void {
+    this.expired++;
+    this.observer?.expired();
+    p.reject(new Timeout());
+  }
+
   private async runNext(): Promise<void> {
+    this.dropExpired();
+    if (this.queue.length === 0) return;
     this.running = true;
     const batch = this.take();
     const started = performance.now();
@@ -125,7 +160,10 @@ export class Batcher {
     if (parts === null) {
       // Some request in it is at fault (or the output has no per-row shape): each alone, so only it fails.
       this.retried++;
-      for (const p of batch) await this.runAlone(p);
+      for (const p of batch) {
+        if (p.deadline > performance.now()) await this.runAlone(p);
+        else this.expire(p);
+      }
       return;
     }
     batch.forEach((p, i) => p.resolve(parts[i]!));

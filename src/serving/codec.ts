@@ -141,9 +141,11 @@ export async function runPipeline<P, D extends DecodedRequest, E extends Respons
   endpoint: string,
   wantPredictions: boolean,
   variant = '',
+  /** performance.now() past which nobody waits for the answer (a batcher drops it unrun) */
+  deadline = Infinity,
 ): Promise<PipelineResult<E>> {
   const decoded = traced('decode', () => codec.decode(parsed, version));
-  const output = await traced('predict', () => version.predict(decoded.input, decoded.params), () => predictAttributes(endpoint, variant, version.identity, decoded.input));
+  const output = await traced('predict', () => version.predict(decoded.input, decoded.params, deadline), () => predictAttributes(endpoint, variant, version.identity, decoded.input));
   return traced('encode', () => {
     const predictions = wantPredictions ? formatOutput(output) : null;
     return { body: codec.encode(parsed, decoded, output, { endpoint, version }, predictions ?? undefined), predictions };

@@ -27,6 +27,7 @@ import type { Schema } from '../model/signature.js';
 import type { CodecName, RequestPayload } from './codec.js';
 import type { Metrics } from '../metrics.js';
 import { Batcher } from './batcher.js';
+import { Timeout } from './deadline.js';
 import { isOwnBug } from './failure.js';
 import type { ReplicaJob, ReplicaPool } from './replicas.js';
 
@@ -89,15 +90,24 @@ export class LoadedVersion {
   static async load(identity: ModelIdentity, logger: Logger, replicas: ReplicaPool | null = null, options: RuntimeOptions = {}, metrics: Metrics | null = null): Promise<LoadedVersion> {
     const mlmodel = await readMLmodel(identity.localPath);
     const flavor = await flavorForModel(mlmodel, options.runtime);
-    const model = await flavor.load(identity.localPath, mlmodel, { ...options, logger, modelName: identity.name });
-    if (replicas === null || !flavor.cpuBound) return new LoadedVersion(identity, mlmodel, flavor.name, model, null, options, metrics);
+    // The replica threads load it while the main thread does: a cold start waits for one load, not two in a row.
+    const replicated = replicas === null || !flavor.cpuBound ? null : replicas.load(identity).then((key) => ({ key }), (err: unknown) => ({ err }));
+    let model: LoadedModel;
     try {
-      return new LoadedVersion(identity, mlmodel, flavor.name, model, { pool: replicas, key: await replicas.load(identity) }, options, metrics);
+      model = await flavor.load(identity.localPath, mlmodel, { ...options, logger, modelName: identity.name });
     } catch (err) {
+      const replica = await replicated;
+      if (replica !== null && 'key' in replica) await replicas!.drop(replica.key);
+      throw err;
+    }
+    const replica = await replicated;
+    if (replica === null) return new LoadedVersion(identity, mlmodel, flavor.name, model, null, options, metrics);
+    if ('err' in replica) {
       // The main thread loaded it: serve it there (a native addon may refuse worker threads).
-      logger.warn({ err, model: identity.name, version: identity.version }, 'replica threads cannot load this version: it is served on the main thread only');
+      logger.warn({ err: replica.err, model: identity.name, version: identity.version }, 'replica threads cannot load this version: it is served on the main thread only');
       return new LoadedVersion(identity, mlmodel, flavor.name, model, null, options, metrics);
     }
+    return new LoadedVersion(identity, mlmodel, flavor.name, model, { pool: replicas!, key: replica.key }, options, metrics);
   }
 
   /** Runs a whole request (a body in `codec`'s protocol) on a replica thread; null without replicas. */
@@ -136,21 +146,22 @@ export class LoadedVersion {
   }
 
   /**
-   * Runs predict for a decoded request. The model's failures come out as MlflowErrors, as
+   * Runs predict for a decoded request (`deadline`: the performance.now() past which a
+   * batcher drops it unrun). The model's failures come out as MlflowErrors, as
    * MLflow's scoring server reports them (the model raised: 400); a JavaScript engine error
    * (TypeError, RangeError, ...) is flowgate's own bug and is rethrown as it is.
    */
-  async predict(input: ModelInput, rawParams: unknown): Promise<ModelOutput> {
+  async predict(input: ModelInput, rawParams: unknown, deadline = Infinity): Promise<ModelOutput> {
     const schema = this.inputSchema;
     const enforced = schema === null ? input : enforceSchema(input, schema);
     const params = enforceParams(rawParams, this.signature?.params ?? null);
     try {
-      return await (this.batcher !== null ? this.batcher.predict(enforced, params) : this.model.predict(enforced, params));
+      return await (this.batcher !== null ? this.batcher.predict(enforced, params, deadline) : this.model.predict(enforced, params));
     } catch (err) {
       if (err instanceof MlflowError) {
         throw new MlflowError(err.errorCode, `Failed to predict data '${describeInput(enforced)}'. \nError: ${err.message}`);
       }
-      if (isOwnBug(err)) throw err;
+      if (isOwnBug(err) || err instanceof Timeout) throw err; // a Timeout: the batcher dropped it unrun (504)
       const e = err as Error;
       throw new MlflowError('BAD_REQUEST', UNEXPECTED_ERROR, { stackTrace: `${e?.name ?? 'Error'}: ${e?.message ?? String(err)}` });
     }

@@ -127,7 +127,8 @@ export class Scorer {
     depth.inc();
     const version = lease.version;
     const shadowed = endpoint.shadows.length > 0;
-    const work = this.execute(version, codec, body, endpoint.name, shadowed || endpoint.remembersPredictions, variant.name);
+    const deadline = started + this.options.timeoutSeconds * 1000;
+    const work = this.execute(version, codec, body, endpoint.name, shadowed || endpoint.remembersPredictions, variant.name, deadline);
     // The lease (and the queue's place) holds until the work has ended, even when the deadline answered first.
     const ended = () => {
       lease.release();
@@ -154,12 +155,12 @@ export class Scorer {
   }
 
   /** The pipeline on `version`: on a replica thread for a large body when it has replicas, else inline. */
-  private execute<P, D extends DecodedRequest>(version: LoadedVersion, codec: Codec<P, D>, body: RequestBody<P>, endpoint: string, wantPredictions: boolean, variant: string): Work {
+  private execute<P, D extends DecodedRequest>(version: LoadedVersion, codec: Codec<P, D>, body: RequestBody<P>, endpoint: string, wantPredictions: boolean, variant: string, deadline = Infinity): Work {
     if (payloadSize(body.payload) >= INLINE_MAX_BYTES) {
       const job = version.offload(codec.name, body.payload, endpoint, wantPredictions);
       if (job !== null) return job;
     }
-    const done = (async () => runPipeline(codec, body.get(false), version, endpoint, wantPredictions, variant))();
+    const done = (async () => runPipeline(codec, body.get(false), version, endpoint, wantPredictions, variant, deadline))();
     return { done, abandon: () => undefined }; // inline work is small: it ends on its own
   }
 

@@ -18,6 +18,7 @@ import { gatewayFileSchema, gatewaySpec } from '../../src/endpoints/config.js';
 import { modelKey } from '../../src/endpoints/model-pool.js';
 import { Metrics } from '../../src/metrics.js';
 import { Batcher } from '../../src/serving/batcher.js';
+import { Timeout } from '../../src/serving/deadline.js';
 import { V2_CODEC, SCORING_CODECS, type ResponsePayload } from '../../src/serving/codec.js';
 import { LoadedVersion } from '../../src/serving/loaded-version.js';
 import { Scorer } from '../../src/serving/scorer.js';
@@ -86,7 +87,7 @@ describe('the batcher', () => {
   test('a failing batch is retried one request at a time: only the faulty request fails, with its own error', async () => {
     const model = counting(echo);
     const observed = { batches: [] as number[], queued: 0 };
-    const batcher = new Batcher(model.predict, { maxBatchSize: 16, maxBatchDelayMs: 0 }, { batch: (n) => observed.batches.push(n), queued: () => observed.queued++ });
+    const batcher = new Batcher(model.predict, { maxBatchSize: 16, maxBatchDelayMs: 0 }, { batch: (n) => observed.batches.push(n), queued: () => observed.queued++, expired: () => undefined });
     const bad: Tensor = { dtype: 'float32', shape: [1, 2], values: Float64Array.of(0.5, -1) };
     const inputs = [rows(1, 0, 2), rows(2, 1, 2), bad, rows(1, 3, 2)];
     const results = await Promise.allSettled(inputs.map((t) => batcher.predict(tensorInput(t), {})));
@@ -96,6 +97,57 @@ describe('the batcher', () => {
     // alone, the batch of 3 (failed), then each of the 3 alone
     expect(model.calls.map((c) => rowsOf(c.input))).toEqual([1, 4, 2, 1, 1]);
     expect(observed).toEqual({ batches: [1, 3], queued: 4 });
+  });
+
+  test('a request whose deadline passes while it waits is dropped unrun with a Timeout; the others still run', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let started = 0;
+    const model = counting(async (input) => {
+      if (++started === 1) await held; // the first call runs until the test lets it end
+      return echo(input);
+    });
+    let expired = 0;
+    const batcher = new Batcher(model.predict, { maxBatchSize: 16, maxBatchDelayMs: 0 }, { batch: () => undefined, queued: () => undefined, expired: () => expired++ });
+    const first = batcher.predict(tensorInput(rows(1, 0, 2)), {}); // runs at once
+    const late = performance.now() + 20;
+    const doomed = [batcher.predict(tensorInput(rows(1, 1, 2)), {}, late), batcher.predict(tensorInput(rows(3, 2, 2)), {}, late)];
+    const kept = batcher.predict(tensorInput(rows(2, 3, 2)), {}, performance.now() + 60_000);
+    await new Promise((r) => setTimeout(r, 40));
+    expect(performance.now()).toBeGreaterThan(late); // the deadline passed while they waited
+    release();
+    const results = await Promise.allSettled([first, ...doomed, kept]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+    for (const r of results.slice(1, 3)) expect((r as PromiseRejectedResult).reason).toBeInstanceOf(Timeout);
+    // the doomed requests never reached the model: the first alone, then only the kept one
+    expect(model.calls.map((c) => rowsOf(c.input))).toEqual([1, 2]);
+    expect(batcher.expired).toBe(2);
+    expect(expired).toBe(2);
+  });
+
+  test('the one-by-one retry of a failed batch skips requests whose deadline passed meanwhile', async () => {
+    const soon = performance.now() + 1_000;
+    const model = counting(async (input) => {
+      const values = input.kind === 'tensor' ? (input.tensor.values as Float64Array) : null;
+      // the failing batch runs past `soon`
+      if (values !== null && values.includes(-1) && values.length > 2) await new Promise((r) => setTimeout(r, Math.max(0, soon - performance.now()) + 20));
+      return echo(input);
+    });
+    const batcher = new Batcher(model.predict, { maxBatchSize: 16, maxBatchDelayMs: 0 });
+    const first = batcher.predict(tensorInput(rows(1, 0, 2)), {});
+    const bad: Tensor = { dtype: 'float32', shape: [1, 2], values: Float64Array.of(0.5, -1) };
+    const results = await Promise.allSettled([
+      first,
+      batcher.predict(tensorInput(bad), {}),
+      batcher.predict(tensorInput(rows(1, 2, 2)), {}, performance.now() + 60_000),
+      batcher.predict(tensorInput(rows(4, 3, 2)), {}, soon),
+    ]);
+    expect(batcher.retried).toBe(1);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected']);
+    expect((results[3] as PromiseRejectedResult).reason).toBeInstanceOf(Timeout);
+    // alone; the batch of 3 (6 rows, failed); retried: the bad one, the kept one; the late one never again
+    expect(model.calls.map((c) => rowsOf(c.input))).toEqual([1, 6, 1, 1]);
+    expect(batcher.expired).toBe(1);
   });
 
   test('requests with other params or another non-batch shape or dtype never share a call', async () => {
@@ -173,6 +225,40 @@ describe.skipIf(!HAVE_SHARED)('batching on the PyTorch-exported ONNX MLP', () =>
     expect(await metrics.registry.getSingleMetricAsString('flowgate_batch_queue_seconds')).toMatch(/flowgate_batch_queue_seconds_count\{model="mlp"\} 48/);
     await plain.served.close();
     await busy.served.close();
+  });
+});
+
+describe.skipIf(!HAVE_SHARED)('deadlines of batched requests through the scorer', () => {
+  test('requests whose -t deadline passes while queued behind a slow batch answer 504 and never reach the model', async () => {
+    const identity = { name: 'mlp', version: '1', uri: MLP, localPath: MLP };
+    const metrics = new Metrics();
+    const version = await LoadedVersion.load(identity, quietLogger, null, { batching: { maxBatchSize: 64, maxBatchDelayMs: 0 } }, metrics);
+    const batcher = version.batcher!;
+    // The model's first call is slow (400 ms): everything behind it waits past the 200 ms deadline.
+    const inner = (batcher as unknown as { predictOne: (i: ModelInput, p: Params) => Promise<ModelOutput> }).predictOne;
+    const calls: number[] = [];
+    (batcher as unknown as { predictOne: typeof inner }).predictOne = async (input, params) => {
+      calls.push(input.kind === 'tensors' ? Object.values(input.tensors)[0]!.shape[0]! : rowsOf(input));
+      if (calls.length === 1) await new Promise((r) => setTimeout(r, 400));
+      return inner(input, params);
+    };
+    const served = new ServedModel('mlp');
+    await served.swap(version);
+    const variant: ScoringVariant = { name: 'default', model: { served }, labels: { endpoint: 'mlp', variant: 'default' } };
+    const endpoint: ScoringEndpoint = { name: 'mlp', stickyPath: null, shadows: [], route: () => variant, pinnedVariant: () => variant, remembersPredictions: false, observed: () => undefined, observedShadow: () => undefined, answered: () => undefined };
+    const scorer = new Scorer({ metrics, logger: quietLogger, timeoutSeconds: 0.2, maxQueue: 256 });
+    const body = (i: number) => JSON.stringify({ inputs: Array.from({ length: 1 }, () => Array.from(rows(1, i).values as Float64Array)) });
+    const outcomes = await Promise.all(Array.from({ length: 6 }, (_, i) => scorer.score({ endpoint, codec: SCORING_CODECS.json as never, body: body(i), header: () => undefined, requestId: `r${i}` })));
+    expect(outcomes.map((o) => (o.ok ? 200 : o.error.status))).toEqual([504, 504, 504, 504, 504, 504]);
+    await new Promise((r) => setTimeout(r, 450)); // the slow call ends; the batcher looks at its queue again
+    expect(calls).toEqual([1]); // only the first request ever reached the model
+    expect(batcher.expired).toBe(5);
+    expect(await metrics.registry.getSingleMetricAsString('flowgate_batch_expired_total')).toMatch(/flowgate_batch_expired_total\{model="mlp"\} 5/);
+    // ... and the model serves the next request normally
+    const after = await scorer.score({ endpoint, codec: SCORING_CODECS.json as never, body: body(9), header: () => undefined, requestId: 'after' });
+    expect(after.ok).toBe(true);
+    expect(calls).toEqual([1, 1]);
+    await served.close();
   });
 });
 
