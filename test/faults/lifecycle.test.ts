@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { serveConfig } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { CLI, runCli } from '../helpers/cli.js';
@@ -100,9 +100,9 @@ describe('flowgate serve: first loads', () => {
     expect((await fetch(`${url}/ping`)).status).toBe(503);
     expect((await fetch(`${url}/v2/health/ready`)).status).toBe(503);
     expect(child!.exitCode).toBeNull();
-    // the stack once, then one-line reminders
+    // the stack once, then one-line reminders (logs are block-buffered: flushed within 100 ms)
+    await vi.waitFor(() => expect(output()).toMatch(/still cannot load version 2 of models:\/iris@champion \(2 attempts\)/), { timeout: 2000 });
     expect(output().match(/"stack"/g)?.length).toBe(1);
-    expect(output()).toMatch(/still cannot load version 2 of models:\/iris@champion \(2 attempts\)/);
     setAlias(root, 'iris', 'champion', 1);
     let ping = 503;
     for (let i = 0; i < 100 && ping !== 200; i++) {
