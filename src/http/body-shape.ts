@@ -1,9 +1,11 @@
 /**
- * Bounds on what a body may make the server build, checked on the text before any parser
- * sees it: JSON nested deeper than `maxDepth` (a stack overflow in any recursive walk), or
+ * Bounds on what a body may make the server build, checked on the bytes as they arrive,
+ * before any parser sees them: JSON nested deeper than `maxDepth` (a stack overflow in any recursive walk), or
  * more than `maxElements` values (array elements in JSON, fields in CSV), which would
- * take far more memory as parsed values than as bytes. One pass over the characters,
- * skipping strings (and quoted CSV fields), allocating nothing.
+ * take far more memory as parsed values than as bytes. One pass over the UTF-8 bytes, a
+ * chunk at a time as the body is read (so a large body never holds the event loop for one
+ * long scan; every byte of a multi-byte character is ≥ 0x80, so none is taken for a quote,
+ * comma or bracket), skipping strings (and quoted CSV fields), allocating nothing per byte.
  */
 export interface BodyShapeLimits {
   /** deepest nesting of JSON arrays and objects */
@@ -25,50 +27,73 @@ function isSpace(code: number): boolean {
   return code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
 }
 
-/** A sentence saying which limit `text` passes, or null when it is within both. */
-export function jsonShapeProblem(text: string, limits: BodyShapeLimits): string | null {
+/** Fed a body chunk by chunk; `problem` is a sentence saying which limit it passes, or null while it is within both. */
+export interface ShapeScanner {
+  feed(chunk: Uint8Array): void;
+  readonly problem: string | null;
+}
+
+export function jsonShapeScanner(limits: BodyShapeLimits): ShapeScanner {
   // Per open container: whether it is an array (only array elements are counted).
   const inArray: boolean[] = [];
   let elements = 0;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code === QUOTE) {
-      for (i++; i < text.length; i++) {
-        const inner = text.charCodeAt(i);
-        if (inner === BACKSLASH) i++;
-        else if (inner === QUOTE) break;
+  let inString = false;
+  let escaped = false;
+  /** an array was opened and no byte but spaces followed yet: its first element is not counted yet */
+  let opened = false;
+  let problem: string | null = null;
+  const tooMany = () => `The request has more than the limit of ${limits.maxElements} values.`;
+  return {
+    get problem() {
+      return problem;
+    },
+    feed(chunk) {
+      for (let i = 0; i < chunk.length && problem === null; i++) {
+        const code = chunk[i]!;
+        if (inString) {
+          if (escaped) escaped = false;
+          else if (code === BACKSLASH) escaped = true;
+          else if (code === QUOTE) inString = false;
+          continue;
+        }
+        if (opened) {
+          if (isSpace(code)) continue;
+          opened = false;
+          if (code !== CLOSE_ARRAY && ++elements > limits.maxElements) problem = tooMany();
+        }
+        if (code === QUOTE) {
+          inString = true;
+        } else if (code === OPEN_ARRAY || code === OPEN_OBJECT) {
+          if (inArray.length >= limits.maxDepth) problem = `The JSON body is nested deeper than the limit of ${limits.maxDepth} levels.`;
+          inArray.push(code === OPEN_ARRAY);
+          opened = code === OPEN_ARRAY;
+        } else if (code === CLOSE_ARRAY || code === CLOSE_OBJECT) {
+          inArray.pop();
+        } else if (code === COMMA && inArray[inArray.length - 1] === true && ++elements > limits.maxElements) {
+          problem = tooMany();
+        }
       }
-    } else if (code === OPEN_ARRAY || code === OPEN_OBJECT) {
-      if (inArray.length >= limits.maxDepth) return `The JSON body is nested deeper than the limit of ${limits.maxDepth} levels.`;
-      const isArray = code === OPEN_ARRAY;
-      inArray.push(isArray);
-      if (isArray) {
-        let next = i + 1;
-        while (next < text.length && isSpace(text.charCodeAt(next))) next++;
-        if (next < text.length && text.charCodeAt(next) !== CLOSE_ARRAY) elements++;
-      }
-    } else if (code === CLOSE_ARRAY || code === CLOSE_OBJECT) {
-      inArray.pop();
-    } else if (code === COMMA && inArray[inArray.length - 1] === true) {
-      elements++;
-    } else {
-      continue;
-    }
-    if (elements > limits.maxElements) return `The request has more than the limit of ${limits.maxElements} values.`;
-  }
-  return null;
+    },
+  };
 }
 
 /** The same for a CSV body: its fields (commas and line ends outside quotes) are counted. */
-export function csvShapeProblem(text: string, limits: BodyShapeLimits): string | null {
+export function csvShapeScanner(limits: BodyShapeLimits): ShapeScanner {
   let fields = 1;
   let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code === QUOTE) quoted = !quoted;
-    else if (!quoted && (code === COMMA || code === NEWLINE) && ++fields > limits.maxElements) {
-      return `The request has more than the limit of ${limits.maxElements} values.`;
-    }
-  }
-  return null;
+  let problem: string | null = null;
+  return {
+    get problem() {
+      return problem;
+    },
+    feed(chunk) {
+      for (let i = 0; i < chunk.length && problem === null; i++) {
+        const code = chunk[i]!;
+        if (code === QUOTE) quoted = !quoted;
+        else if (!quoted && (code === COMMA || code === NEWLINE) && ++fields > limits.maxElements) {
+          problem = `The request has more than the limit of ${limits.maxElements} values.`;
+        }
+      }
+    },
+  };
 }

@@ -12,8 +12,8 @@ import type { Metrics } from '../metrics.js';
 import type { Codec, DecodedRequest } from '../serving/codec.js';
 import type { ScoreOutcome, Scorer } from '../serving/scorer.js';
 import type { HeaderReader, ScoringEndpoint } from '../serving/scoring-endpoint.js';
-import { BodyTooLarge, ClientClosed, readBodyText } from './body.js';
-import { csvShapeProblem, jsonShapeProblem, type BodyShapeLimits } from './body-shape.js';
+import { BodyTooLarge, ClientClosed, readBody } from './body.js';
+import { csvShapeScanner, jsonShapeScanner, type BodyShapeLimits } from './body-shape.js';
 import type { AppEnv } from './context.js';
 import type { ErrorRenderer } from './render.js';
 
@@ -43,9 +43,10 @@ export interface ScoringRoute<P, D extends DecodedRequest> {
 const CLIENT_CLOSED = 499;
 
 export async function scoreRoute<P, D extends DecodedRequest>(c: Context<AppEnv>, route: ScoringRoute<P, D>, deps: RouteDeps): Promise<Response> {
-  let body: string;
+  let body: Uint8Array;
+  const shape = (route.format === 'json' ? jsonShapeScanner : csvShapeScanner)(deps.bodyShape);
   try {
-    body = await readBodyText(c, route.maxBodyBytes ?? deps.maxBodyBytes);
+    body = await readBody(c, route.maxBodyBytes ?? deps.maxBodyBytes, shape);
   } catch (err) {
     if (err instanceof BodyTooLarge) return bodyTooLarge(c, err, route.render);
     if (!(err instanceof ClientClosed)) throw err;
@@ -53,8 +54,7 @@ export async function scoreRoute<P, D extends DecodedRequest>(c: Context<AppEnv>
     deps.logger.info({ reqId: c.get('requestId'), path: c.req.path }, err.message);
     return new Response(null, { status: CLIENT_CLOSED });
   }
-  const shapeProblem = (route.format === 'json' ? jsonShapeProblem : csvShapeProblem)(body, deps.bodyShape);
-  if (shapeProblem !== null) return route.render(new MlflowError('BAD_REQUEST', shapeProblem));
+  if (shape.problem !== null) return route.render(new MlflowError('BAD_REQUEST', shape.problem));
   const endpoint = route.endpoint();
   if (endpoint instanceof MlflowError) return route.render(endpoint);
   const outcome = await deps.scorer.score({ endpoint, codec: route.codec, body, header: headerReader(c), requestId: c.get('requestId'), pinned: route.pinned });

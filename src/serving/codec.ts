@@ -115,7 +115,8 @@ export type CodecName = RequestFormat | 'v2';
 export const CODECS: Record<CodecName, Codec<any, DecodedRequest>> = { ...SCORING_CODECS, v2: V2_CODEC };
 
 export interface PipelineResult {
-  body: string;
+  /** the response body: text, or its UTF-8 bytes (a large answer from a replica thread, transferred) */
+  body: string | Uint8Array;
   /** formatOutput(output), when asked for (to compare with shadows) */
   predictions: string | null;
 }

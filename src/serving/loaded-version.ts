@@ -100,9 +100,15 @@ export class LoadedVersion {
     }
   }
 
-  /** Runs a whole request (a body in `codec`'s protocol) on a replica thread; null without replicas. */
-  offload(codec: CodecName, body: string, endpoint: string, wantPredictions: boolean): ReplicaJob | null {
-    return this.replicas === null ? null : this.replicas.pool.score(this.replicas.key, codec, body, endpoint, wantPredictions);
+  /** Whether it has replicas: requests can run on a replica thread. */
+  get offloads(): boolean {
+    return this.replicas !== null;
+  }
+
+  /** Runs a whole request (a body in `codec`'s protocol, its buffer handed over to the thread) on a replica thread; only when it `offloads`. */
+  offload(codec: CodecName, body: Uint8Array, endpoint: string, wantPredictions: boolean): ReplicaJob {
+    if (this.replicas === null) throw new Error(`version ${this.identity.version ?? this.identity.localPath} of ${this.identity.name} has no replicas`);
+    return this.replicas.pool.score(this.replicas.key, codec, body, endpoint, wantPredictions);
   }
 
   get signature(): MLmodel['signature'] {

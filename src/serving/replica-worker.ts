@@ -1,8 +1,10 @@
 /**
  * A serving replica thread: it holds its own copy of the CPU-bound model versions the main
  * thread serves, and runs whole requests on them (parse → decode → enforce → predict →
- * encode) so that the event loop of the main thread only moves bytes. Messages: `load` and
- * `drop` a version, `score` a request; every answer names the message it answers.
+ * encode) so that the event loop of the main thread only moves bytes: the body arrives as
+ * bytes (its buffer transferred), is decoded here, and an answer from LARGE_ANSWER_BYTES on
+ * goes back as UTF-8 bytes whose buffer is transferred too. Messages: `load` and `drop` a
+ * version, `score` a request; every answer names the message it answers.
  */
 import { parentPort } from 'node:worker_threads';
 import pino from 'pino';
@@ -14,6 +16,8 @@ import type { ReplicaAnswer, ReplicaMessage } from './replicas.js';
 const port = parentPort!;
 const versions = new Map<number, LoadedVersion>();
 const logger = pino({ level: 'warn' }, pino.destination(2));
+/** Answers from this size on are sent as bytes: the main thread would copy a string. */
+const LARGE_ANSWER_BYTES = 16 * 1024;
 
 function failure(err: unknown): ReplicaAnswer['error'] {
   if (err instanceof MlflowError) {
@@ -25,6 +29,7 @@ function failure(err: unknown): ReplicaAnswer['error'] {
 
 port.on('message', async (m: ReplicaMessage) => {
   let answer: ReplicaAnswer;
+  const transfer: ArrayBuffer[] = [];
   try {
     switch (m.type) {
       case 'load':
@@ -40,7 +45,13 @@ port.on('message', async (m: ReplicaMessage) => {
         const version = versions.get(m.key);
         if (version === undefined) throw new Error(`replica ${m.key} is not loaded in this thread`);
         const codec = CODECS[m.codec];
-        const result = await runPipeline(codec, codec.parse(m.body, false), version, m.endpoint, m.wantPredictions);
+        const text = Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength).toString('utf8');
+        const result = await runPipeline(codec, codec.parse(text, false), version, m.endpoint, m.wantPredictions);
+        if (typeof result.body === 'string' && result.body.length >= LARGE_ANSWER_BYTES) {
+          const bytes = new TextEncoder().encode(result.body);
+          transfer.push(bytes.buffer);
+          result.body = bytes;
+        }
         answer = { id: m.id, result };
         break;
       }
@@ -48,5 +59,5 @@ port.on('message', async (m: ReplicaMessage) => {
   } catch (err) {
     answer = { id: m.id, error: failure(err) };
   }
-  port.postMessage(answer);
+  port.postMessage(answer, transfer);
 });

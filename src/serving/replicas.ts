@@ -4,6 +4,8 @@
  * enforcement, predict and encoding of large requests run off the event loop and on every
  * core. A version is swapped in only once every thread has loaded it, so all threads serve
  * the same versions. A request goes to the thread with the fewest requests in flight.
+ * Requests and large answers cross as bytes whose buffers are transferred, never as strings
+ * (a string is copied, and a large one costs the main thread milliseconds).
  *
  * A request that outlives its deadline is abandoned: the thread running it is terminated
  * (no CPU keeps burning on an answer nobody waits for) and a fresh thread replaces it,
@@ -23,8 +25,7 @@ import type { ModelIdentity } from './loaded-version.js';
 export type ReplicaMessage =
   | { type: 'load'; id: number; key: number; identity: ModelIdentity }
   | { type: 'drop'; id: number; key: number }
-  | { type: 'score'; id: number; key: number; codec: CodecName; body: string; endpoint: string; wantPredictions: boolean };
-
+  | { type: 'score'; id: number; key: number; codec: CodecName; body: Uint8Array; endpoint: string; wantPredictions: boolean };
 
 export interface ReplicaAnswer {
   id: number;
@@ -62,10 +63,11 @@ class ReplicaThread {
     this.worker.on('exit', (code) => onExit(this, new Error(`replica thread exited with code ${code}`)));
   }
 
-  send(message: ReplicaMessage): Promise<ReplicaAnswer> {
+  /** `transfer`: buffers the thread takes over (moved, not copied; unusable here afterwards). */
+  send(message: ReplicaMessage, transfer: ArrayBuffer[] = []): Promise<ReplicaAnswer> {
     return new Promise((resolve, reject) => {
       this.pending.set(message.id, { resolve, reject });
-      this.worker.postMessage(message);
+      this.worker.postMessage(message, transfer);
     });
   }
 
@@ -123,11 +125,16 @@ export class ReplicaPool {
     await Promise.all(this.threads.map((t) => t.send({ type: 'drop', id: this.nextId++, key }).catch(() => undefined)));
   }
 
-  /** Scores one request on the least busy thread. */
-  score(key: number, codec: CodecName, body: string, endpoint: string, wantPredictions: boolean): ReplicaJob {
+  /**
+   * Scores one request on the least busy thread. The body's buffer is transferred to the
+   * thread (zero-copy: `body` must be the whole of its buffer, and is detached afterwards);
+   * the thread decodes it, and sends a large answer back as transferred bytes too.
+   */
+  score(key: number, codec: CodecName, body: Uint8Array, endpoint: string, wantPredictions: boolean): ReplicaJob {
     let thread = this.threads[0]!;
     for (const t of this.threads) if (t.pending.size < thread.pending.size) thread = t;
-    const done = thread.send({ type: 'score', id: this.nextId++, key, codec, body, endpoint, wantPredictions }).then((answer) => {
+    const message: ReplicaMessage = { type: 'score', id: this.nextId++, key, codec, body, endpoint, wantPredictions };
+    const done = thread.send(message, [body.buffer as ArrayBuffer]).then((answer) => {
       if (answer.error !== undefined) throw answerError(answer);
       return answer.result!;
     });

@@ -24,7 +24,8 @@ import { bindTraceContext, traced } from '../tracing.js';
 export interface ScoreRequest<P, D extends DecodedRequest> {
   endpoint: ScoringEndpoint;
   codec: Codec<P, D>;
-  body: string;
+  /** as read (bytes), or as text (`flowgate predict`, tests) */
+  body: string | Uint8Array;
   header: HeaderReader;
   requestId: string;
   /** the registry version the request names (V2 `versions/{v}`) */
@@ -38,7 +39,7 @@ export interface Answered {
 }
 
 export type ScoreOutcome =
-  | { ok: true; body: string; answered: Answered }
+  | { ok: true; body: string | Uint8Array; answered: Answered }
   | { ok: false; error: MlflowError; answered: Answered | null };
 
 export interface ScorerOptions {
@@ -56,18 +57,53 @@ export interface ScorerOptions {
  */
 const INLINE_MAX_BYTES = 16 * 1024;
 
-/** A request body, parsed on the main thread at most once, and only when a step there needs it. */
+/**
+ * A request body: its bytes as read, turned into text and parsed on the main thread at most
+ * once, and only when a step there needs it. A replica thread takes the bytes over (their
+ * buffer is transferred, not copied) and decodes them itself.
+ */
 class RequestBody<P> {
   private parsed: { value: P } | null = null;
+  private bytes: Uint8Array | null;
+  private textValue: string | null;
 
   constructor(
-    readonly text: string,
+    body: string | Uint8Array,
     private readonly codec: Codec<P, DecodedRequest>,
-  ) {}
+  ) {
+    this.bytes = typeof body === 'string' ? null : body;
+    this.textValue = typeof body === 'string' ? body : null;
+  }
+
+  /** its size: bytes as read (characters for a body given as text) */
+  get size(): number {
+    return this.bytes?.byteLength ?? this.textValue!.length;
+  }
+
+  get text(): string {
+    if (this.textValue === null) {
+      if (this.bytes === null) throw new Error('the request body was handed to a replica thread and is not on the main thread anymore');
+      this.textValue = Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength).toString('utf8');
+    }
+    return this.textValue;
+  }
 
   get(wantDoc: boolean): P {
     this.parsed ??= { value: this.codec.parse(this.text, wantDoc) };
     return this.parsed.value;
+  }
+
+  /**
+   * The bytes for a replica thread, in a buffer of their own for it to take over. `keep`: the
+   * main thread needs the body again (shadows), so the thread gets a copy; otherwise the body
+   * is given away (the buffer as read when it holds exactly the body) and no longer readable here.
+   */
+  forThread(keep: boolean): Uint8Array {
+    const bytes = this.bytes ?? new TextEncoder().encode(this.textValue!);
+    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+    if (keep || !whole) return this.bytes === null ? bytes : bytes.slice();
+    if (this.textValue === null) this.bytes = null;
+    return bytes;
   }
 }
 
@@ -111,7 +147,7 @@ export class Scorer {
     this.inFlight.set(served, queued + 1);
     const version = lease.version;
     const shadowed = endpoint.shadows.length > 0;
-    const work = this.execute(version, codec, body, endpoint.name, shadowed || endpoint.remembersPredictions, variant.name);
+    const work = this.execute(version, codec, body, endpoint.name, shadowed || endpoint.remembersPredictions, variant.name, shadowed);
     // The lease (and the queue's place) holds until the work has ended, even when the deadline answered first.
     const ended = () => {
       lease.release();
@@ -137,10 +173,10 @@ export class Scorer {
   }
 
   /** The pipeline on `version`: on a replica thread for a large body when it has replicas, else inline. */
-  private execute<P, D extends DecodedRequest>(version: LoadedVersion, codec: Codec<P, D>, body: RequestBody<P>, endpoint: string, wantPredictions: boolean, variant: string): Work {
-    if (body.text.length >= INLINE_MAX_BYTES) {
-      const job = version.offload(codec.name, body.text, endpoint, wantPredictions);
-      if (job !== null) return job;
+  /** `keepBody`: the body is needed again after this (shadows), so a replica thread gets a copy of it. */
+  private execute<P, D extends DecodedRequest>(version: LoadedVersion, codec: Codec<P, D>, body: RequestBody<P>, endpoint: string, wantPredictions: boolean, variant: string, keepBody: boolean): Work {
+    if (body.size >= INLINE_MAX_BYTES && version.offloads) {
+      return version.offload(codec.name, body.forThread(keepBody), endpoint, wantPredictions);
     }
     const done = (async () => runPipeline(codec, body.get(false), version, endpoint, wantPredictions, variant))();
     return { done, abandon: () => undefined }; // inline work is small: it ends on its own
@@ -183,7 +219,7 @@ export class Scorer {
     let error: string | undefined;
     try {
       if (lease === null) throw new Error('the shadow model is not loaded');
-      const { predictions } = await this.execute(lease.version, codec, body, endpoint, true, shadow.name).done;
+      const { predictions } = await this.execute(lease.version, codec, body, endpoint, true, shadow.name, true).done;
       outcome = predictions === primary ? 'agree' : 'disagree';
     } catch (err) {
       outcome = 'error';

@@ -1,0 +1,147 @@
+/**
+ * The event loop stays free while a large request computes on a replica thread: the body is
+ * read as bytes (copied chunk by chunk into its buffer and shape-checked a chunk at a time as
+ * it arrives), the buffer is transferred to the thread (not copied: detached here), decoded
+ * there, and a large answer comes back as transferred bytes. Proved by mechanism, not by
+ * wall-clock (the machine running the tests is shared): during a 200,000-row request on a
+ * RandomForest and on an XGBoost model, sent by another process, the main thread's CPU time
+ * is a small share of the request's, and the thread's buffer is detached on sending.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import pino from 'pino';
+import { afterEach, describe, expect, test } from 'vitest';
+import type { RunningServer } from '../../src/server.js';
+import { ReplicaPool } from '../../src/serving/replicas.js';
+import { HAVE_SHARED, MLFLOW_REAL, SKIP_SHARED_MESSAGE } from '../helpers/fixtures.js';
+import { startFlowgate } from '../helpers/server.js';
+
+const IRIS = ['sepal length (cm)', 'sepal width (cm)', 'petal length (cm)', 'petal width (cm)'];
+
+function irisJson(rows: number): string {
+  const data = Array.from({ length: rows }, (_, i) => [4.5 + (i % 35) / 10, 2 + (i % 20) / 10, 1 + (i % 59) / 10, 0.1 + (i % 24) / 10]);
+  return JSON.stringify({ dataframe_split: { columns: IRIS, data } });
+}
+
+/** Builds and posts the body from a child process (the test's own thread stays out of the measure); its status and the predictions' count. */
+function postFromChild(url: string, rows: number): Promise<{ status: number; predictions: number }> {
+  const script = `
+    const IRIS = ${JSON.stringify(IRIS)};
+    const data = Array.from({ length: ${rows} }, (_, i) => [4.5 + (i % 35) / 10, 2 + (i % 20) / 10, 1 + (i % 59) / 10, 0.1 + (i % 24) / 10]);
+    const body = JSON.stringify({ dataframe_split: { columns: IRIS, data } });
+    process.stdin.once('data', async () => {
+      const res = await fetch(${JSON.stringify(url)}, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+      const text = await res.text();
+      let predictions = -1;
+      try { predictions = JSON.parse(text).predictions.length; } catch {}
+      process.stdout.write(JSON.stringify({ status: res.status, predictions }));
+      process.exit(0);
+    });
+    process.stdout.write('ready\\n');`;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out === 'ready\n') {
+        out = '';
+        started = measure();
+        child.stdin.write('go\n');
+      }
+    });
+    let started: (() => Measure) | null = null;
+    child.on('error', reject);
+    child.on('exit', () => {
+      try {
+        const answer = JSON.parse(out) as { status: number; predictions: number };
+        lastMeasure = started!();
+        resolve(answer);
+      } catch (err) {
+        reject(new Error(`the client process answered ${JSON.stringify(out)}: ${(err as Error).message}`));
+      }
+    });
+  });
+}
+
+interface Measure {
+  /** CPU time of the whole process (every thread), of its main thread, in ms */
+  processMs: number;
+  mainThreadMs: number;
+  /** the main thread's event-loop delay, in ms */
+  maxDelayMs: number;
+  p99DelayMs: number;
+}
+let lastMeasure: Measure | null = null;
+
+/** The main thread's CPU time in ms, from Linux's per-thread accounting (clock ticks). */
+function mainThreadCpuMs(): number {
+  const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+function measure(): () => Measure {
+  const histogram = monitorEventLoopDelay({ resolution: 5 });
+  histogram.enable();
+  const cpu = process.cpuUsage();
+  const main = mainThreadCpuMs();
+  return () => {
+    histogram.disable();
+    const used = process.cpuUsage(cpu);
+    return { processMs: (used.user + used.system) / 1000, mainThreadMs: mainThreadCpuMs() - main, maxDelayMs: histogram.max / 1e6, p99DelayMs: histogram.percentile(99) / 1e6 };
+  };
+}
+
+const HAVE_PROC = existsSync(`/proc/self/task/${process.pid}/stat`);
+
+describe.skipIf(!HAVE_SHARED || !HAVE_PROC)('the main thread stays free during a 200,000-row request', () => {
+  if (!HAVE_SHARED) console.warn(SKIP_SHARED_MESSAGE);
+  if (!HAVE_PROC) console.warn('no /proc/self/task: per-thread CPU time cannot be read here, skipping');
+  let server: RunningServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  for (const model of ['sk_iris_rf', 'xgb_iris_classifier']) {
+    test(`${model}, -w 1: the main thread spends a small share of the request's CPU time`, async () => {
+      server = await startFlowgate(join(MLFLOW_REAL, 'models', model), { workers: '1' });
+      const answer = await postFromChild(`${server.url}/invocations`, 200_000);
+      const m = lastMeasure!;
+      console.log(
+        `${model}: process CPU ${m.processMs.toFixed(0)} ms, main thread CPU ${m.mainThreadMs.toFixed(0)} ms; main event-loop delay max ${m.maxDelayMs.toFixed(1)} ms, p99 ${m.p99DelayMs.toFixed(1)} ms`,
+      );
+      expect(answer).toEqual({ status: 200, predictions: 200_000 });
+      // Parsing, decoding, predicting and encoding 200,000 rows run on the replica thread;
+      // the main thread only reads the body's bytes and writes the answer's.
+      expect(m.processMs).toBeGreaterThan(200);
+      expect(m.mainThreadMs).toBeLessThan(m.processMs * 0.2);
+    }, 120_000);
+  }
+});
+
+describe.skipIf(!HAVE_SHARED)('a body crosses to a replica thread by transfer', () => {
+  test('the body\'s buffer is detached on sending (moved, not copied); a large answer comes back as bytes', async () => {
+    const pool = new ReplicaPool(1, pino({ level: 'silent' }));
+    try {
+      const localPath = join(MLFLOW_REAL, 'models', 'sk_iris_rf');
+      const key = await pool.load({ name: 'sk_iris_rf', version: null, uri: localPath, localPath });
+      const body = new TextEncoder().encode(irisJson(5_000));
+      const size = body.byteLength;
+      expect(size).toBeGreaterThan(100_000);
+      const job = pool.score(key, 'json', body, 'default', false);
+      expect(body.buffer.byteLength).toBe(0); // detached: the thread owns the bytes now
+      expect(body.byteLength).toBe(0);
+      const result = await job.done;
+      expect(result.body).toBeInstanceOf(Uint8Array);
+      const answer = JSON.parse(Buffer.from(result.body as Uint8Array).toString('utf8')) as { predictions: unknown[] };
+      expect(answer.predictions).toHaveLength(5_000);
+      // a small answer stays text
+      const small = await pool.score(key, 'json', new TextEncoder().encode(irisJson(3)), 'default', false).done;
+      expect(typeof small.body).toBe('string');
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+});
