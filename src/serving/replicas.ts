@@ -14,13 +14,12 @@
  * The thread runs the compiled replica-worker.js; under vitest (TypeScript sources) that
  * is its dist/ copy, so tests need `npm run build` first (`npm test` does it).
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { MlflowError, type ErrorCode } from '../errors.js';
 import type { CodecName, PipelineResult as ReplicaResult } from './codec.js';
 import type { ModelIdentity } from './loaded-version.js';
+import { workerModuleUrl } from '../worker-url.js';
 
 export type ReplicaMessage =
   | { type: 'load'; id: number; key: number; identity: ModelIdentity }
@@ -83,13 +82,6 @@ export interface ReplicaJob {
   abandon(): void;
 }
 
-function workerUrl(): URL {
-  const sibling = new URL('./replica-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(sibling))) return sibling;
-  // running from TypeScript sources (vitest): the compiled copy under dist/
-  return new URL(sibling.href.replace(/\/src\/serving\/replica-worker\.js$/, '/dist/src/serving/replica-worker.js'));
-}
-
 export class ReplicaPool {
   private readonly threads: ReplicaThread[] = [];
   /** the versions loaded in every thread, to load again in a replacement thread */
@@ -97,7 +89,7 @@ export class ReplicaPool {
   private nextId = 1;
   private nextKey = 1;
   private closed = false;
-  private readonly url = workerUrl();
+  private readonly url = workerModuleUrl(new URL('./replica-worker.js', import.meta.url));
 
   /** Threads start with the first CPU-bound version: a process serving only ONNX has none. */
   constructor(

@@ -3,8 +3,9 @@
  * and gRPC): route → bounded queue → lease the version → deadline → parse → decode →
  * enforce → predict → encode → metrics → shadows. Protocols plug in as codecs (codec.ts);
  * the HTTP routes only read the body, find the endpoint and render the outcome in their
- * protocol's shape. The pipeline runs inline, or for a large body of a CPU-bound model on a
- * replica thread (replicas.ts), which a missed deadline recycles.
+ * protocol's shape. The pipeline runs inline, or for a large body of a CPU-bound model (or
+ * any body of one only its replicas hold) on a replica thread (replicas.ts), which a missed
+ * deadline recycles.
  *
  * Failures are typed: an MlflowError is the request's fault (or a state such as "not
  * loaded yet") and keeps its code; a Timeout is DEADLINE_EXCEEDED; anything else is our
@@ -175,7 +176,7 @@ export class Scorer {
   /** The pipeline on `version`: on a replica thread for a large body when it has replicas, else inline. */
   /** `keepBody`: the body is needed again after this (shadows), so a replica thread gets a copy of it. */
   private execute<P, D extends DecodedRequest>(version: LoadedVersion, codec: Codec<P, D>, body: RequestBody<P>, endpoint: string, wantPredictions: boolean, variant: string, keepBody: boolean): Work {
-    if (body.size >= INLINE_MAX_BYTES && version.offloads) {
+    if (version.offloads && (body.size >= INLINE_MAX_BYTES || !version.inline)) {
       return version.offload(codec.name, body.forThread(keepBody), endpoint, wantPredictions);
     }
     const done = (async () => runPipeline(codec, body.get(false), version, endpoint, wantPredictions, variant))();

@@ -8,7 +8,6 @@
  * is a small share of the request's, and the thread's buffer is detached on sending.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pino from 'pino';
@@ -17,6 +16,7 @@ import type { RunningServer } from '../../src/server.js';
 import { ReplicaPool } from '../../src/serving/replicas.js';
 import { HAVE_SHARED, MLFLOW_REAL, SKIP_SHARED_MESSAGE } from '../helpers/fixtures.js';
 import { startFlowgate } from '../helpers/server.js';
+import { cpuSince, HAVE_THREAD_CPU, NO_THREAD_CPU_MESSAGE, type CpuSpent } from '../helpers/thread-cpu.js';
 
 const IRIS = ['sepal length (cm)', 'sepal width (cm)', 'petal length (cm)', 'petal width (cm)'];
 
@@ -65,39 +65,26 @@ function postFromChild(url: string, rows: number): Promise<{ status: number; pre
   });
 }
 
-interface Measure {
-  /** CPU time of the whole process (every thread), of its main thread, in ms */
-  processMs: number;
-  mainThreadMs: number;
+interface Measure extends CpuSpent {
   /** the main thread's event-loop delay, in ms */
   maxDelayMs: number;
   p99DelayMs: number;
 }
 let lastMeasure: Measure | null = null;
 
-/** The main thread's CPU time in ms, from Linux's per-thread accounting (clock ticks). */
-function mainThreadCpuMs(): number {
-  const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-}
-
 function measure(): () => Measure {
   const histogram = monitorEventLoopDelay({ resolution: 5 });
   histogram.enable();
-  const cpu = process.cpuUsage();
-  const main = mainThreadCpuMs();
+  const spent = cpuSince();
   return () => {
     histogram.disable();
-    const used = process.cpuUsage(cpu);
-    return { processMs: (used.user + used.system) / 1000, mainThreadMs: mainThreadCpuMs() - main, maxDelayMs: histogram.max / 1e6, p99DelayMs: histogram.percentile(99) / 1e6 };
+    return { ...spent(), maxDelayMs: histogram.max / 1e6, p99DelayMs: histogram.percentile(99) / 1e6 };
   };
 }
 
-const HAVE_PROC = existsSync(`/proc/self/task/${process.pid}/stat`);
-
-describe.skipIf(!HAVE_SHARED || !HAVE_PROC)('the main thread stays free during a 200,000-row request', () => {
+describe.skipIf(!HAVE_SHARED || !HAVE_THREAD_CPU)('the main thread stays free during a 200,000-row request', () => {
   if (!HAVE_SHARED) console.warn(SKIP_SHARED_MESSAGE);
-  if (!HAVE_PROC) console.warn('no /proc/self/task: per-thread CPU time cannot be read here, skipping');
+  if (!HAVE_THREAD_CPU) console.warn(NO_THREAD_CPU_MESSAGE);
   let server: RunningServer | undefined;
   afterEach(async () => {
     await server?.close();
