@@ -9,6 +9,7 @@ import type { RequestFormat } from '../protocol/content-type.js';
 import { formatOutput } from '../protocol/json-output.js';
 import { parseJsonBody } from '../protocol/json-request.js';
 import { parseJsonLenient } from '../protocol/lenient-json.js';
+import { parseJsonBytes } from '../protocol/json-bytes.js';
 import { decodeScoringRequest, scoringResponseBody } from '../protocol/scoring-request.js';
 import { parseV2InferRequest, v2ModelInput, type V2InferRequest } from '../protocol/v2-request.js';
 import { selectOutputs, v2Outputs, writeV2Response } from '../protocol/v2-response.js';
@@ -38,6 +39,8 @@ export interface Codec<Parsed, Decoded extends DecodedRequest = DecodedRequest> 
   readonly name: CodecName;
   /** `wantDoc`: routing needs the parsed JSON document (a sticky key in the body). */
   parse(body: string, wantDoc: boolean): Parsed;
+  /** `parse` straight from the body's bytes (on a replica thread: no whole-body string, and interruptible), with the same result and errors. */
+  parseBytes?(body: Uint8Array): Parsed;
   /** The parsed JSON document for routing, when there is one. */
   routingDoc(parsed: Parsed): unknown;
   decode(parsed: Parsed, version: LoadedVersion): Decoded;
@@ -70,6 +73,17 @@ function scoringCodec(format: RequestFormat): Codec<ScoringBody, ScoringDecoded>
       }
       return { format, text, doc };
     },
+    parseBytes(bytes) {
+      if (format === 'json') {
+        try {
+          // the document is all decoding reads then: no text is kept
+          return { format, text: '', doc: parseJsonBytes(bytes) };
+        } catch {
+          // not JSON: decoding reports it with MLflow's message, which quotes the text
+        }
+      }
+      return { format, text: utf8(bytes), doc: undefined };
+    },
     routingDoc: (body) => body.doc,
     decode: (body, version) => decodeScoringRequest(body.format, body.text, version.mlmodel, body.doc),
     encode: (_body, decoded, output, _context, predictions) => scoringResponseBody(decoded, predictions ?? formatOutput(output)),
@@ -88,17 +102,20 @@ interface V2Body {
   doc: unknown;
 }
 
+function v2Body(parse: () => unknown): V2Body {
+  let doc: unknown;
+  try {
+    doc = parse();
+  } catch (err) {
+    throw new MlflowError('BAD_REQUEST', `The body is not valid JSON: ${(err as Error).message}`);
+  }
+  return { request: parseV2InferRequest(doc), doc };
+}
+
 export const V2_CODEC: Codec<V2Body> = {
   name: 'v2',
-  parse(text) {
-    let doc: unknown;
-    try {
-      doc = parseJsonLenient(text);
-    } catch (err) {
-      throw new MlflowError('BAD_REQUEST', `The body is not valid JSON: ${(err as Error).message}`);
-    }
-    return { request: parseV2InferRequest(doc), doc };
-  },
+  parse: (text) => v2Body(() => parseJsonLenient(text)),
+  parseBytes: (bytes) => v2Body(() => parseJsonBytes(bytes)),
   routingDoc: (body) => body.doc,
   decode: (body, version) => ({ input: v2ModelInput(body.request.inputs, version.inputSchema), params: body.request.parameters }),
   encode(body, _decoded, output, { endpoint, version }) {
@@ -111,6 +128,11 @@ export const V2_CODEC: Codec<V2Body> = {
 };
 
 export type CodecName = RequestFormat | 'v2';
+
+/** A body's bytes as text. */
+export function utf8(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+}
 
 export const CODECS: Record<CodecName, Codec<any, DecodedRequest>> = { ...SCORING_CODECS, v2: V2_CODEC };
 

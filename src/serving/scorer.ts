@@ -14,7 +14,7 @@
 import type { Logger } from 'pino';
 import { MlflowError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
-import { runPipeline, type Codec, type DecodedRequest, type PipelineResult } from './codec.js';
+import { runPipeline, utf8, type Codec, type DecodedRequest, type PipelineResult } from './codec.js';
 import { Timeout, withDeadline } from './deadline.js';
 import type { Lease, LoadedVersion } from './loaded-version.js';
 import type { ServedModel } from './served-model.js';
@@ -84,7 +84,7 @@ class RequestBody<P> {
   get text(): string {
     if (this.textValue === null) {
       if (this.bytes === null) throw new Error('the request body was handed to a replica thread and is not on the main thread anymore');
-      this.textValue = Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength).toString('utf8');
+      this.textValue = utf8(this.bytes);
     }
     return this.textValue;
   }

@@ -7,7 +7,6 @@
  * RandomForest and on an XGBoost model, sent by another process, the main thread's CPU time
  * is a small share of the request's, and the thread's buffer is detached on sending.
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pino from 'pino';
@@ -16,53 +15,12 @@ import type { RunningServer } from '../../src/server.js';
 import { ReplicaPool } from '../../src/serving/replicas.js';
 import { HAVE_SHARED, MLFLOW_REAL, SKIP_SHARED_MESSAGE } from '../helpers/fixtures.js';
 import { startFlowgate } from '../helpers/server.js';
+import { IRIS_COLUMNS, postIrisFromChild } from '../helpers/child-client.js';
 import { cpuSince, HAVE_THREAD_CPU, NO_THREAD_CPU_MESSAGE, type CpuSpent } from '../helpers/thread-cpu.js';
-
-const IRIS = ['sepal length (cm)', 'sepal width (cm)', 'petal length (cm)', 'petal width (cm)'];
 
 function irisJson(rows: number): string {
   const data = Array.from({ length: rows }, (_, i) => [4.5 + (i % 35) / 10, 2 + (i % 20) / 10, 1 + (i % 59) / 10, 0.1 + (i % 24) / 10]);
-  return JSON.stringify({ dataframe_split: { columns: IRIS, data } });
-}
-
-/** Builds and posts the body from a child process (the test's own thread stays out of the measure); its status and the predictions' count. */
-function postFromChild(url: string, rows: number): Promise<{ status: number; predictions: number }> {
-  const script = `
-    const IRIS = ${JSON.stringify(IRIS)};
-    const data = Array.from({ length: ${rows} }, (_, i) => [4.5 + (i % 35) / 10, 2 + (i % 20) / 10, 1 + (i % 59) / 10, 0.1 + (i % 24) / 10]);
-    const body = JSON.stringify({ dataframe_split: { columns: IRIS, data } });
-    process.stdin.once('data', async () => {
-      const res = await fetch(${JSON.stringify(url)}, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
-      const text = await res.text();
-      let predictions = -1;
-      try { predictions = JSON.parse(text).predictions.length; } catch {}
-      process.stdout.write(JSON.stringify({ status: res.status, predictions }));
-      process.exit(0);
-    });
-    process.stdout.write('ready\\n');`;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out === 'ready\n') {
-        out = '';
-        started = measure();
-        child.stdin.write('go\n');
-      }
-    });
-    let started: (() => Measure) | null = null;
-    child.on('error', reject);
-    child.on('exit', () => {
-      try {
-        const answer = JSON.parse(out) as { status: number; predictions: number };
-        lastMeasure = started!();
-        resolve(answer);
-      } catch (err) {
-        reject(new Error(`the client process answered ${JSON.stringify(out)}: ${(err as Error).message}`));
-      }
-    });
-  });
+  return JSON.stringify({ dataframe_split: { columns: IRIS_COLUMNS, data } });
 }
 
 interface Measure extends CpuSpent {
@@ -70,8 +28,6 @@ interface Measure extends CpuSpent {
   maxDelayMs: number;
   p99DelayMs: number;
 }
-let lastMeasure: Measure | null = null;
-
 function measure(): () => Measure {
   const histogram = monitorEventLoopDelay({ resolution: 5 });
   histogram.enable();
@@ -94,12 +50,13 @@ describe.skipIf(!HAVE_SHARED || !HAVE_THREAD_CPU)('the main thread stays free du
   for (const model of ['sk_iris_rf', 'xgb_iris_classifier']) {
     test(`${model}, -w 1: the main thread spends a small share of the request's CPU time`, async () => {
       server = await startFlowgate(join(MLFLOW_REAL, 'models', model), { workers: '1' });
-      const answer = await postFromChild(`${server.url}/invocations`, 200_000);
-      const m = lastMeasure!;
+      let stop: (() => Measure) | null = null;
+      const answer = await postIrisFromChild(`${server.url}/invocations`, 200_000, () => (stop = measure()));
+      const m = stop!();
       console.log(
         `${model}: process CPU ${m.processMs.toFixed(0)} ms, main thread CPU ${m.mainThreadMs.toFixed(0)} ms; main event-loop delay max ${m.maxDelayMs.toFixed(1)} ms, p99 ${m.p99DelayMs.toFixed(1)} ms`,
       );
-      expect(answer).toEqual({ status: 200, predictions: 200_000 });
+      expect(answer).toEqual({ status: 200, predictions: 200_000, text: '' });
       // Parsing, decoding, predicting and encoding 200,000 rows run on the replica thread;
       // the main thread only reads the body's bytes and writes the answer's.
       expect(m.processMs).toBeGreaterThan(200);
