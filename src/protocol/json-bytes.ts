@@ -37,9 +37,16 @@ const POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
 
 const isDigit = (c: number | undefined): boolean => c !== undefined && c >= ZERO && c <= NINE;
 
+/**
+ * An open container. An array's elements wait on a scratch stack shared by all arrays and
+ * are copied into an array of their exact length when it closes (arrays grown by push keep
+ * spare capacity: about four times the memory for the short rows of a dataframe).
+ */
 interface Frame {
-  /** the array or object being filled */
-  value: unknown[] | Record<string, unknown>;
+  /** the object being filled; null for an array */
+  object: Record<string, unknown> | null;
+  /** arrays: where its elements start on the scratch stack */
+  start: number;
   /** objects: the key of the value being read */
   key: string | null;
 }
@@ -61,6 +68,7 @@ class Reader {
 
   document(): unknown {
     const stack: Frame[] = [];
+    const elements: unknown[] = [];
     let value: unknown;
     for (;;) {
       // read one value (or open a container)
@@ -71,7 +79,7 @@ class Reader {
           this.pos++;
           value = [];
         } else {
-          stack.push({ value: [], key: null });
+          stack.push({ object: null, start: elements.length, key: null });
           continue;
         }
       } else if (c === OPEN_OBJECT) {
@@ -80,9 +88,7 @@ class Reader {
           this.pos++;
           value = {};
         } else {
-          const frame: Frame = { value: {}, key: null };
-          frame.key = this.key();
-          stack.push(frame);
+          stack.push({ object: {}, start: 0, key: this.key() });
           continue;
         }
       } else {
@@ -95,18 +101,23 @@ class Reader {
           if (this.skipSpace() !== undefined) throw new NotHere();
           return value;
         }
-        if (top.key === null) (top.value as unknown[]).push(value);
-        else (top.value as Record<string, unknown>)[top.key] = value;
+        if (top.object === null) elements.push(value);
+        else top.object[top.key!] = value;
         const next = this.skipSpace();
         if (next === COMMA) {
           this.pos++;
-          if (top.key !== null) top.key = (this.skipSpace(), this.key());
+          if (top.object !== null) top.key = (this.skipSpace(), this.key());
           break;
         }
-        if (next !== (top.key === null ? CLOSE_ARRAY : CLOSE_OBJECT)) throw new NotHere();
+        if (next !== (top.object === null ? CLOSE_ARRAY : CLOSE_OBJECT)) throw new NotHere();
         this.pos++;
         stack.pop();
-        value = top.value;
+        if (top.object === null) {
+          value = elements.slice(top.start);
+          elements.length = top.start;
+        } else {
+          value = top.object;
+        }
       }
     }
   }
