@@ -101,7 +101,7 @@ export function prefixScanner(scanner: ShapeScanner, length: number): ShapeScann
       return scanner.problem;
     },
     feed(chunk) {
-      if (left <= 0) return;
+      if (!(left > 0)) return; // all of it fed, or no length at all (NaN)
       const part = chunk.length <= left ? chunk : chunk.subarray(0, left);
       left -= part.length;
       scanner.feed(part);

@@ -12,6 +12,7 @@ import type { Metrics } from '../metrics.js';
 import type { Codec, DecodedRequest } from '../serving/codec.js';
 import type { ScoreOutcome, Scorer } from '../serving/scorer.js';
 import type { HeaderReader, ScoringEndpoint } from '../serving/scoring-endpoint.js';
+import { jsonHeaderLength } from '../protocol/v2-request.js';
 import type { RequestPayload } from '../serving/codec.js';
 import { BodyTooLarge, ClientClosed, readBody } from './body.js';
 import { csvShapeScanner, jsonShapeScanner, prefixScanner, type BodyShapeLimits } from './body-shape.js';
@@ -50,9 +51,10 @@ export interface ScoringRoute<P, D extends DecodedRequest> {
 const CLIENT_CLOSED = 499;
 
 export async function scoreRoute<P, D extends DecodedRequest>(c: Context<AppEnv>, route: ScoringRoute<P, D>, deps: RouteDeps): Promise<Response> {
-  const headerLength = route.binaryHeader === undefined ? undefined : headerReader(c)(route.binaryHeader);
+  const header = headerReader(c);
+  const headerLength = route.binaryHeader === undefined ? undefined : header(route.binaryHeader);
   // The shape limits apply to the JSON header of a binary body; a header length that is no length is the codec's 400.
-  const jsonLength = headerLength === undefined ? null : /^\s*\d+\s*$/.test(headerLength) ? Number(headerLength) : -1;
+  const jsonLength = headerLength === undefined ? null : jsonHeaderLength(headerLength);
   const shape = (route.format === 'json' ? jsonShapeScanner : csvShapeScanner)(deps.bodyShape);
   let bytes: Uint8Array;
   try {
@@ -68,15 +70,15 @@ export async function scoreRoute<P, D extends DecodedRequest>(c: Context<AppEnv>
     return new Response(null, { status: CLIENT_CLOSED });
   }
   const body: RequestPayload = headerLength === undefined ? { bytes } : { bytes, binary: { headerLength, maxElements: deps.bodyShape.maxElements } };
-  // a header length past the body's end: the codec's 400 says so
-  const shapeProblem = jsonLength !== null && jsonLength > bytes.byteLength ? null : shape.problem;
+  // a header length that is no length, or past the body's end: the codec's 400 says so
+  const shapeProblem = jsonLength !== null && !(jsonLength <= bytes.byteLength) ? null : shape.problem;
   if (shapeProblem !== null) {
     deps.metrics.refuse(shapeProblem.reason);
     return route.render(new MlflowError('BAD_REQUEST', shapeProblem.message));
   }
   const endpoint = route.endpoint();
   if (endpoint instanceof MlflowError) return route.render(endpoint);
-  const outcome = await deps.scorer.score({ endpoint, codec: route.codec, body, header: headerReader(c), requestId: c.get('requestId'), pinned: route.pinned });
+  const outcome = await deps.scorer.score({ endpoint, codec: route.codec, body, header, requestId: c.get('requestId'), pinned: route.pinned });
   return respondScored(c, outcome, route.render);
 }
 
