@@ -12,9 +12,10 @@ import type { Metrics } from '../metrics.js';
 import type { Codec, DecodedRequest } from '../serving/codec.js';
 import type { ScoreOutcome, Scorer } from '../serving/scorer.js';
 import type { HeaderReader, ScoringEndpoint } from '../serving/scoring-endpoint.js';
+import { jsonHeaderLength } from '../protocol/v2-request.js';
 import type { RequestPayload } from '../serving/codec.js';
-import { BodyTooLarge, ClientClosed, readBodyBytes } from './body.js';
-import { csvShapeProblem, jsonShapeProblem, type BodyShapeLimits } from './body-shape.js';
+import { BodyTooLarge, ClientClosed, readBody } from './body.js';
+import { csvShapeScanner, jsonShapeScanner, prefixScanner, type BodyShapeLimits } from './body-shape.js';
 import type { AppEnv } from './context.js';
 import { lingerAfterResponse } from './linger.js';
 import type { ErrorRenderer } from './render.js';
@@ -50,9 +51,14 @@ export interface ScoringRoute<P, D extends DecodedRequest> {
 const CLIENT_CLOSED = 499;
 
 export async function scoreRoute<P, D extends DecodedRequest>(c: Context<AppEnv>, route: ScoringRoute<P, D>, deps: RouteDeps): Promise<Response> {
-  let bytes: Buffer;
+  const header = headerReader(c);
+  const headerLength = route.binaryHeader === undefined ? undefined : header(route.binaryHeader);
+  // The shape limits apply to the JSON header of a binary body; a header length that is no length is the codec's 400.
+  const jsonLength = headerLength === undefined ? null : jsonHeaderLength(headerLength);
+  const shape = (route.format === 'json' ? jsonShapeScanner : csvShapeScanner)(deps.bodyShape);
+  let bytes: Uint8Array;
   try {
-    bytes = await readBodyBytes(c, route.maxBodyBytes ?? deps.maxBodyBytes);
+    bytes = await readBody(c, route.maxBodyBytes ?? deps.maxBodyBytes, jsonLength === null ? shape : prefixScanner(shape, jsonLength));
   } catch (err) {
     if (err instanceof BodyTooLarge) {
       deps.metrics.refuse('body_too_large');
@@ -63,25 +69,16 @@ export async function scoreRoute<P, D extends DecodedRequest>(c: Context<AppEnv>
     deps.logger.info({ reqId: c.get('requestId'), path: c.req.path }, err.message);
     return new Response(null, { status: CLIENT_CLOSED });
   }
-  const headerLength = route.binaryHeader === undefined ? undefined : headerReader(c)(route.binaryHeader);
-  let body: RequestPayload;
-  let text: string;
-  if (headerLength === undefined) {
-    text = body = bytes.toString('utf8');
-  } else {
-    body = { bytes, headerLength, maxElements: deps.bodyShape.maxElements };
-    // The shape limits apply to the JSON header; a length that does not fit is the codec's 400.
-    const n = Number(headerLength);
-    text = Number.isInteger(n) && n >= 0 && n <= bytes.length ? bytes.toString('utf8', 0, n) : '{}';
-  }
-  const shapeProblem = (route.format === 'json' ? jsonShapeProblem : csvShapeProblem)(text, deps.bodyShape);
+  const body: RequestPayload = headerLength === undefined ? { bytes } : { bytes, binary: { headerLength, maxElements: deps.bodyShape.maxElements } };
+  // a header length that is no length, or past the body's end: the codec's 400 says so
+  const shapeProblem = jsonLength !== null && !(jsonLength <= bytes.byteLength) ? null : shape.problem;
   if (shapeProblem !== null) {
     deps.metrics.refuse(shapeProblem.reason);
     return route.render(new MlflowError('BAD_REQUEST', shapeProblem.message));
   }
   const endpoint = route.endpoint();
   if (endpoint instanceof MlflowError) return route.render(endpoint);
-  const outcome = await deps.scorer.score({ endpoint, codec: route.codec, body, header: headerReader(c), requestId: c.get('requestId'), pinned: route.pinned });
+  const outcome = await deps.scorer.score({ endpoint, codec: route.codec, body, header, requestId: c.get('requestId'), pinned: route.pinned });
   return respondScored(c, outcome, route.render);
 }
 
@@ -121,10 +118,12 @@ function respondScored(c: Context<AppEnv>, outcome: ScoreOutcome, render: ErrorR
   if (outcome.ok) {
     const body = outcome.body;
     if (typeof body === 'string') return new Response(body, { status: 200, headers });
-    // Binary tensor data: the JSON header, then the outputs' bytes.
-    headers['Content-Type'] = 'application/octet-stream';
-    headers['Inference-Header-Content-Length'] = String(body.headerLength);
-    return new Response(body.bytes, { status: 200, headers });
+    if (body.headerLength !== undefined) {
+      // Binary tensor data: the JSON header, then the outputs' bytes.
+      headers['Content-Type'] = 'application/octet-stream';
+      headers['Inference-Header-Content-Length'] = String(body.headerLength);
+    }
+    return new Response(body.bytes as Uint8Array<ArrayBuffer>, { status: 200, headers });
   }
   if (outcome.error.status === 503) headers['Retry-After'] = '1'; // a full queue, or a model not loaded yet
   return render(outcome.error, headers);

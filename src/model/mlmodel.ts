@@ -3,18 +3,30 @@
  * whoever logged the model, so it is read as MLflow's `yaml.safe_load` reads it and no more
  * generously: no language tags (`!!python/...`), a size cap (the YAML parser is slow on
  * huge documents) and an alias budget (billion-laughs bombs); and every file it names must
- * lie inside the model directory (confine.ts).
+ * lie inside the model directory (confine.ts). On the main thread, a file past a few KB is
+ * parsed on a thread of its own (mlmodel-worker.ts): a model load during a hot reload must
+ * not hold the event loop that serves requests.
  */
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isMainThread, Worker } from 'node:worker_threads';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { MlflowError } from '../errors.js';
 import { confineModelDir } from './confine.js';
 import { parseParams, parseSchema, type Signature } from './signature.js';
+import { workerModuleUrl } from '../worker-url.js';
 
 /** Real MLmodel files are a few KB; a signature with thousands of columns stays well below this. */
 export const MAX_MLMODEL_BYTES = 1 << 20;
+/**
+ * Files from this size on are parsed on a thread of their own when read on the main thread.
+ * Real MLmodel files are 1–5 KB and parse in a millisecond inline; a thread costs tens of
+ * milliseconds to start (on its own core), and the parse time grows faster than the size.
+ */
+const INLINE_PARSE_MAX_BYTES = 16 * 1024;
+/** A parse on its thread that takes longer than this is stopped: the file is refused. */
+const PARSE_TIMEOUT_MS = 30_000;
 /** Aliases a document may expand; MLflow's own MLmodel files use none. */
 const MAX_ALIAS_COUNT = 100;
 
@@ -177,9 +189,40 @@ export async function readMLmodel(modelDir: string): Promise<MLmodel> {
       code === 'ENOENT' ? `Could not find an "MLmodel" configuration file at "${modelDir}"` : `Cannot read ${path}: ${(err as Error).message}`,
     );
   }
-  const mlmodel = parseMLmodel(text, path);
+  const mlmodel = isMainThread && text.length >= INLINE_PARSE_MAX_BYTES ? await parseOnThread(text, path) : parseMLmodel(text, path);
   await confineModelDir(modelDir, mlmodel);
   return mlmodel;
+}
+
+/** What mlmodel-worker.ts answers: the MLmodel, the request's MlflowError, or a bug. */
+export type ParseAnswer = { mlmodel: MLmodel } | { error: { errorCode: MlflowError['errorCode']; message: string } } | { bug: { message: string; stack: string } };
+
+/** parseMLmodel on a thread of its own: the same MLmodel or the same error. */
+export function parseOnThread(text: string, where: string): Promise<MLmodel> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(workerModuleUrl(new URL('./mlmodel-worker.js', import.meta.url)), { workerData: { text, where } });
+    let settled = false;
+    const settle = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      void worker.terminate();
+      outcome();
+    };
+    const timer = setTimeout(
+      () => settle(() => reject(invalid(where, `took longer than ${PARSE_TIMEOUT_MS / 1000} s to parse as YAML: refused.`))),
+      PARSE_TIMEOUT_MS,
+    );
+    worker.once('message', (answer: ParseAnswer) =>
+      settle(() => {
+        if ('mlmodel' in answer) resolve(answer.mlmodel);
+        else if ('error' in answer) reject(new MlflowError(answer.error.errorCode, answer.error.message));
+        else reject(Object.assign(new Error(answer.bug.message), { stack: answer.bug.stack }));
+      }),
+    );
+    worker.once('error', (err) => settle(() => reject(err)));
+    worker.once('exit', (code) => settle(() => reject(new Error(`the thread parsing ${where} exited with code ${code}`))));
+  });
 }
 
 /** The flavor that serves this model: the one the pyfunc loader_module names (mlflow.<flavor>). */

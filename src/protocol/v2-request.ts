@@ -34,6 +34,11 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** Inference-Header-Content-Length as a byte count: NaN when it is not a whole number. */
+export function jsonHeaderLength(headerLength: string): number {
+  return /^\s*\d+\s*$/.test(headerLength) ? Number(headerLength) : NaN;
+}
+
 /**
  * An infer request body: JSON text, or (binary tensor extension) bytes: a JSON header of
  * `headerLength` bytes followed by the bytes of the inputs that give a binary_data_size.
@@ -43,7 +48,7 @@ export function decodeV2InferBody(body: string | Buffer, headerLength?: string, 
   let json = body;
   let binary: Buffer | null = null;
   if (typeof body !== 'string' && headerLength !== undefined) {
-    const n = /^\s*\d+\s*$/.test(headerLength) ? Number(headerLength) : NaN;
+    const n = jsonHeaderLength(headerLength);
     if (!(n <= body.length)) {
       throw bad(`Inference-Header-Content-Length must be the byte length of the JSON header (at most the body's ${body.length} bytes); got '${headerLength}'.`);
     }

@@ -8,9 +8,11 @@ import type { ModelInput, ModelOutput } from '../model/data.js';
 import type { RequestFormat } from '../protocol/content-type.js';
 import { formatOutput } from '../protocol/json-output.js';
 import { parseJsonBody } from '../protocol/json-request.js';
+import { parseJsonBytes } from '../protocol/json-bytes.js';
 import { decodeScoringRequest, scoringResponseBody } from '../protocol/scoring-request.js';
-import { decodeV2InferBody, v2ModelInput, type V2InferRequest } from '../protocol/v2-request.js';
+import { decodeV2InferBody, parseV2InferRequest, v2ModelInput, type V2InferRequest } from '../protocol/v2-request.js';
 import { encodeV2Response, selectOutputs, v2Outputs } from '../protocol/v2-response.js';
+import { MlflowError } from '../errors.js';
 import type { LoadedVersion } from './loaded-version.js';
 import { predictAttributes, traced } from '../tracing.js';
 
@@ -21,23 +23,43 @@ export interface DecodedRequest {
 }
 
 /**
- * A request body as the HTTP layer read it: text, or (V2's binary tensor data extension) the
- * bytes whose first `headerLength` (Inference-Header-Content-Length, as sent) are the JSON header,
- * with the --max-elements bound for the binary tensors' elements.
- * Plain data, so a replica thread gets it as it is.
+ * A request body: its bytes as the HTTP layer read them, or text (`flowgate predict`, tests).
+ * Bytes carry `binary` for V2's binary tensor data extension: their first `headerLength`
+ * (Inference-Header-Content-Length, as sent) are the JSON header, the rest the tensors'
+ * bytes, bounded by --max-elements. Plain data, so a replica thread gets it as it is (the
+ * bytes' buffer transferred, not copied).
  */
-export type RequestPayload = string | { bytes: Uint8Array; headerLength: string; maxElements: number };
+export type RequestPayload = string | BytesPayload;
 
-/** A response body: text (JSON, `application/json`), or JSON followed by binary tensor data. */
-export type ResponsePayload = string | { bytes: Uint8Array; headerLength: number };
+export interface BytesPayload {
+  bytes: Uint8Array;
+  binary?: { headerLength: string; maxElements: number } | undefined;
+}
 
-/** The size that decides where the pipeline runs (inline or on a replica thread). */
+/**
+ * A response body: text, or bytes (a large answer from a replica thread, transferred, or a
+ * body with binary tensor data). `headerLength`: the bytes are V2's JSON header of that
+ * length followed by binary tensor data; without it they are the UTF-8 of a JSON body.
+ */
+export type ResponsePayload = string | { bytes: Uint8Array; headerLength?: number | undefined };
+
+/** The size that decides where the pipeline runs (inline or on a replica thread): bytes as read, characters for text. */
 export function payloadSize(payload: RequestPayload): number {
-  return typeof payload === 'string' ? payload.length : payload.bytes.length;
+  return typeof payload === 'string' ? payload.length : payload.bytes.byteLength;
+}
+
+/** The same bytes, viewed as a Buffer (no copy). */
+function bufferOf(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Bytes as text. */
+export function utf8(bytes: Uint8Array): string {
+  return bufferOf(bytes).toString('utf8');
 }
 
 function payloadText(payload: RequestPayload): string {
-  return typeof payload === 'string' ? payload : Buffer.from(payload.bytes.buffer, payload.bytes.byteOffset, payload.bytes.byteLength).toString('utf8');
+  return typeof payload === 'string' ? payload : utf8(payload.bytes);
 }
 
 /** What a response names besides the output: the endpoint (the V2 model name) and the version that answered. */
@@ -56,6 +78,11 @@ export interface Codec<Parsed, Decoded extends DecodedRequest = DecodedRequest, 
   readonly name: CodecName;
   /** `wantDoc`: routing needs the parsed JSON document (a sticky key in the body). */
   parse(body: RequestPayload, wantDoc: boolean): Parsed;
+  /**
+   * `parse` straight from a body's bytes (no `binary`) with a byte-level JSON reader (on a
+   * replica thread: no whole-body string, and interruptible), with the same result and errors.
+   */
+  parseBytes?(body: Uint8Array): Parsed;
   /** The parsed JSON document for routing, when there is one. */
   routingDoc(parsed: Parsed): unknown;
   decode(parsed: Parsed, version: LoadedVersion): Decoded;
@@ -89,6 +116,17 @@ function scoringCodec(format: RequestFormat): Codec<ScoringBody, ScoringDecoded,
       }
       return { format, text, doc };
     },
+    parseBytes(bytes) {
+      if (format === 'json') {
+        try {
+          // the document is all decoding reads then: no text is kept
+          return { format, text: '', doc: parseJsonBytes(bytes) };
+        } catch {
+          // not JSON: decoding reports it with MLflow's message, which quotes the text
+        }
+      }
+      return { format, text: utf8(bytes), doc: undefined };
+    },
     routingDoc: (body) => body.doc,
     decode: (body, version) => decodeScoringRequest(body.format, body.text, version.mlmodel, body.doc),
     encode: (_body, decoded, output, _context, predictions) => scoringResponseBody(decoded, predictions ?? formatOutput(output)),
@@ -107,11 +145,21 @@ interface V2Body {
   doc: unknown;
 }
 
+
 export const V2_CODEC: Codec<V2Body> = {
   name: 'v2',
   parse(payload) {
     if (typeof payload === 'string') return decodeV2InferBody(payload);
-    return decodeV2InferBody(Buffer.from(payload.bytes.buffer, payload.bytes.byteOffset, payload.bytes.byteLength), payload.headerLength, payload.maxElements);
+    return decodeV2InferBody(bufferOf(payload.bytes), payload.binary?.headerLength, payload.binary?.maxElements);
+  },
+  parseBytes(bytes) {
+    let doc: unknown;
+    try {
+      doc = parseJsonBytes(bytes);
+    } catch (err) {
+      throw new MlflowError('BAD_REQUEST', `The body is not valid JSON: ${(err as Error).message}`);
+    }
+    return { request: parseV2InferRequest(doc), doc };
   },
   routingDoc: (body) => body.doc,
   decode: (body, version) => ({ input: v2ModelInput(body.request.inputs, version.inputSchema), params: body.request.parameters }),

@@ -4,6 +4,8 @@
  * enforcement, predict and encoding of large requests run off the event loop and on every
  * core. A version is swapped in only once every thread has loaded it, so all threads serve
  * the same versions. A request goes to the thread with the fewest requests in flight.
+ * Requests and large answers cross as bytes whose buffers are transferred, never as strings
+ * (a string is copied, and a large one costs the main thread milliseconds).
  *
  * A request that outlives its deadline is abandoned: the thread running it is terminated
  * (no CPU keeps burning on an answer nobody waits for) and a fresh thread replaces it,
@@ -12,19 +14,17 @@
  * The thread runs the compiled replica-worker.js; under vitest (TypeScript sources) that
  * is its dist/ copy, so tests need `npm run build` first (`npm test` does it).
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { MlflowError, type ErrorCode } from '../errors.js';
-import type { CodecName, PipelineResult as ReplicaResult, RequestPayload } from './codec.js';
+import type { BytesPayload, CodecName, PipelineResult as ReplicaResult } from './codec.js';
 import type { ModelIdentity } from './loaded-version.js';
+import { workerModuleUrl } from '../worker-url.js';
 
 export type ReplicaMessage =
   | { type: 'load'; id: number; key: number; identity: ModelIdentity }
   | { type: 'drop'; id: number; key: number }
-  | { type: 'score'; id: number; key: number; codec: CodecName; body: RequestPayload; endpoint: string; wantPredictions: boolean };
-
+  | { type: 'score'; id: number; key: number; codec: CodecName; body: BytesPayload; endpoint: string; wantPredictions: boolean };
 
 export interface ReplicaAnswer {
   id: number;
@@ -62,10 +62,11 @@ class ReplicaThread {
     this.worker.on('exit', (code) => onExit(this, new Error(`replica thread exited with code ${code}`)));
   }
 
-  send(message: ReplicaMessage): Promise<ReplicaAnswer> {
+  /** `transfer`: buffers the thread takes over (moved, not copied; unusable here afterwards). */
+  send(message: ReplicaMessage, transfer: ArrayBuffer[] = []): Promise<ReplicaAnswer> {
     return new Promise((resolve, reject) => {
       this.pending.set(message.id, { resolve, reject });
-      this.worker.postMessage(message);
+      this.worker.postMessage(message, transfer);
     });
   }
 
@@ -81,13 +82,6 @@ export interface ReplicaJob {
   abandon(): void;
 }
 
-function workerUrl(): URL {
-  const sibling = new URL('./replica-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(sibling))) return sibling;
-  // running from TypeScript sources (vitest): the compiled copy under dist/
-  return new URL(sibling.href.replace(/\/src\/serving\/replica-worker\.js$/, '/dist/src/serving/replica-worker.js'));
-}
-
 export class ReplicaPool {
   private readonly threads: ReplicaThread[] = [];
   /** the versions loaded in every thread, to load again in a replacement thread */
@@ -95,7 +89,7 @@ export class ReplicaPool {
   private nextId = 1;
   private nextKey = 1;
   private closed = false;
-  private readonly url = workerUrl();
+  private readonly url = workerModuleUrl(new URL('./replica-worker.js', import.meta.url));
 
   /** Threads start with the first CPU-bound version: a process serving only ONNX has none. */
   constructor(
@@ -123,11 +117,16 @@ export class ReplicaPool {
     await Promise.all(this.threads.map((t) => t.send({ type: 'drop', id: this.nextId++, key }).catch(() => undefined)));
   }
 
-  /** Scores one request on the least busy thread. */
-  score(key: number, codec: CodecName, body: RequestPayload, endpoint: string, wantPredictions: boolean): ReplicaJob {
+  /**
+   * Scores one request on the least busy thread. The body's buffer is transferred to the
+   * thread (zero-copy: `body.bytes` must be the whole of its buffer, and is detached afterwards);
+   * the thread decodes it, and sends a large answer back as transferred bytes too.
+   */
+  score(key: number, codec: CodecName, body: BytesPayload, endpoint: string, wantPredictions: boolean): ReplicaJob {
     let thread = this.threads[0]!;
     for (const t of this.threads) if (t.pending.size < thread.pending.size) thread = t;
-    const done = thread.send({ type: 'score', id: this.nextId++, key, codec, body, endpoint, wantPredictions }).then((answer) => {
+    const message: ReplicaMessage = { type: 'score', id: this.nextId++, key, codec, body, endpoint, wantPredictions };
+    const done = thread.send(message, [body.bytes.buffer as ArrayBuffer]).then((answer) => {
       if (answer.error !== undefined) throw answerError(answer);
       return answer.result!;
     });

@@ -3,8 +3,9 @@
  * and gRPC): route → bounded queue → lease the version → deadline → parse → decode →
  * enforce → predict → encode → metrics → shadows. Protocols plug in as codecs (codec.ts);
  * the HTTP routes only read the body, find the endpoint and render the outcome in their
- * protocol's shape. The pipeline runs inline, or for a large body of a CPU-bound model on a
- * replica thread (replicas.ts), which a missed deadline recycles.
+ * protocol's shape. The pipeline runs inline, or for a large body of a CPU-bound model (or
+ * any body of one only its replicas hold) on a replica thread (replicas.ts), which a missed
+ * deadline recycles.
  *
  * Failures are typed: an MlflowError is the request's fault (or a state such as "not
  * loaded yet") and keeps its code; a Timeout is DEADLINE_EXCEEDED; anything else is our
@@ -14,7 +15,7 @@ import type { Logger } from 'pino';
 import { MlflowError } from '../errors.js';
 import type { GaugeSeries } from '../metric-series.js';
 import type { Metrics } from '../metrics.js';
-import { payloadSize, runPipeline, type Codec, type DecodedRequest, type PipelineResult, type RequestPayload, type ResponsePayload } from './codec.js';
+import { payloadSize, runPipeline, type BytesPayload, type Codec, type DecodedRequest, type PipelineResult, type RequestPayload, type ResponsePayload } from './codec.js';
 import { Timeout, withDeadline } from './deadline.js';
 import type { Lease, LoadedVersion } from './loaded-version.js';
 import type { ServedModel } from './served-model.js';
@@ -25,6 +26,7 @@ import { bindTraceContext, traced } from '../tracing.js';
 export interface ScoreRequest<P, D extends DecodedRequest> {
   endpoint: ScoringEndpoint;
   codec: Codec<P, D>;
+  /** as read (bytes), or as text (`flowgate predict`, tests) */
   body: RequestPayload;
   header: HeaderReader;
   requestId: string;
@@ -57,18 +59,48 @@ export interface ScorerOptions {
  */
 const INLINE_MAX_BYTES = 16 * 1024;
 
-/** A request body, parsed on the main thread at most once, and only when a step there needs it. */
+/**
+ * A request body: its bytes as read, turned into text and parsed on the main thread at most
+ * once, and only when a step there needs it. A replica thread takes the bytes over (their
+ * buffer is transferred, not copied) and decodes them itself.
+ */
 class RequestBody<P> {
   private parsed: { value: P } | null = null;
+  /** null once handed over to a replica thread */
+  private payload: RequestPayload | null;
+  /** its size: bytes as read (characters for a body given as text) */
+  readonly size: number;
 
   constructor(
-    readonly payload: RequestPayload,
+    payload: RequestPayload,
     private readonly codec: Codec<P, DecodedRequest>,
-  ) {}
+  ) {
+    this.payload = payload;
+    this.size = payloadSize(payload);
+  }
 
   get(wantDoc: boolean): P {
-    this.parsed ??= { value: this.codec.parse(this.payload, wantDoc) };
+    if (this.parsed === null) {
+      if (this.payload === null) throw new Error('the request body was handed to a replica thread and is not on the main thread anymore');
+      this.parsed = { value: this.codec.parse(this.payload, wantDoc) };
+    }
     return this.parsed.value;
+  }
+
+  /**
+   * The bytes for a replica thread, in a buffer of their own for it to take over. `keep`: the
+   * main thread needs the body again (shadows), so the thread gets a copy; otherwise the body
+   * is given away (the buffer as read when it holds exactly the body) and no longer readable here.
+   */
+  forThread(keep: boolean): BytesPayload {
+    const payload = this.payload;
+    if (payload === null) throw new Error('the request body was handed to a replica thread and is not on the main thread anymore');
+    if (typeof payload === 'string') return { bytes: new TextEncoder().encode(payload) };
+    const bytes = payload.bytes;
+    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+    if (keep || !whole) return { ...payload, bytes: bytes.slice() };
+    this.payload = null;
+    return payload;
   }
 }
 
@@ -128,7 +160,7 @@ export class Scorer {
     const version = lease.version;
     const shadowed = endpoint.shadows.length > 0;
     const deadline = started + this.options.timeoutSeconds * 1000;
-    const work = this.execute(version, codec, body, endpoint.name, shadowed || endpoint.remembersPredictions, variant.name, deadline);
+    const work = this.execute(version, codec, body, endpoint.name, shadowed || endpoint.remembersPredictions, variant.name, shadowed, deadline);
     // The lease (and the queue's place) holds until the work has ended, even when the deadline answered first.
     const ended = () => {
       lease.release();
@@ -155,10 +187,22 @@ export class Scorer {
   }
 
   /** The pipeline on `version`: on a replica thread for a large body when it has replicas, else inline. */
-  private execute<P, D extends DecodedRequest>(version: LoadedVersion, codec: Codec<P, D>, body: RequestBody<P>, endpoint: string, wantPredictions: boolean, variant: string, deadline = Infinity): Work {
-    if (payloadSize(body.payload) >= INLINE_MAX_BYTES) {
-      const job = version.offload(codec.name, body.payload, endpoint, wantPredictions);
-      if (job !== null) return job;
+  /**
+   * `keepBody`: the body is needed again after this (shadows), so a replica thread gets a copy of it.
+   * `deadline`: the performance.now() past which nobody waits for the answer (a batcher drops it unrun).
+   */
+  private execute<P, D extends DecodedRequest>(
+    version: LoadedVersion,
+    codec: Codec<P, D>,
+    body: RequestBody<P>,
+    endpoint: string,
+    wantPredictions: boolean,
+    variant: string,
+    keepBody: boolean,
+    deadline = Infinity,
+  ): Work {
+    if (version.offloads && (body.size >= INLINE_MAX_BYTES || !version.inline)) {
+      return version.offload(codec.name, body.forThread(keepBody), endpoint, wantPredictions);
     }
     const done = (async () => runPipeline(codec, body.get(false), version, endpoint, wantPredictions, variant, deadline))();
     return { done, abandon: () => undefined }; // inline work is small: it ends on its own
@@ -201,7 +245,7 @@ export class Scorer {
     let error: string | undefined;
     try {
       if (lease === null) throw new Error('the shadow model is not loaded');
-      const { predictions } = await this.execute(lease.version, codec, body, endpoint, true, shadow.name).done;
+      const { predictions } = await this.execute(lease.version, codec, body, endpoint, true, shadow.name, true).done;
       outcome = predictions === primary ? 'agree' : 'disagree';
     } catch (err) {
       outcome = 'error';

@@ -1,6 +1,7 @@
 /**
  * Warm-up: a freshly loaded version answers its own serving input example once before it
- * takes traffic, so a version that cannot predict is never swapped in.
+ * takes traffic, so a version that cannot predict is never swapped in. A version only its
+ * replica threads hold warms up on one of them.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ export async function warmUp(version: LoadedVersion): Promise<boolean> {
     return false; // MLmodel names an example the artifact store did not keep
   }
   const codec = SCORING_CODECS.json;
-  await runPipeline(codec, codec.parse(body, false), version, version.identity.name, false);
+  if (version.inline) await runPipeline(codec, codec.parse(body, false), version, version.identity.name, false);
+  else await version.offload(codec.name, { bytes: new TextEncoder().encode(body) }, version.identity.name, false).done;
   return true;
 }

@@ -203,6 +203,20 @@ describe.skipIf(!HAVE_SHARED)('V2 binary tensor data through a replica thread (-
     expect(new Set(labels).size).toBeGreaterThan(1);
   }, 60_000);
 
+  test('the body limits read the JSON header only: tensor bytes that are brackets and commas in ASCII are no JSON', async () => {
+    const rows = 1000; // 32 kB of '[' and ',' bytes: past any --max-json-depth if they were scanned as JSON
+    const brackets = Buffer.alloc(rows * 8, '[,');
+    const { body, headers } = binaryRequest(
+      { inputs: COLUMNS.map((name) => ({ name, datatype: 'FP64', shape: [rows], parameters: { binary_data_size: rows * 8 } })) },
+      ...COLUMNS.map((_, j) => (j === 0 ? brackets : fp64(column(j, rows)))),
+    );
+    expect(brackets.readDoubleLE(0)).toBeGreaterThan(0); // a finite FP64 value
+    const res = await fetch(`${server.url}/v2/models/sk_iris_rf/infer`, { method: 'POST', headers, body });
+    expect(res.status, res.status === 200 ? '' : await res.clone().text()).toBe(200);
+    const answer = (await res.json()) as { outputs: { shape: number[] }[] };
+    expect(answer.outputs[0]!.shape).toEqual([rows]);
+  }, 60_000);
+
   test('a malformed binary body on the replica path is the same 400 {"error"}', async () => {
     const rows = 1000;
     const { body, headers } = binaryRequest(
