@@ -67,7 +67,8 @@ def main():
     for name, (flavor, model, signature) in cases.items():
         path = os.path.join(out, name)
         if not os.path.exists(os.path.join(path, "MLmodel")):
-            flavor.save_model(model, path, signature=signature)
+            # explicit requirements: no inference (it imports the model in a subprocess, seconds each)
+            flavor.save_model(model, path, signature=signature, pip_requirements=["mlflow==2.17.2"])
     with open(os.path.join(out, "index.json"), "w") as f:
         json.dump({"cases": list(cases)}, f, indent=1)
     print(f"{len(cases)} tree variants in {out}")
