@@ -44,6 +44,9 @@ export class LightgbmModel implements LoadedModel {
       dictError: estimator.api === 'booster'
         ? { name: 'TypeError', message: 'Cannot predict data for type dict' }
         : { name: 'ValueError', message: 'Expected 2D array, got scalar array instead: array=<dict>' },
+      recordsError: () => estimator.api === 'booster'
+        ? { name: 'ValueError', message: 'Input numpy.ndarray or list must be 2 dimensional' }
+        : { name: 'TypeError', message: 'Unable to find the number of features from X of type list where the samples are of type dict' },
       prepare: (v) => (v <= ZERO_THRESHOLD && v >= -ZERO_THRESHOLD ? 0 : v),
       checkFrame: (input) => checkFrame(input, booster.pandasCategorical),
       tensorCell: estimator.api === 'booster' ? parseFloatCell : checkedArrayCell,

@@ -68,6 +68,10 @@ class OnnxModel implements LoadedModel {
         return feeds;
       }
       case 'frame': {
+        if (input.recordsList === true) {
+          // MLflow hands the model the request's list of dicts itself (no signature made a DataFrame of it).
+          throw new Error("Input should be a dictionary or a numpy array or a pandas.DataFrame, got '<class 'list'>'");
+        }
         if (this.inputs.length === 1) {
           // All columns as one 2-D matrix; their names are ignored.
           const info = this.inputs[0]!;

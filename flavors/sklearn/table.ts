@@ -28,8 +28,15 @@ export function isFloat32Table(X: Table): boolean {
   return X.columns.length > 0 && X.columns.every((c) => c.dtype === 'float32');
 }
 
-/** The model input as sklearn sees it: a Frame is a DataFrame; a 2-D tensor an ndarray. */
+/**
+ * The model input as sklearn sees it: a Frame is a DataFrame (unless it is MLflow's list of
+ * records, Frame.recordsList, which sklearn refuses); a 2-D tensor an ndarray.
+ */
 export function tableFromInput(input: ModelInput): Table {
+  if (input.kind === 'frame' && input.recordsList === true) {
+    // A Python list of dicts: check_array's np.asarray(X, dtype=float) refuses it.
+    throw new Error("float() argument must be a string or a real number, not 'dict'");
+  }
   if (input.kind === 'frame') {
     const table = { rows: input.rows, names: input.names, columns: input.columns };
     return input.integerLabels ? { ...table, integerLabels: true } : table;

@@ -6,7 +6,8 @@
  * feature names in its own order (a reordered, extended or renamed frame raises); LightGBM reads
  * every input by position and ignores names. Neither library reorders columns by name, so neither
  * does flowgate. A dict of columns (`inputs` as an object, without a signature) reaches both as a
- * Python dict, which both refuse.
+ * Python dict, and a list of records (`inputs` as a list of objects) as a Python list of dicts:
+ * both libraries refuse both.
  *
  * Data the library cannot read as numbers is never read as missing: MLflow hands the model a
  * pandas DataFrame whose string columns are `object` (never `category`), and an ndarray whose
@@ -30,6 +31,8 @@ export interface FeatureSpec {
   readonly fewerColumns: boolean;
   /** What the library raises for a dict of columns (Python's TypeError/ValueError text). */
   readonly dictError: { name: string; message: string };
+  /** What the library raises for a list of dicts (`inputs` as records, without a signature: Frame.recordsList). */
+  readonly recordsError: (rows: number) => { name: string; message: string };
   /** Turns an input value into what the library computes with (float32 rounding, missing markers). */
   readonly prepare: (v: number) => number;
   /** Raises what the library raises for this DataFrame (object columns, pandas categories). */
@@ -84,6 +87,10 @@ export function inputMatrix(
   spec: FeatureSpec,
   allocate: (length: number) => Float64Array = (n) => new Float64Array(n),
 ): InputMatrix {
+  if (input.kind === 'frame' && input.recordsList === true) {
+    const error = spec.recordsError(input.rows);
+    throw new LibraryInputError(error.message, error.name);
+  }
   if (input.kind === 'frame') spec.checkFrame(input);
   const columns = columnsOf(input, spec);
   const rows = columns.rows;

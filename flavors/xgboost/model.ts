@@ -38,6 +38,8 @@ export class XgboostModel implements LoadedModel {
       // Booster.predict takes a narrower DMatrix (absent features missing); XGBModel.predict checks the shape.
       fewerColumns: api === 'booster',
       dictError: { name: 'TypeError', message: "Not supported type for data.<class 'dict'>" },
+      // DMatrix(list): numpy makes a 1-D array of the dicts
+      recordsError: (rows) => ({ name: 'ValueError', message: `('Expecting 2 dimensional numpy.ndarray, got: ', (${rows},))` }),
       // XGBoost reads every input as float32; the sklearn API's `missing` value counts as NaN.
       prepare: Number.isNaN(missing) ? Math.fround : (v) => (v === missing ? NaN : Math.fround(v)),
       checkFrame,
@@ -73,6 +75,10 @@ export class XgboostModel implements LoadedModel {
     if (this.api === 'booster' && names !== null && input.kind === 'tensor') {
       // Booster.predict(DMatrix(ndarray), validate_features=True): the ndarray has no names.
       throw new LibraryInputError(`training data did not have the following fields: ${names.join(', ')}`);
+    }
+    if (this.api === 'booster' && input.kind === 'frame' && new Set(input.names).size < input.names.length) {
+      // DMatrix(df) takes the frame's labels as its feature names (the sklearn API predicts in place, without them).
+      throw new LibraryInputError('feature_names must be unique');
     }
     const parallel = worthParallel(e, inputRows(input));
     const { X, rows } = inputMatrix(input, this.features, matrixAllocator(parallel));

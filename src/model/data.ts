@@ -42,6 +42,12 @@ export interface Frame {
    * DataFrame without feature names for scikit-learn, whose name checks then do not apply.
    */
   readonly integerLabels?: boolean;
+  /**
+   * `inputs` was a list of records and the model has no signature: MLflow hands the model that
+   * Python list of dicts itself, not a DataFrame, and the native libraries (XGBoost, LightGBM,
+   * scikit-learn) refuse it. A signature's enforcement makes a DataFrame of it (a new Frame).
+   */
+  readonly recordsList?: boolean;
   readonly columns: Column[];
   readonly rows: number;
 }

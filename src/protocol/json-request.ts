@@ -240,7 +240,9 @@ function decodeInputs(value: unknown, schema: Schema | null, written: () => stri
     return { kind: 'tensors', tensors: { [name]: convert(value, specFor(schema, name)) } };
   }
   if (isList && value.length > 0 && value.every((v) => typeof v === 'object' && v !== null && !Array.isArray(v))) {
-    return castRecordFrame(recordsToFrame(value, written), schema);
+    const records = recordsToFrame(value, written);
+    // Without a signature the model gets the list itself (Frame.recordsList).
+    return schema === null && records.kind === 'frame' ? { ...records, recordsList: true } : castRecordFrame(records, schema);
   }
   if (typeof value === 'object' && value !== null && !isList) return decodeDict(value as Record<string, unknown>, schema);
   return { kind: 'tensor', tensor: convert(value, firstSpec(schema)) };

@@ -13,7 +13,7 @@ MLflow loads it before predicting.
 Requests reorder, add, drop and rename columns, as `dataframe_split`, `dataframe_records` (key
 order), `inputs` (rows, or a dict of columns) and `instances` (records). The data handed to the
 model is built as MLflow's scoring server builds it (pd.DataFrame(split/records), np.array /
-dict of np.array for inputs/instances); with a signature, _enforce_schema first makes a DataFrame
+dict of np.array for inputs/instances, a list of records as it is); with a signature, _enforce_schema first makes a DataFrame
 of the schema's columns in the schema's order (extra ones dropped; a missing one is MLflow's own
 400). "signed_shuffled" models carry a signature whose column order is not the model's.
 
@@ -67,6 +67,10 @@ REQUESTS = {
     "inputs_dict": {"inputs": {n: [row[j] for row in ROWS] for j, n in enumerate(NAMES)}},
     "inputs_dict_reordered": {"inputs": {n: [row[NAMES.index(n)] for row in ROWS] for n in REVERSED}},
     "instances_records_reordered": {"instances": records([REVERSED] * 4)},
+    # without a signature the model gets the list of dicts itself (with one, a DataFrame of it)
+    "inputs_records": {"inputs": records([NAMES] * 4)},
+    # DMatrix(df) refuses duplicate labels; the libraries reading by position do not look
+    "split_duplicate_columns": {"dataframe_split": {"columns": ["a", "a", "c", "d"], "data": reorder(NAMES)}},
 }
 
 
@@ -83,16 +87,16 @@ def mlflow_data(body):
         return pd.DataFrame(data=body["dataframe_records"])
     if "inputs" in body:
         x = body["inputs"]
-        return {k: np.array(v) for k, v in x.items()} if isinstance(x, dict) else np.array(x)
+        if isinstance(x, dict):
+            return {k: np.array(v) for k, v in x.items()}
+        return x if x and all(isinstance(r, dict) for r in x) else np.array(x)
     rows = body["instances"]
     return {k: np.array([r[k] for r in rows]) for k in rows[0]}
 
 
 def enforce(data, schema_names):
     """_enforce_schema for a signature of required double columns."""
-    if isinstance(data, np.ndarray):
-        data = pd.DataFrame(data)
-    elif isinstance(data, dict):
+    if isinstance(data, (np.ndarray, dict, list)):
         data = pd.DataFrame(data)
     present = [str(c) for c in data.columns]
     missing = [n for n in schema_names if n not in present]

@@ -151,7 +151,7 @@ describe('numpy float() of a str cell', () => {
 
 describe('what each library computes an ndarray in', () => {
   const spec = (tensorToFloat32: boolean): FeatureSpec => ({
-    names: null, count: 1, columns: 'position', fewerColumns: false, dictError: { name: 'TypeError', message: 'dict' }, prepare: (v) => v, checkFrame: () => {}, tensorCell: parseFloatCell, tensorToFloat32,
+    names: null, count: 1, columns: 'position', fewerColumns: false, dictError: { name: 'TypeError', message: 'dict' }, recordsError: () => ({ name: 'TypeError', message: 'list' }), prepare: (v) => v, checkFrame: () => {}, tensorCell: parseFloatCell, tensorToFloat32,
   });
   const ints: ModelInput = { kind: 'tensor', tensor: { dtype: 'int64', shape: [2, 1], values: Float64Array.of(16777217, 3) } };
   const doubles: ModelInput = { kind: 'tensor', tensor: { dtype: 'float64', shape: [2, 1], values: Float64Array.of(16777217, 0.1) } };
