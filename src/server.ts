@@ -122,7 +122,7 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
   const app = createApp({ ...appOptions, surface: config.adminPort === null ? 'all' : 'serving' });
   try {
     server = await listen(app.fetch, config.host, config.port, config.listener, config.tls);
-    countRefusals(server as HttpServer, metrics);
+    countRefusals(server as HttpServer, metrics, config.listener.headerTimeoutSeconds);
     if (config.adminPort !== null) admin = await listen(createApp({ ...appOptions, surface: 'admin' }).fetch, config.host, config.adminPort, config.listener, null);
   } catch (err) {
     server?.close();
