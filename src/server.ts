@@ -102,6 +102,8 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
   });
 
   const dashboard = new Dashboard(gateway, rollouts);
+  let server: ServerType | undefined;
+  let admin: ServerType | null = null;
   const appOptions = {
     gateway,
     metrics,
@@ -115,14 +117,12 @@ export async function startServer(config: ServeConfig, env: NodeJS.ProcessEnv, l
     auth,
     accessLog: config.accessLog,
     publicOpenapi: config.publicOpenapi,
-    adminPort: config.adminPort,
+    adminPort: () => (admin === null ? config.adminPort : (admin.address() as AddressInfo).port),
   };
   const app = createApp({ ...appOptions, surface: config.adminPort === null ? 'all' : 'serving' });
-  let server: ServerType | undefined;
-  let admin: ServerType | null = null;
   try {
     server = await listen(app.fetch, config.host, config.port, config.listener, config.tls);
-    countRefusals(server as HttpServer, metrics);
+    countRefusals(server as HttpServer, metrics, config.listener.headerTimeoutSeconds);
     if (config.adminPort !== null) admin = await listen(createApp({ ...appOptions, surface: 'admin' }).fetch, config.host, config.adminPort, config.listener, null);
   } catch (err) {
     server?.close();

@@ -45,7 +45,7 @@ Options:
       --max-body-size SZ  largest request body, e.g. 20MB; larger ones get 413 (default 100MB) [env FLOWGATE_MAX_BODY_SIZE]
       --max-json-depth N  deepest JSON nesting accepted; deeper gets 400 (default 64) [env FLOWGATE_MAX_JSON_DEPTH]
       --max-elements N    most values (JSON array elements, CSV fields, V2 binary elements) in one request; more gets 400 (default 10000000) [env FLOWGATE_MAX_ELEMENTS]
-      --header-timeout S  a client must send its request headers within S seconds, else 408 and closed (default 10) [env FLOWGATE_HEADER_TIMEOUT]
+      --header-timeout S  a client must send its request headers within S seconds, else 408 and closed (a connection sending nothing: closed) (default 10) [env FLOWGATE_HEADER_TIMEOUT]
       --body-timeout S    a client must send its whole request (headers and body) within S seconds (default 30) [env FLOWGATE_BODY_TIMEOUT]
       --keep-alive-timeout S  idle keep-alive connections are closed after S seconds (default 5) [env FLOWGATE_KEEP_ALIVE_TIMEOUT]
       --max-connections N open connections accepted; more are closed at once (default: the open-files limit less 10%) [env FLOWGATE_MAX_CONNECTIONS]

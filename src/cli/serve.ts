@@ -5,11 +5,12 @@
  * asked, or a pinned version cannot load) stops the process with status 1; any other
  * failure is retried with backoff.
  */
-import { ConfigError, serveConfig, type ServeFlags } from '../config.js';
+import { ConfigError, serveConfig, type ServeConfig, type ServeFlags } from '../config.js';
 import { ConfigFileError } from '../endpoints/config-file.js';
 import { createLogger } from '../logging.js';
 import { startServer, type RunningServer } from '../server.js';
 import { FirstLoadError } from '../serving/follower.js';
+import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { join } from 'node:path';
@@ -90,7 +91,7 @@ export async function runServe(flags: ServeFlags): Promise<number> {
     };
     process.on('SIGINT', stop).on('SIGTERM', stop);
     running.ready.then(
-      async () => process.stderr.write(await tryItLine(running)),
+      async () => process.stderr.write(await tryItLine(running, config)),
       (err: unknown) => {
         const what = err instanceof FirstLoadError ? err.uri : (config.configPath ?? config.modelUri);
         logger.fatal({ err }, `cannot serve ${what}: ${(err as Error).message}`);
@@ -110,8 +111,12 @@ function exitNow(signal: NodeJS.Signals): void {
   process.exit(128 + constants.signals[signal]);
 }
 
-/** A ready-to-paste request for people at a terminal (stderr: stdout carries the JSON logs). */
-async function tryItLine(server: RunningServer): Promise<string> {
+/**
+ * A ready-to-paste request for people at a terminal (stderr: stdout carries the JSON logs):
+ * with TLS it trusts the served certificate (--cacert) under a name the certificate holds,
+ * with auth on it says which credential to send.
+ */
+export async function tryItLine(server: RunningServer, config: Pick<ServeConfig, 'tls' | 'auth'>): Promise<string> {
   const version = server.served.current();
   const example = version?.mlmodel.inputExample?.servingInputPath;
   let body = '{"inputs": [[1, 2, 3, 4]]}';
@@ -122,6 +127,39 @@ async function tryItLine(server: RunningServer): Promise<string> {
       // keep the generic body
     }
   }
-  const url = server.url.replace('://0.0.0.0:', '://127.0.0.1:');
-  return `\nflowgate is serving at ${url}. Try:\n  curl -s ${url}/invocations -H 'Content-Type: application/json' -d '${body.replace(/'/g, "'\\''")}'\n\n`;
+  let url = server.url.replace('://0.0.0.0:', '://127.0.0.1:').replace('://[::]:', '://[::1]:');
+  const options: string[] = [];
+  if (config.tls !== null) {
+    options.push(`--cacert ${shellQuote(config.tls.cert)}`);
+    const address = new URL(url);
+    const name = await certificateName(config.tls.cert, address.hostname.replace(/^\[|\]$/g, ''));
+    if (name !== null) {
+      options.push(`--resolve ${shellQuote(`${name}:${address.port}:${address.hostname.replace(/^\[|\]$/g, '')}`)}`);
+      url = `https://${name}:${address.port}`;
+    }
+  }
+  const { tokenFile, tokens, htpasswdFile } = config.auth;
+  if (tokenFile !== null || tokens.some((t) => !t.includes(':'))) options.push(`-H 'Authorization: Bearer <token>'`);
+  else if (htpasswdFile !== null || tokens.length > 0) options.push(`-u '<user>:<password>'`);
+  const extra = options.map((o) => `${o} `).join('');
+  return `\nflowgate is serving at ${url}. Try:\n  curl -s ${extra}${url}/invocations -H 'Content-Type: application/json' -d ${shellQuote(body)}\n\n`;
+}
+
+const shellQuote = (text: string) => `'${text.replace(/'/g, "'\\''")}'`;
+
+/**
+ * The name to reach `host` by so that curl accepts the certificate: null when it already
+ * covers `host`, else a name it holds (localhost first, then its first DNS name), which
+ * curl is told to resolve to `host`; null too when it cannot be read (the line stays as is).
+ */
+async function certificateName(certFile: string, host: string): Promise<string | null> {
+  try {
+    const cert = new X509Certificate(await readFile(certFile));
+    if (cert.checkIP(host) !== undefined || cert.checkHost(host) !== undefined) return null;
+    if (cert.checkHost('localhost') !== undefined) return 'localhost';
+    const dns = (cert.subjectAltName ?? '').split(', ').find((n) => n.startsWith('DNS:') && !n.includes('*'));
+    return dns === undefined ? null : dns.slice(4);
+  } catch {
+    return null;
+  }
 }

@@ -56,8 +56,8 @@ export interface AppOptions {
   surface: 'all' | 'serving' | 'admin';
   /** --public-openapi: /openapi.json without credentials */
   publicOpenapi: boolean;
-  /** --admin-port, named in /openapi.json */
-  adminPort: number | null;
+  /** --admin-port as bound (0 resolved to the port the system picked), named in /openapi.json */
+  adminPort: () => number | null;
 }
 
 const JSON_TYPE = { 'Content-Type': 'application/json' };
@@ -108,7 +108,7 @@ export function createApp({ gateway, metrics, logger, timeoutSeconds, maxQueue, 
   if (surface !== 'serving') {
     app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }));
     app.get('/endpoints', (c) => c.json(describeEndpoints(gateway.endpoints, rollouts)));
-    app.get('/openapi.json', (c) => c.json(openApiDocument(gateway.endpoints, { auth: auth.schemes(), publicOpenapi, adminPort })));
+    app.get('/openapi.json', (c) => c.json(openApiDocument(gateway.endpoints, { auth: auth.schemes(), publicOpenapi, adminPort: adminPort() })));
     if (rollouts !== undefined) rolloutRoutes(app, rollouts);
     if (dashboard !== undefined) uiRoutes(app, dashboard);
   }

@@ -11,7 +11,7 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'node:http';
-import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { createServer as createHttpsServer, Server as HttpsServerClass, type Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import type { Metrics } from '../metrics.js';
@@ -107,7 +107,7 @@ export function reloadTls(server: ServerType, tls: TlsFiles): void {
  * were read); without one, the headers'. Node's own handling is left as it is: it destroys
  * the socket with ERR_HTTP_REQUEST_TIMEOUT, which is only listened to here.
  */
-export function countRefusals(server: Server, metrics: Metrics): void {
+export function countRefusals(server: Server, metrics: Metrics, headerTimeoutSeconds: number): void {
   server.on('drop', () => metrics.refuse('max_connections'));
   const answering = new WeakMap<Socket, number>();
   server.on('connection', (socket: Socket) => {
@@ -115,9 +115,42 @@ export function countRefusals(server: Server, metrics: Metrics): void {
       if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') metrics.refuse((answering.get(socket) ?? 0) > 0 ? 'body_timeout' : 'header_timeout');
     });
   });
+  closeSilentConnections(server, metrics, headerTimeoutSeconds);
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket;
     answering.set(socket, (answering.get(socket) ?? 0) + 1);
     res.once('close', () => answering.set(socket, (answering.get(socket) ?? 1) - 1));
   });
+}
+
+/**
+ * Node's header timeout starts at a request's first byte: a connection that never sends one
+ * is never timed out, so silent clients would hold every slot under --max-connections for
+ * good. A connection without a first request within the header timeout of its opening is
+ * closed here (checked every second) and counted as a header timeout. (With TLS the socket
+ * of the request is the TLS one, tracked from its secure connection.)
+ */
+function closeSilentConnections(server: Server, metrics: Metrics, headerTimeoutSeconds: number): void {
+  const waiting = new Map<Socket, number>();
+  // Node may already have counted (and not closed) one: its timeout error is counted in countRefusals
+  const counted = new WeakSet<Socket>();
+  const track = (socket: Socket) => {
+    waiting.set(socket, Date.now());
+    socket.once('close', () => waiting.delete(socket));
+    socket.on('error', (err: NodeJS.ErrnoException) => err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && counted.add(socket));
+  };
+  server.on(server instanceof HttpsServerClass ? 'secureConnection' : 'connection', track);
+  server.on('request', (req: IncomingMessage) => waiting.delete(req.socket));
+  const timer = setInterval(() => {
+    const deadline = Date.now() - headerTimeoutSeconds * 1000;
+    for (const [socket, since] of waiting) {
+      if (since > deadline) continue;
+      waiting.delete(socket);
+      // a byte arrived: Node's header timeout (with its 408) runs from there
+      if (socket.bytesRead > 0) continue;
+      if (!counted.has(socket)) metrics.refuse('header_timeout');
+      socket.destroy();
+    }
+  }, 1000).unref();
+  server.once('close', () => clearInterval(timer));
 }

@@ -40,6 +40,10 @@ describe('--admin-port', () => {
       if (path.startsWith('/admin/')) expect(await admin.text()).not.toContain('No route for');
       else expect(admin.status, `admin ${path}`).toBe(200);
     }
+    // /openapi.json names the port the admin listener bound (asked for 0 here), not the 0
+    const openapi = await (await get(`${server.adminUrl}/openapi.json`, 'inference-token-0123456789')).text();
+    expect(openapi).toContain(`Served on the admin port (${new URL(server.adminUrl!).port})`);
+    expect(openapi).not.toContain('admin port (0)');
     const metrics = await (await get(`${server.adminUrl}/metrics`, 'metrics-token-0123456789')).text();
     expect(metrics).toContain('flowgate_http_requests_in_flight');
   });

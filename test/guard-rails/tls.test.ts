@@ -4,7 +4,8 @@
  * certificate for new connections while a keep-alive connection opened before keeps
  * serving; files that cannot be read fail the start, and on reload keep the old ones.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest, Agent } from 'node:https';
 import { request as httpRequest } from 'node:http';
@@ -148,5 +149,59 @@ describe.skipIf(!hasOpenssl)('TLS on the listener', () => {
     await expect(startFlowgate('models:/iris/1', { trackingUri: root, workers: '0', tlsCert: join(dir, 'absent.crt'), tlsKey: files.key })).rejects.toThrow(/cannot read the TLS certificate .*absent\.crt/);
     await expect(startFlowgate('models:/iris/1', { trackingUri: root, workers: '0', tlsCert: files.cert })).rejects.toThrow(/TLS needs both --tls-cert and --tls-key/);
     await expect(startFlowgate('models:/iris/1', { trackingUri: root, workers: '0', tlsCert: join(dir, 'first.crt'), tlsKey: join(dir, 'second.key') })).rejects.toThrow(/the TLS certificate .*first\.crt and key .*second\.key do not load/);
+  });
+});
+
+const hasCurl = spawnSync('curl', ['--version'], { stdio: 'ignore' }).status === 0;
+if (!hasCurl) console.warn('test/guard-rails/tls: curl not found, skipping the "Try: curl" line check');
+
+describe.skipIf(!hasOpenssl || !hasCurl)('the "Try: curl" line under TLS', () => {
+  let root: string;
+  let dir: string;
+  beforeAll(() => {
+    root = copyExampleRegistry();
+    dir = mkdtempSync(join(tmpdir(), 'flowgate-tls-try-'));
+  });
+  afterAll(() => {
+    if (root) rmSync(root, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** The curl command of the banner, run by a shell as a user pastes it (async: the server runs in this process). */
+  const runLine = async (line: string) => {
+    const command = /^ {2}(curl .*)$/m.exec(line)![1]!;
+    return { command, out: (await promisify(execFile)('bash', ['-c', `${command} --max-time 20`], { encoding: 'utf8' })).stdout };
+  };
+
+  test('trusts the served certificate, reached under a name it holds; names the credential with auth on', async () => {
+    const cert = join(dir, 'localhost.crt');
+    const key = join(dir, 'localhost.key');
+    // a certificate for "localhost" only: https://127.0.0.1 would fail curl's host check
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+    const server = await startFlowgate('models:/iris/1', { trackingUri: root, workers: '0', tlsCert: cert, tlsKey: key, shutdownDelay: '0' });
+    try {
+      const { tryItLine } = await import('../../src/cli/serve.js');
+      const line = await tryItLine(server, { tls: { cert, key }, auth: { tokenFile: null, tokens: [], htpasswdFile: null, metricsToken: null } });
+      const { command, out } = await runLine(line);
+      expect(command).toContain(`--cacert '${cert}'`);
+      expect(command).toContain(`--resolve 'localhost:${new URL(server.url).port}:127.0.0.1'`);
+      expect(Object.keys(JSON.parse(out) as object)).toEqual(['predictions']);
+      const withAuth = await tryItLine(server, { tls: { cert, key }, auth: { tokenFile: null, tokens: ['some-token-0123456789'], htpasswdFile: null, metricsToken: null } });
+      expect(withAuth).toContain(`-H 'Authorization: Bearer <token>'`);
+    } finally {
+      await server.close();
+    }
+    // a certificate for the listener's own address needs no other name
+    const ip = selfSigned(dir, 'ip');
+    const other = await startFlowgate('models:/iris/1', { trackingUri: root, workers: '0', tlsCert: ip.cert, tlsKey: ip.key, shutdownDelay: '0' });
+    try {
+      const { tryItLine } = await import('../../src/cli/serve.js');
+      const { command, out } = await runLine(await tryItLine(other, { tls: ip, auth: { tokenFile: null, tokens: [], htpasswdFile: null, metricsToken: null } }));
+      expect(command).not.toContain('--resolve');
+      expect(command).toContain(`${other.url}/invocations`);
+      expect(Object.keys(JSON.parse(out) as object)).toEqual(['predictions']);
+    } finally {
+      await other.close();
+    }
   });
 });

@@ -19,9 +19,12 @@ export interface ServeProcess {
 
 export async function startServeProcess(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; port?: number; startTimeoutMs?: number } = {},
+  options: { env?: NodeJS.ProcessEnv; port?: number; startTimeoutMs?: number; /** `ulimit -n` of the process */ openFiles?: number } = {},
 ): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [CLI, 'serve', '-h', '127.0.0.1', '-p', String(options.port ?? 0), ...args], {
+  const argv = [CLI, 'serve', '-h', '127.0.0.1', '-p', String(options.port ?? 0), ...args];
+  const [command, commandArgs] =
+    options.openFiles === undefined ? [process.execPath, argv] : ['bash', ['-c', `ulimit -n ${options.openFiles} && exec "$0" "$@"`, process.execPath, ...argv]];
+  const child = spawn(command, commandArgs, {
     cwd: REPO,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
