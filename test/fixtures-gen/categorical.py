@@ -20,12 +20,15 @@ Booster.__getstate__ swapped for each old version's (see legacy_getstate below).
 """
 import json
 import os
-import pickle
 import sys
 import warnings
 
 import numpy as np
 import pandas as pd
+
+# Run with -P (this folder's sklearn.py would shadow the package): the shared helpers come after it.
+sys.path.append(os.path.dirname(os.path.abspath(__file__)))
+from mlflow_pickles import dump_pickle, sklearn_flavor  # noqa: E402
 
 warnings.filterwarnings("ignore")
 
@@ -132,16 +135,6 @@ def write_case(out_dir, name, flavors_yaml, predict_fn, write_files, cases, with
     with open(os.path.join(d, "expected.json"), "w") as f:
         json.dump(expected, f, indent=1)
     cases.append(name)
-
-
-def sklearn_flavor(version):
-    return (f"  python_function:\n    loader_module: mlflow.sklearn\n    model_path: model.pkl\n    predict_fn: predict\n"
-            f"  sklearn:\n    pickled_model: model.pkl\n    serialization_format: cloudpickle\n    sklearn_version: {version}\n")
-
-
-def dump_pickle(obj, path):
-    with open(path, "wb") as f:
-        pickle.dump(obj, f, protocol=4)
 
 
 def ordinal_pipeline(final):

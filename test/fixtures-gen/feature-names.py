@@ -29,6 +29,10 @@ import warnings
 import numpy as np
 import pandas as pd
 
+# Run with -P (this folder's sklearn.py would shadow the package): the shared helpers come after it.
+sys.path.append(os.path.dirname(os.path.abspath(__file__)))
+from mlflow_pickles import dump_pickle, sklearn_flavor  # noqa: E402
+
 warnings.filterwarnings("ignore")
 
 NAMES = ["a", "b", "c", "d"]
@@ -144,16 +148,6 @@ def training(rng, n=300):
     X = rng.normal(size=(n, 4)) * np.array([1.0, 1.5, 0.8, 1.2])
     score = 3 * X[:, 0] - 2 * X[:, 1] + X[:, 2] * X[:, 3] + 0.5 * np.abs(X[:, 3])
     return pd.DataFrame(X, columns=NAMES), score, (score > 0.2).astype(int)
-
-
-def sklearn_flavor(version):
-    return (f"  python_function:\n    loader_module: mlflow.sklearn\n    model_path: model.pkl\n    predict_fn: predict\n"
-            f"  sklearn:\n    pickled_model: model.pkl\n    serialization_format: cloudpickle\n    sklearn_version: {version}\n")
-
-
-def dump_pickle(obj, path):
-    with open(path, "wb") as f:
-        pickle.dump(obj, f, protocol=4)
 
 
 def load_pickle(path):

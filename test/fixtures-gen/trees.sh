@@ -13,7 +13,7 @@ generate() { # generator kind python
   local generator=$1 kind=$2 python=$3
   local out=test/.generated/$generator
   local stamp
-  stamp=$(sha256sum "test/fixtures-gen/$generator.py" | cut -c1-16)
+  stamp=$(cat "test/fixtures-gen/$generator.py" test/fixtures-gen/mlflow_pickles.py | sha256sum | cut -c1-16)
   if [ "$(cat "$out/$kind/.stamp" 2>/dev/null)" = "$stamp" ]; then
     echo "$generator/$kind: up to date"
     return
