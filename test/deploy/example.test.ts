@@ -61,8 +61,9 @@ describe('example registry layout', () => {
 
 describe.skipIf(!hasShared)('example registry against the file store real MLflow wrote', () => {
   const real = join(shared, 'registry-file', 'mlruns');
-  const realExperiment = experimentDirs(real)[0]!;
-  const realRun = join(real, realExperiment, runDirs(real, realExperiment)[0]!);
+  // collected even when skipped: nothing may read ../shared here without it
+  const realExperiment = hasShared ? experimentDirs(real)[0]! : '';
+  const realRun = hasShared ? join(real, realExperiment, runDirs(real, realExperiment)[0]!) : '';
   const experiment = experimentDirs(mlruns)[0]!;
   const runs = runDirs(mlruns, experiment).map((r) => join(mlruns, experiment, r));
   const realOnnx = join(shared, 'models', 'onnx_iris_softmax');
