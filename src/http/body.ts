@@ -9,6 +9,7 @@
  * it: a large body goes to a replica thread with its buffer transferred, not copied.
  */
 import type { Context } from 'hono';
+import { utf8 } from '../protocol/bytes.js';
 import type { AppEnv } from './context.js';
 
 export class ClientClosed extends Error {}
@@ -25,7 +26,7 @@ export class BodyTooLarge extends Error {
 
 export async function readBodyText(c: Context<AppEnv>, limitBytes: number): Promise<string> {
   const bytes = await readBody(c, limitBytes);
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  return utf8(bytes);
 }
 
 /** Sees every chunk of a body as it arrives (the shape limits are checked that way, a slice at a time). */

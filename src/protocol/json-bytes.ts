@@ -9,6 +9,7 @@
  * (a syntax error, a `__proto__` key) is handed to parseJsonLenient on the text, so
  * errors and odd cases are identical by construction.
  */
+import { asBuffer } from './bytes.js';
 import { parseJsonLenient } from './lenient-json.js';
 
 /** Thrown inside: the input is left to parseJsonLenient. */
@@ -52,7 +53,7 @@ interface Frame {
 }
 
 export function parseJsonBytes(bytes: Uint8Array): unknown {
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const text = asBuffer(bytes);
   try {
     return new Reader(text).document();
   } catch (err) {

@@ -8,6 +8,7 @@ import type { ModelInput, ModelOutput } from '../model/data.js';
 import type { RequestFormat } from '../protocol/content-type.js';
 import { formatOutput } from '../protocol/json-output.js';
 import { parseJsonBody } from '../protocol/json-request.js';
+import { asBuffer, utf8 } from '../protocol/bytes.js';
 import { parseJsonBytes } from '../protocol/json-bytes.js';
 import { decodeScoringRequest, scoringResponseBody } from '../protocol/scoring-request.js';
 import { decodeV2InferBody, parseV2InferRequest, v2ModelInput, type V2InferRequest } from '../protocol/v2-request.js';
@@ -46,16 +47,6 @@ export type ResponsePayload = string | { bytes: Uint8Array; headerLength?: numbe
 /** The size that decides where the pipeline runs (inline or on a replica thread): bytes as read, characters for text. */
 export function payloadSize(payload: RequestPayload): number {
   return typeof payload === 'string' ? payload.length : payload.bytes.byteLength;
-}
-
-/** The same bytes, viewed as a Buffer (no copy). */
-function bufferOf(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-/** Bytes as text. */
-export function utf8(bytes: Uint8Array): string {
-  return bufferOf(bytes).toString('utf8');
 }
 
 function payloadText(payload: RequestPayload): string {
@@ -150,7 +141,7 @@ export const V2_CODEC: Codec<V2Body> = {
   name: 'v2',
   parse(payload) {
     if (typeof payload === 'string') return decodeV2InferBody(payload);
-    return decodeV2InferBody(bufferOf(payload.bytes), payload.binary?.headerLength, payload.binary?.maxElements);
+    return decodeV2InferBody(asBuffer(payload.bytes), payload.binary?.headerLength, payload.binary?.maxElements);
   },
   parseBytes(bytes) {
     let doc: unknown;
