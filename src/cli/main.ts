@@ -48,7 +48,7 @@ Options:
       --header-timeout S  a client must send its request headers within S seconds, else 408 and closed (a connection sending nothing: closed) (default 10) [env FLOWGATE_HEADER_TIMEOUT]
       --body-timeout S    a client must send its whole request (headers and body) within S seconds (default 30) [env FLOWGATE_BODY_TIMEOUT]
       --keep-alive-timeout S  idle keep-alive connections are closed after S seconds (default 5) [env FLOWGATE_KEEP_ALIVE_TIMEOUT]
-      --max-connections N open connections accepted; the last slot closes the oldest silent one, else more are closed at once (default: the open-files limit less 10%) [env FLOWGATE_MAX_CONNECTIONS]
+      --max-connections N open connections accepted; more are closed at once (default: the open-files limit less 10%) [env FLOWGATE_MAX_CONNECTIONS]
       --auth-token-file F require credentials on /invocations, /endpoints, /v2 (not /v2/health), /admin, /openapi.json: Authorization: Bearer <token>, F holds one token a line [env FLOWGATE_AUTH_TOKEN_FILE; tokens also in FLOWGATE_AUTH_TOKENS, comma-separated]; per-endpoint tokens: auth: in the endpoints file; x-flowgate-variant then needs an endpoint admin token
       --auth-htpasswd F   also accept HTTP basic auth for users of F (htpasswd -B: user:<bcrypt hash> lines) [env FLOWGATE_AUTH_HTPASSWD;
                           user:<bcrypt hash> entries of FLOWGATE_AUTH_TOKENS are users too]; files re-read on SIGHUP

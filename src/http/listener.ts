@@ -129,9 +129,6 @@ export function countRefusals(server: Server, metrics: Metrics, headerTimeoutSec
  * good. A connection without a first request within the header timeout of its opening is
  * closed here (checked every second) and counted as a header timeout. (With TLS the socket
  * of the request is the TLS one, tracked from its secure connection.)
- * Until then, a connection that takes the last slot under --max-connections closes the
- * oldest one that has sent nothing yet (counted as max_connections), so a flood of silent
- * connections cannot lock valid clients out for the header timeout either.
  */
 function closeSilentConnections(server: Server, metrics: Metrics, headerTimeoutSeconds: number): void {
   const waiting = new Map<Socket, number>();
@@ -144,19 +141,6 @@ function closeSilentConnections(server: Server, metrics: Metrics, headerTimeoutS
   };
   server.on(server instanceof HttpsServerClass ? 'secureConnection' : 'connection', track);
   server.on('request', (req: IncomingMessage) => waiting.delete(req.socket));
-  let open = 0;
-  server.on('connection', (socket: Socket) => {
-    open++;
-    socket.once('close', () => open--);
-    if (open < server.maxConnections) return;
-    for (const [silent] of waiting) {
-      if (silent === socket || silent.bytesRead > 0) continue;
-      waiting.delete(silent);
-      metrics.refuse('max_connections');
-      silent.destroy();
-      return;
-    }
-  });
   const timer = setInterval(() => {
     const deadline = Date.now() - headerTimeoutSeconds * 1000;
     for (const [socket, since] of waiting) {
